@@ -1,0 +1,35 @@
+// The reference backend: pure TypeScript kernels over typed arrays — readable, and the oracle.
+import type { Backend } from '../contract';
+import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './conv';
+import * as ew from './elementwise';
+import { batchNormBackward, batchNormForward, batchNormStats, channelSum } from './norm';
+import * as pool from './pool';
+import { allocFor, type FArray } from './storage';
+
+export type { FArray } from './storage';
+
+/** The pure-TypeScript backend. */
+export const referenceBackend: Backend<FArray> = {
+  name: 'reference',
+  hasData: true,
+  zeros: (dtype, size) => allocFor(dtype, size),
+  fromValues: (dtype, values) => {
+    const s = allocFor(dtype, values.length);
+    s.set(values);
+    return s;
+  },
+  read: (s) => s.slice(),
+  size: (s) => s.length,
+  kernels: {
+    addScaled: ew.addScaled, mul: ew.mul, sumAll: ew.sumAll, expandScalar: ew.expandScalar,
+    exp: ew.exp, relu: ew.relu, reluBackward: ew.reluBackward,
+    conv2d, conv2dBackwardData, conv2dBackwardWeight, channelSum,
+    batchNormStats, batchNormForward, batchNormBackward,
+    maxPool2d: pool.maxPool2d, maxPool2dBackward: pool.maxPool2dBackward,
+    avgPool2d: pool.avgPool2d, avgPool2dBackward: pool.avgPool2dBackward,
+    adaptiveAvgPool2d: pool.adaptiveAvgPool2d, adaptiveAvgPool2dBackward: pool.adaptiveAvgPool2dBackward,
+    matmul: ew.matmul, addRowBias: ew.addRowBias,
+    logSoftmax: ew.logSoftmax, logSoftmaxBackward: ew.logSoftmaxBackward,
+    nllLoss: ew.nllLoss, nllLossBackward: ew.nllLossBackward,
+  },
+};

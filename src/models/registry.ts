@@ -1,0 +1,51 @@
+// createModel / listModels: builds any registered variant from its row.
+import type { Backend } from '../backend/contract';
+import type { Module } from '../nn/module';
+import { Generator } from '../tensor/random';
+import { ResNet } from './resnet';
+import { TutorialResNeXt, type StrideAt } from './tutorial';
+import { VARIANTS, type ModelVariant } from './variants';
+
+/** Options accepted by every model. */
+export interface CreateModelOptions {
+  numClasses?: number;
+  /** Where a downsampling block's stride sits (tutorial default '1x1', others '3x3'). */
+  strideAt?: StrideAt;
+  /** Input channels (3 for RGB, 1 for grayscale). */
+  inChannels?: number;
+  backend?: Backend;
+  /** Seed for the weight initialisation (a fresh generator), or pass a generator. */
+  seed?: number;
+  generator?: Generator;
+}
+
+/** Every registered variant. */
+export function listModels(): readonly ModelVariant[] {
+  return VARIANTS;
+}
+
+/** The row for `name`, or an error that lists close names. */
+export function getVariant(name: string): ModelVariant {
+  const v = VARIANTS.find((m) => m.name === name);
+  if (v) return v;
+  const close = VARIANTS.filter((m) => m.name.startsWith(name.slice(0, 6))).map((m) => m.name);
+  throw new Error(`unknown model '${name}'${close.length ? `; did you mean ${close.slice(0, 4).join(', ')}?` : ''} (run 'resnext models' for the list)`);
+}
+
+/** Builds a registered model with freshly initialised weights. */
+export function createModel(name: string, opts: CreateModelOptions = {}): Module {
+  const v = getVariant(name);
+  const numClasses = opts.numClasses ?? v.numClasses;
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);
+  const inChannels = opts.inChannels ?? 3;
+  if (!Number.isInteger(inChannels) || inChannels < 1) throw new Error(`createModel: inChannels must be a positive integer, got ${inChannels}`);
+  const generator = opts.generator ?? (opts.seed !== undefined ? new Generator(opts.seed) : undefined);
+  const common = { numClasses, inChannels, backend: opts.backend, generator };
+  if (v.family === 'tutorial') {
+    return new TutorialResNeXt({ ...common, blocks: v.layers, cardinality: v.groups, baseWidth: v.groups * v.widthPerGroup, strideAt: opts.strideAt ?? '1x1' });
+  }
+  return new ResNet({
+    ...common, block: v.block, layers: v.layers, groups: v.groups, widthPerGroup: v.widthPerGroup,
+    stem: v.family === 'cifar' ? 'cifar' : 'imagenet', strideAt: opts.strideAt ?? '3x3',
+  });
+}

@@ -1,0 +1,6 @@
+// The nn layer: modules, parameters, layers and initialisers.
+export * from './init';
+export * from './layers';
+export * from './module';
+export * from './parameter';
+export * from './sequential';

@@ -1,0 +1,208 @@
+// Module: the base of every layer and model — named parameters, buffers and children by
+// attribute path (which are the checkpoint keys), train/eval, state dicts, forward hooks.
+import type { Backend } from '../backend/contract';
+import { formatShape } from '../tensor/shape';
+import type { Tensor } from '../tensor/tensor';
+import { Parameter } from './parameter';
+
+/** Called before forward with the module and its inputs. */
+export type ForwardPreHook = (module: Module, inputs: readonly Tensor[]) => void;
+/** Called after forward with the module, its inputs and its output. */
+export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => void;
+/** Removes a registered hook. */
+export interface HookHandle { remove(): void; }
+
+/** What loadStateDict found. */
+export interface LoadReport {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  shapeMismatches: { key: string; expected: number[]; got: number[] }[];
+}
+
+/** A state dict: ordered key → tensor (a Map, or a plain object). */
+export type StateDict = Map<string, Tensor> | Record<string, Tensor>;
+
+/** Base class of all layers and models. */
+export abstract class Module {
+  /** Training mode (batch statistics in BatchNorm) vs evaluation mode. */
+  training = true;
+  private readonly _parameters = new Map<string, Parameter | null>();
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _modules = new Map<string, Module>();
+  private readonly _preHooks = new Set<ForwardPreHook>();
+  private readonly _hooks = new Set<ForwardHook>();
+
+  /** The class name shown in summaries and repr (PyTorch's class names). */
+  get typeName(): string { return this.constructor.name; }
+
+  /** The computation; call modules through call() so hooks run. */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Runs forward with pre-hooks and hooks (PyTorch's module(x)). */
+  call(x: Tensor): Tensor {
+    const inputs = [x];
+    for (const h of this._preHooks) h(this, inputs);
+    const out = this.forward(x);
+    for (const h of this._hooks) h(this, inputs, out);
+    return out;
+  }
+
+  /** Registers (or replaces) a parameter under `name`. */
+  protected registerParameter<P extends Parameter | null>(name: string, p: P): P {
+    this._parameters.set(name, p);
+    return p;
+  }
+
+  /** Registers a persistent buffer (saved in the state dict, not trained). */
+  protected registerBuffer(name: string, t: Tensor | null): Tensor | null {
+    this._buffers.set(name, t);
+    return t;
+  }
+
+  /** Registers a child module under `name`. */
+  registerModule<M extends Module>(name: string, m: M): M {
+    if (name.includes('.') || name === '') throw new Error(`registerModule: invalid module name '${name}'`);
+    this._modules.set(name, m);
+    return m;
+  }
+
+  /** The parameter registered as `name` (null if registered as absent). */
+  protected param(name: string): Parameter | null {
+    return this._parameters.get(name) ?? null;
+  }
+
+  /** The buffer registered as `name`. */
+  protected buffer(name: string): Tensor | null {
+    return this._buffers.get(name) ?? null;
+  }
+
+  /** Direct children in registration order. */
+  namedChildren(): [string, Module][] { return [...this._modules]; }
+
+  /** This module and all descendants, depth-first, with their dotted paths ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, m] of this._modules) out.push(...m.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  /** All parameters with dotted paths, in PyTorch's order. */
+  namedParameters(): [string, Parameter][] {
+    return this.collect((m) => m._parameters) as [string, Parameter][];
+  }
+
+  /** All parameters. */
+  parameters(): Parameter[] { return this.namedParameters().map(([, p]) => p); }
+
+  /** All buffers with dotted paths. */
+  namedBuffers(): [string, Tensor][] {
+    return this.collect((m) => m._buffers);
+  }
+
+  private collect(pick: (m: Module) => Map<string, Tensor | null>): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [name, t] of pick(m)) if (t) out.push([path ? `${path}.${name}` : name, t]);
+    }
+    return out;
+  }
+
+  /** Total number of parameter elements (optionally only trainable ones). */
+  numParameters(trainableOnly = false): number {
+    return this.parameters().filter((p) => !trainableOnly || p.requiresGrad).reduce((s, p) => s + p.numel, 0);
+  }
+
+  /** Sets training mode on this module and all descendants. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode. */
+  eval(): this { return this.train(false); }
+
+  /** Clears .grad of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Parameters and buffers by key, in PyTorch's state_dict order (each module's own params, own buffers, then children). */
+  stateDict(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [path, m] of this.namedModules()) {
+      const key = (name: string) => (path ? `${path}.${name}` : name);
+      for (const [name, p] of m._parameters) if (p) out.set(key(name), p);
+      for (const [name, b] of m._buffers) if (b) out.set(key(name), b);
+    }
+    return out;
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers. Reports missing,
+   * unexpected and mis-shaped keys; with strict (the default) any of them is an error and nothing is copied.
+   */
+  loadStateDict(stateDict: StateDict, opts: { strict?: boolean } = {}): LoadReport {
+    const strict = opts.strict ?? true;
+    const incoming = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
+    const own = this.stateDict();
+    const report: LoadReport = {
+      missingKeys: [...own.keys()].filter((k) => !incoming.has(k)),
+      unexpectedKeys: [...incoming.keys()].filter((k) => !own.has(k)),
+      shapeMismatches: [],
+    };
+    for (const [key, t] of own) {
+      const src = incoming.get(key);
+      if (src && formatShape(src.shape) !== formatShape(t.shape)) report.shapeMismatches.push({ key, expected: [...t.shape], got: [...src.shape] });
+    }
+    const problems = report.missingKeys.length + report.unexpectedKeys.length + report.shapeMismatches.length;
+    if (strict && problems > 0) throw new Error(`loadStateDict: ${describeReport(report)}`);
+    const mismatched = new Set(report.shapeMismatches.map((m) => m.key));
+    for (const [key, t] of own) {
+      const src = incoming.get(key);
+      if (src && !mismatched.has(key)) t.copyFrom(src);
+    }
+    return report;
+  }
+
+  /** Moves every parameter and buffer to another backend (values copied). */
+  to(backend: Backend): this {
+    for (const [, m] of this.namedModules()) {
+      for (const [name, p] of m._parameters) if (p) m._parameters.set(name, new Parameter(p.to(backend), p.requiresGrad));
+      for (const [name, b] of m._buffers) if (b) m._buffers.set(name, b.to(backend));
+    }
+    return this;
+  }
+
+  /** Adds a hook run before forward. */
+  registerForwardPreHook(hook: ForwardPreHook): HookHandle {
+    this._preHooks.add(hook);
+    return { remove: () => this._preHooks.delete(hook) };
+  }
+
+  /** Adds a hook run after forward. */
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    this._hooks.add(hook);
+    return { remove: () => this._hooks.delete(hook) };
+  }
+
+  /** Extra text inside this module's repr, e.g. "64, 128, kernel_size=(3, 3)". */
+  extraRepr(): string { return ''; }
+
+  /** PyTorch-style nested description of the module tree. */
+  toString(): string {
+    const children = this.namedChildren();
+    if (children.length === 0) return `${this.typeName}(${this.extraRepr()})`;
+    const lines = children.map(([name, m]) => `  (${name}): ${m.toString().split('\n').join('\n  ')}`);
+    const extra = this.extraRepr();
+    return `${this.typeName}(${extra ? `\n  ${extra}` : ''}\n${lines.join('\n')}\n)`;
+  }
+}
+
+/** One line per kind of problem in a load report. */
+export function describeReport(r: LoadReport): string {
+  const parts: string[] = [];
+  if (r.missingKeys.length) parts.push(`missing keys (${r.missingKeys.length}): ${r.missingKeys.slice(0, 8).join(', ')}${r.missingKeys.length > 8 ? ', …' : ''}`);
+  if (r.unexpectedKeys.length) parts.push(`unexpected keys (${r.unexpectedKeys.length}): ${r.unexpectedKeys.slice(0, 8).join(', ')}${r.unexpectedKeys.length > 8 ? ', …' : ''}`);
+  for (const m of r.shapeMismatches.slice(0, 8)) parts.push(`shape mismatch for ${m.key}: checkpoint has ${formatShape(m.got)}, model expects ${formatShape(m.expected)}`);
+  return parts.join('; ') || 'no problems';
+}
