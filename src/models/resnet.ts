@@ -80,6 +80,8 @@ export interface ResNetOptions extends LayerOptions {
   stem?: 'imagenet' | 'cifar';
   strideAt?: StrideAt;
   inChannels?: number;
+  /** Stem width and stage-1 planes, doubling per stage (torchvision: 64; smaller for tests and tiny models). */
+  basePlanes?: number;
 }
 
 /** torchvision's ResNet (and with groups > 1, ResNeXt). */
@@ -89,18 +91,18 @@ export class ResNet extends Module {
 
   constructor(readonly options: ResNetOptions) {
     super();
-    const { layers, groups = 1, widthPerGroup = 64, numClasses = 1000, stem = 'imagenet', strideAt = '3x3', inChannels = 3 } = options;
+    const { layers, groups = 1, widthPerGroup = 64, numClasses = 1000, stem = 'imagenet', strideAt = '3x3', inChannels = 3, basePlanes = 64 } = options;
     const Block = options.block === 'basic' ? BasicBlock : Bottleneck;
     const lo: LayerOptions = { backend: options.backend, generator: options.generator };
     this.conv1 = this.registerModule('conv1', stem === 'imagenet'
-      ? new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false, ...lo })
-      : new Conv2d(inChannels, 64, 3, { stride: 1, padding: 1, bias: false, ...lo }));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64, lo));
+      ? new Conv2d(inChannels, basePlanes, 7, { stride: 2, padding: 3, bias: false, ...lo })
+      : new Conv2d(inChannels, basePlanes, 3, { stride: 1, padding: 1, bias: false, ...lo }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(basePlanes, lo));
     this.relu = this.registerModule('relu', new ReLU());
     this.maxpool = stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 })) : null;
-    let inplanes = 64;
+    let inplanes = basePlanes;
     this.stages = layers.map((count, i) => {
-      const planes = 64 * 2 ** i, stride = i === 0 ? 1 : 2, out = planes * Block.expansion;
+      const planes = basePlanes * 2 ** i, stride = i === 0 ? 1 : 2, out = planes * Block.expansion;
       const downsample = stride !== 1 || inplanes !== out
         ? new Sequential(new Conv2d(inplanes, out, 1, { stride, bias: false, ...lo }), new BatchNorm2d(out, lo))
         : null;

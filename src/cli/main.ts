@@ -1,0 +1,35 @@
+// The `resnext` command: parses arguments with commander and dispatches to one file per subcommand.
+import { Command, CommanderError } from 'commander';
+import { registerConvParams } from './conv-params';
+import { registerModels } from './models';
+import { registerPaper } from './paper';
+import { registerSummary } from './summary';
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command('resnext')
+    .description('ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper\'s tables')
+    .version(require('../../../package.json').version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSummary(program);
+  registerModels(program);
+  registerConvParams(program);
+  registerPaper(program);
+  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+/** Runs the CLI; usage errors exit with code 2. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and --version exit 0; any other commander error is a usage error (message already printed)
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw e;
+  }
+}

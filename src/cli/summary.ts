@@ -1,0 +1,32 @@
+// `resnext summary <model>`: torchinfo's table for a registered model.
+import type { Command } from 'commander';
+import { metaBackend } from '../backend/meta';
+import { createModel, getVariant } from '../models/registry';
+import type { StrideAt } from '../models/tutorial';
+import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
+import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, parseShape, printJson, UsageError } from './util';
+
+/** Registers the summary command. */
+export function registerSummary(program: Command): void {
+  program.command('summary <model>')
+    .description("print a torchinfo-style summary of a model (layers, output shapes, parameters, mult-adds, memory)")
+    .option('--input <shape>', 'input size N,C,H,W (default: 1 image at the model\'s native size)')
+    .option('--depth <n>', 'rows deeper than this are counted but hidden', '3')
+    .option('--columns <list>', `comma-separated columns: ${ALL_COLUMNS.join(', ')}`, 'output_size,num_params')
+    .option('--stride-at <conv>', "where a downsampling block's stride sits: 1x1 (the tutorial) or 3x3 (the paper, torchvision)")
+    .option('--num-classes <n>', 'size of the classifier output')
+    .option('--json', 'print rows and totals as JSON')
+    .addHelpText('after', '\nExample:\n  resnext summary resnext50 --input 2,3,224,224\n  resnext summary resnext50_32x4d --columns input_size,output_size,num_params,kernel_size,mult_adds --depth 2')
+    .action(guarded('summary', (name: string, o: { input?: string; depth: string; columns: string; strideAt?: string; numClasses?: string; json?: boolean }) => {
+      const v = getVariant(name);
+      const input = o.input ? parseShape('--input', o.input) : [1, ...v.inputSize];
+      if (input.length !== 4) throw new UsageError(`--input '${o.input}' must have 4 dimensions N,C,H,W`);
+      const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
+      const strideAt = o.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', o.strideAt, ['1x1', '3x3']);
+      const numClasses = o.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', o.numClasses);
+      const model = createModel(name, { backend: metaBackend, strideAt, numClasses, inChannels: input[1] });
+      const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
+      if (o.json) printJson({ ...s.toJSON(), model: name });
+      else process.stdout.write(`${s.toString()}\n`);
+    }));
+}
