@@ -1,6 +1,5 @@
 // createModel / listModels: builds any registered variant from its row.
 import type { Backend } from '../backend/contract';
-import type { Module } from '../nn/module';
 import { Generator } from '../tensor/random';
 import { ResNet } from './resnet';
 import { TutorialResNeXt, type StrideAt } from './tutorial';
@@ -33,7 +32,7 @@ export function getVariant(name: string): ModelVariant {
 }
 
 /** Builds a registered model with freshly initialised weights. */
-export function createModel(name: string, opts: CreateModelOptions = {}): Module {
+export function createModel(name: string, opts: CreateModelOptions = {}): ResNet | TutorialResNeXt {
   const v = getVariant(name);
   const numClasses = opts.numClasses ?? v.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);

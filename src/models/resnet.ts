@@ -1,20 +1,18 @@
 // The torchvision ResNet family with torchvision's attribute names (conv1, bn1, layer1..4,
 // downsample, fc), so state-dict keys match torchvision checkpoints. ResNeXt is this network
 // with groups > 1: a bottleneck's inner width is ⌊planes·widthPerGroup/64⌋·groups.
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, type LayerOptions } from '../nn/layers';
-import { kaimingNormal_ } from '../nn/init';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, type Conv2dOptions, type LayerOptions } from '../nn/layers';
 import { Module } from '../nn/module';
 import { Sequential } from '../nn/sequential';
 import { add } from '../tensor/ops/elementwise';
 import { flatten } from '../tensor/ops/shape';
-import { defaultGenerator } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
 import type { StrideAt } from './tutorial';
 
 /** Shared constructor arguments of the two block types. */
 interface BlockArgs {
   inplanes: number; planes: number; stride: number; downsample: Sequential | null;
-  groups: number; widthPerGroup: number; strideAt: StrideAt; lo: LayerOptions;
+  groups: number; widthPerGroup: number; strideAt: StrideAt; lo: Conv2dOptions;
 }
 
 /** Two 3x3 convs (ResNet-18/34). */
@@ -93,7 +91,8 @@ export class ResNet extends Module {
     super();
     const { layers, groups = 1, widthPerGroup = 64, numClasses = 1000, stem = 'imagenet', strideAt = '3x3', inChannels = 3, basePlanes = 64 } = options;
     const Block = options.block === 'basic' ? BasicBlock : Bottleneck;
-    const lo: LayerOptions = { backend: options.backend, generator: options.generator };
+    // torchvision initialises every conv with kaiming_normal_(mode='fan_out', nonlinearity='relu').
+    const lo = { backend: options.backend, generator: options.generator, weightInit: 'kaimingNormalFanOut' as const };
     this.conv1 = this.registerModule('conv1', stem === 'imagenet'
       ? new Conv2d(inChannels, basePlanes, 7, { stride: 2, padding: 3, bias: false, ...lo })
       : new Conv2d(inChannels, basePlanes, 3, { stride: 1, padding: 1, bias: false, ...lo }));
@@ -114,11 +113,7 @@ export class ResNet extends Module {
       return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
     });
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d([1, 1]));
-    this.fc = this.registerModule('fc', new Linear(inplanes, numClasses, lo));
-    // torchvision: kaiming_normal_(mode='fan_out', nonlinearity='relu') for every conv; BN stays 1/0.
-    for (const [, m] of this.namedModules()) {
-      if (m instanceof Conv2d) kaimingNormal_(m.weight, 'fan_out', options.generator ?? defaultGenerator);
-    }
+    this.fc = this.registerModule('fc', new Linear(inplanes, numClasses, { backend: options.backend, generator: options.generator }));
   }
 
   forward(x: Tensor): Tensor {

@@ -1,6 +1,5 @@
 // PyTorch's weight initialisations (seeded): kaiming normal/uniform, uniform, constants.
 // They overwrite a tensor's values in place and do nothing on a data-less (meta) backend.
-import { full, randn, uniform } from '../tensor/create';
 import { defaultGenerator, type Generator } from '../tensor/random';
 import type { Tensor } from '../tensor/tensor';
 
@@ -11,31 +10,27 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
-function overwrite(t: Tensor, make: () => Tensor): void {
-  if (t.backend.hasData) t.storage = make().storage;
+/** Fills t with draws from `sample` (one pass, one copy); a data-less tensor keeps its shape only. */
+function fill(t: Tensor, sample: () => number): void {
+  if (!t.backend.hasData) return;
+  const values = new Float64Array(t.numel);
+  for (let i = 0; i < values.length; i++) values[i] = sample();
+  t.storage = t.backend.fromValues(t.dtype, values);
 }
 
 /** U(low, high). */
 export function uniform_(t: Tensor, low: number, high: number, generator: Generator = defaultGenerator): void {
-  overwrite(t, () => uniform(t.shape, low, high, { dtype: t.dtype, backend: t.backend, generator }));
+  fill(t, () => low + (high - low) * generator.random());
 }
 
 /** N(0, std²). */
 export function normal_(t: Tensor, std: number, generator: Generator = defaultGenerator): void {
-  overwrite(t, () => {
-    const z = randn(t.shape, { dtype: 'float64', backend: t.backend, generator }).toArray();
-    for (let i = 0; i < z.length; i++) z[i] *= std;
-    return fromValues(t, z);
-  });
-}
-
-function fromValues(like: Tensor, values: Float32Array | Float64Array): Tensor {
-  return like.withStorage(like.backend.fromValues(like.dtype, values));
+  fill(t, () => std * generator.normal());
 }
 
 /** Every element = value. */
 export function constant_(t: Tensor, value: number): void {
-  overwrite(t, () => full(t.shape, value, { dtype: t.dtype, backend: t.backend }));
+  fill(t, () => value);
 }
 
 /** Kaiming (He) normal with ReLU gain √2: std = √2/√fan (torchvision uses mode 'fan_out' for convs). */

@@ -7,7 +7,7 @@ import * as F from '../tensor/ops';
 import { defaultGenerator, type Generator } from '../tensor/random';
 import { pair } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import { defaultWeightInit_, uniform_ } from './init';
+import { defaultWeightInit_, kaimingNormal_, uniform_ } from './init';
 import { Module } from './module';
 import { Parameter } from './parameter';
 
@@ -25,6 +25,8 @@ export interface Conv2dOptions extends LayerOptions {
   dilation?: number | [number, number];
   groups?: number;
   bias?: boolean;
+  /** Weight initialisation: PyTorch's default (kaiming-uniform, a=√5) or torchvision's ResNet kaiming-normal fan_out. */
+  weightInit?: 'default' | 'kaimingNormalFanOut';
 }
 
 /** 2-D convolution with groups: weight [out, in/groups, kh, kw] — the count falls by the number of groups. */
@@ -51,7 +53,8 @@ export class Conv2d extends Module {
     const weight = this.registerParameter('weight', paramOf([outChannels, inChannels / this.groups, ...this.kernelSize], opts.backend));
     const bias = this.registerParameter('bias', opts.bias === false ? null : paramOf([outChannels], opts.backend));
     const gen = opts.generator ?? defaultGenerator;
-    defaultWeightInit_(weight, gen);
+    if (opts.weightInit === 'kaimingNormalFanOut') kaimingNormal_(weight, 'fan_out', gen);
+    else defaultWeightInit_(weight, gen);
     if (bias) { const b = 1 / Math.sqrt((inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]); uniform_(bias, -b, b, gen); }
   }
 

@@ -1,0 +1,104 @@
+// The `resnext` command end to end: golden summary, JSON listings, conv-params, paper, help, exit codes.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { collapse, GOLDEN, modelStatsFixture, runCli } from './helpers';
+
+describe('resnext summary', () => {
+  it('reproduces the golden table for the tutorial command', () => {
+    const r = runCli(['summary', 'resnext50', '--input', '2,3,224,224']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(collapse(r.stdout), collapse(readFileSync(GOLDEN, 'utf8')));
+    assert.equal(r.stdout.split('\n')[0].length, 90);
+  });
+  it('--json, --depth, --columns, --stride-at', () => {
+    const r = runCli(['summary', 'resnext50', '--input', '2,3,224,224', '--stride-at', '3x3', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.model, 'resnext50');
+    assert.equal((j.totals.totalMultAdds / 1e9).toFixed(2), '8.46');
+    const d = runCli(['summary', 'resnet18', '--depth', '1', '--columns', 'output_size,num_params,mult_adds']);
+    assert.equal(d.status, 0, d.stderr);
+    assert.match(d.stdout, /Mult-Adds/);
+    assert.ok(!d.stdout.includes('└─'), 'depth 1 hides deeper rows');
+  });
+  const bad: [string, string[], RegExp][] = [
+    ['unknown model', ['summary', 'resnext5'], /unknown model 'resnext5'; did you mean resnext50/],
+    ['malformed --input', ['summary', 'resnext50', '--input', '2,3,224'], /--input '2,3,224' must have 4 dimensions/],
+    ['non-numeric --input', ['summary', 'resnext50', '--input', '2,x,224,224'], /not a comma-separated list of positive integers/],
+    ['input too small', ['summary', 'resnext50', '--input', '1,3,16,16'], /too small for this network/],
+    ['bad --stride-at', ['summary', 'resnext50', '--stride-at', '5x5'], /--stride-at must be one of 1x1, 3x3/],
+    ['bad column', ['summary', 'resnext50', '--columns', 'params'], /--columns entry must be one of/],
+    ['unknown option', ['summary', 'resnext50', '--bogus'], /unknown option '--bogus'/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what} with exit code 2 and no stack trace`, () => {
+      const r = runCli(args);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+      assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+    });
+  }
+});
+
+describe('resnext models', () => {
+  it('--json lists every model with PyTorch-equal parameter counts', () => {
+    const r = runCli(['models', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { name: string; params: number; multAddsPerImage: number }[];
+    const fx = modelStatsFixture().models;
+    assert.deepEqual(rows.map((m) => m.name).sort(), Object.keys(fx).sort());
+    for (const m of rows) {
+      assert.equal(m.params, fx[m.name].params, m.name);
+      assert.equal(m.multAddsPerImage, fx[m.name].multAddsPerImage, m.name);
+    }
+  });
+});
+
+describe('resnext conv-params', () => {
+  it("the tutorial's example: 73,728 vs 2,304 weights, 32x fewer", () => {
+    const r = runCli(['conv-params', '64', '128', '3', '--groups', '32']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /64 x 128 x 3 x 3 = 73,728 weights/);
+    assert.match(r.stdout, /32 x \(2 x 4 x 3 x 3\) = 64 x 4 x 3 x 3 = 2,304 weights/);
+    assert.match(r.stdout, /by 32 \(the number of groups\)/);
+    const j = JSON.parse(runCli(['conv-params', '128', '128', '3', '--groups', '32', '--json']).stdout);
+    assert.equal(j.inPerGroup, 4);
+    assert.equal(j.outPerGroup, 4);
+  });
+  it('channels not divisible by groups: exit 2 with the reason', () => {
+    const r = runCli(['conv-params', '130', '128', '3', '--groups', '32']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Conv2d: in_channels 130 is not divisible by groups 32/);
+    const z = runCli(['conv-params', '64', '128', '3', '--groups', '0']);
+    assert.equal(z.status, 2);
+    assert.match(z.stderr, /--groups must be a positive integer, got '0'/);
+  });
+});
+
+describe('resnext paper', () => {
+  it('prints Tables 1, 3, 4, 7 with our figures beside the published ones', () => {
+    const r = runCli(['paper']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const t of ['Table 1', 'Table 3', 'Table 4', 'Table 7']) assert.ok(r.stdout.includes(t), t);
+    assert.match(r.stdout, /ResNeXt-29, 8x64d +resnext29_8x64d +34\.4 M +5\.39 G +34\.4 M/);
+    const j = JSON.parse(runCli(['paper', '--json']).stdout);
+    const t4 = j.tables.find((t: { id: string }) => t.id === 'table4');
+    assert.equal(t4.rows.find((row: { model: string }) => row.model === 'resnext101_64x4d').ours.params, 83_455_272);
+  });
+});
+
+describe('help', () => {
+  for (const cmd of [[], ['summary'], ['models'], ['conv-params'], ['paper']]) {
+    it(`resnext ${cmd.join(' ')} --help`, () => {
+      const r = runCli([...cmd, '--help']);
+      assert.equal(r.status, 0);
+      assert.match(r.stdout, /Usage: resnext/);
+    });
+  }
+  it('an unknown command exits 2', () => {
+    const r = runCli(['bogus']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command 'bogus'/);
+  });
+});

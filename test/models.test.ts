@@ -1,0 +1,82 @@
+// The model zoo: every registered model's parameters and mult-adds equal PyTorch's; a forward
+// pass of each has the expected shape and no NaN; state-dict names match torchvision/the tutorial.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { metaBackend } from '../src/backend/meta';
+import { noGrad } from '../src/autograd/engine';
+import { createModel, listModels } from '../src/models/registry';
+import { summary } from '../src/summary';
+import { randn } from '../src/tensor/create';
+import { Generator } from '../src/tensor/random';
+import { modelStatsFixture } from './helpers';
+
+const fx = modelStatsFixture().models;
+
+describe('parameter counts and mult-adds equal PyTorch (torchvision 0.14)', () => {
+  it('the registry and the fixture list the same models', () => {
+    assert.deepEqual(listModels().map((m) => m.name).sort(), Object.keys(fx).sort());
+  });
+  for (const v of listModels()) {
+    it(v.name, () => {
+      const m = createModel(v.name, { backend: metaBackend });
+      assert.equal(m.numParameters(), fx[v.name].params);
+      assert.equal(summary(m, [1, ...v.inputSize]).totals.totalMultAdds, fx[v.name].multAddsPerImage);
+    });
+  }
+  it("the published figures: torchvision's and the paper's", () => {
+    assert.equal(fx.resnext50_32x4d.params, 25_028_904);
+    assert.equal(fx.resnext101_32x8d.params, 88_791_336);
+    assert.equal(fx.resnext101_64x4d.params, 83_455_272);
+    assert.equal(fx.resnext50.params, 25_028_904);
+    assert.equal(fx.resnext101.params, 44_177_704);
+    assert.equal((fx.resnext29_8x64d.params / 1e6).toFixed(1), '34.4');
+  });
+});
+
+describe('every model runs forward (reference backend, eval, 1x3x64x64 or 1x3x32x32)', () => {
+  for (const v of listModels()) {
+    it(v.name, () => {
+      const m = createModel(v.name, { seed: 1, numClasses: 7 }).eval();
+      const size = v.family === 'cifar' ? 32 : 64;
+      const y = noGrad(() => m.call(randn([1, 3, size, size], { generator: new Generator(3) })));
+      assert.deepEqual(y.shape, [1, 7]);
+      assert.ok(y.toArray().every(Number.isFinite));
+    });
+  }
+});
+
+describe('names, options and initialisation', () => {
+  it('torchvision state-dict keys', () => {
+    const keys = [...createModel('resnext50_32x4d', { backend: metaBackend }).stateDict().keys()];
+    assert.equal(keys[0], 'conv1.weight');
+    assert.ok(keys.includes('layer1.0.downsample.1.running_var'));
+    assert.ok(keys.includes('layer4.2.bn3.num_batches_tracked'));
+    assert.equal(keys[keys.length - 1], 'fc.bias');
+  });
+  it("the tutorial's state-dict keys", () => {
+    const keys = [...createModel('resnext50', { backend: metaBackend }).stateDict().keys()];
+    assert.equal(keys[0], 'conv1.0.weight');
+    assert.ok(keys.includes('stage1.0.residual.3.weight'));
+    assert.ok(keys.includes('stage2.0.projection.1.running_mean'));
+    assert.ok(!keys.some((k) => k.startsWith('stage1.1.projection')));
+  });
+  it('strideAt moves the stride between the 1x1 and the 3x3 conv without changing parameters', () => {
+    const a = createModel('resnext50', { backend: metaBackend }), b = createModel('resnext50', { backend: metaBackend, strideAt: '3x3' });
+    assert.equal(a.numParameters(), b.numParameters());
+    const conv = (m: typeof a, path: string) => m.namedModules().find(([p]) => p === path)![1] as unknown as { stride: number[] };
+    assert.deepEqual(conv(a, 'stage2.0.residual.0').stride, [2, 2]);
+    assert.deepEqual(conv(b, 'stage2.0.residual.3').stride, [2, 2]);
+  });
+  it('the same seed gives the same weights; kaiming fan_out std for torchvision convs', () => {
+    const w1 = createModel('resnet18', { seed: 5 }).stateDict().get('layer1.0.conv1.weight')!.toArray();
+    const w2 = createModel('resnet18', { seed: 5 }).stateDict().get('layer1.0.conv1.weight')!.toArray();
+    assert.deepEqual(w1, w2);
+    const std = Math.sqrt(Array.from(w1).reduce((s, v) => s + v * v, 0) / w1.length);
+    const want = Math.sqrt(2 / (64 * 9));
+    assert.ok(Math.abs(std - want) / want < 0.05, `std ${std} vs ${want}`);
+  });
+  it('unknown models and bad options are clear errors', () => {
+    assert.throws(() => createModel('resnext51'), /unknown model 'resnext51'; did you mean resnext50/);
+    assert.throws(() => createModel('resnet18', { numClasses: 0 }), /numClasses must be a positive integer/);
+  });
+});

@@ -1,0 +1,101 @@
+// summary(): the tutorial's golden table, torchinfo's padding and totals, other columns and depths.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { metaBackend } from '../src/backend/meta';
+import { createModel } from '../src/models/registry';
+import { summary } from '../src/summary';
+import { fixed2, formatTotal } from '../src/summary/format';
+import { collapse, GOLDEN, modelStatsFixture } from './helpers';
+
+const meta = (name: string, opts = {}) => createModel(name, { backend: metaBackend, ...opts });
+
+describe('summary of the tutorial ResNeXt-50 at [2, 3, 224, 224]', () => {
+  const text = summary(meta('resnext50'), [2, 3, 224, 224]).toString();
+  it('matches the golden table line for line (runs of spaces collapsed)', () => {
+    assert.equal(collapse(text), collapse(readFileSync(GOLDEN, 'utf8')));
+  });
+  it("uses torchinfo's real padding: 90-character rules, 40/25/25 columns", () => {
+    const lines = text.split('\n');
+    assert.equal(lines[0], '='.repeat(90));
+    assert.equal(lines[1], `${'Layer (type:depth-idx)'.padEnd(40)} ${'Output Shape'.padEnd(25)} Param #`);
+    assert.equal(lines[5], `${'│    └─Conv2d: 2-1'.padEnd(40)} ${'[2, 64, 112, 112]'.padEnd(25)} 9,408`);
+    assert.equal(lines[11], `${'│    │    └─Sequential: 3-1'.padEnd(40)} ${'[2, 256, 56, 56]'.padEnd(25)} 46,592`);
+    assert.ok(lines.every((l) => l === l.trimEnd()), 'lines are right-stripped');
+  });
+});
+
+describe("totals follow torchinfo's rules (checked against PyTorch hooks)", () => {
+  const fx = modelStatsFixture().summaries;
+  const cases: [string, string, object][] = [
+    ['resnext50', 'resnext50', {}], ['resnext50@3x3', 'resnext50', { strideAt: '3x3' }],
+    ['resnext50_32x4d', 'resnext50_32x4d', {}], ['resnext29_8x64d', 'resnext29_8x64d', {}],
+  ];
+  for (const [key, name, opts] of cases) {
+    it(key, () => {
+      const want = fx[key];
+      const t = summary(meta(name, opts), want.inputSize).totals;
+      assert.equal(t.totalParams, want.params);
+      assert.equal(t.totalMultAdds, want.mult_adds);
+      assert.equal(t.forwardBackwardBytes, want.fwd_bwd_bytes);
+      assert.equal(t.paramBytes, want.param_bytes);
+    });
+  }
+  it("the tutorial's figures: 7.54 G mult-adds (1x1 stride) vs 8.46 G (3x3 stride), 528.43 MB", () => {
+    const oneByOne = summary(meta('resnext50'), [2, 3, 224, 224]).totals;
+    assert.equal(oneByOne.totalMultAdds, 7_536_254_160);
+    assert.equal(oneByOne.forwardBackwardBytes, 427_114_112);
+    assert.equal(oneByOne.paramBytes, 100_115_616);
+    assert.equal((summary(meta('resnext50', { strideAt: '3x3' }), [2, 3, 224, 224]).totals.totalMultAdds / 1e9).toFixed(2), '8.46');
+  });
+});
+
+describe('summary options', () => {
+  it('all columns: kernel shapes, mult-adds, percentages, trainable', () => {
+    const s = summary(meta('resnext50'), [2, 3, 224, 224], { columns: ['input_size', 'output_size', 'num_params', 'params_percent', 'kernel_size', 'mult_adds', 'trainable'], depth: 2 });
+    const lines = s.toString().split('\n');
+    assert.equal(lines[0].length, 40 + 7 * 25);
+    const conv = lines.find((l) => l.startsWith('│    └─Conv2d: 2-1'))!;
+    assert.match(conv, /\[2, 3, 224, 224\] +\[2, 64, 112, 112\] +9,408 +0\.04% +\[7, 7\] +236,027,904 +True$/);
+    const pool = lines.find((l) => l.startsWith('├─MaxPool2d: 1-2'))!;
+    assert.match(pool, /--\s+3\s+--\s+--$/);
+    const fc = lines.find((l) => l.startsWith('├─Linear: 1-8'))!;
+    assert.match(fc, /2,049,000 +8\.19% +-- +4,098,000 +True$/);
+  });
+  it('depth 1 shows containers with their subtree parameters and mult-adds', () => {
+    const s = summary(meta('resnext50'), [2, 3, 224, 224], { depth: 1, columns: ['num_params', 'mult_adds'] });
+    const stage1 = s.toString().split('\n').find((l) => l.startsWith('├─Sequential: 1-3'))!;
+    const leafMultAdds = s.rows.filter((r) => r.varName.startsWith('stage1.') && r.isLeaf).reduce((a, r) => a + r.multAdds, 0);
+    assert.equal(leafMultAdds, 1_268_456_448);
+    assert.match(stage1, /205,824 +1,268,456,448$/);
+    assert.equal(s.totals.totalParams, 25_028_904, 'hidden rows still count');
+  });
+  it('JSON form carries every row with visibility and the totals', () => {
+    const j = summary(meta('resnext50'), [2, 3, 224, 224]).toJSON() as { rows: { visible: boolean; depth: number }[]; totals: { totalParams: number } };
+    assert.equal(j.totals.totalParams, 25_028_904);
+    assert.ok(j.rows.some((r) => r.depth === 4 && !r.visible));
+  });
+  it('rejects bad sizes, columns and too-small inputs with clear messages', () => {
+    assert.throws(() => summary(meta('resnext50'), [2, 3, 0, 224]), /input size \[2, 3, 0, 224\] must be positive integers/);
+    assert.throws(() => summary(meta('resnext50'), [2, 3, 224, 224], { columns: ['bogus' as never] }), /unknown column 'bogus'/);
+    assert.throws(() => summary(meta('resnext50'), [2, 3, 16, 16]), /too small for this network: Conv2d 'stage4\.0\.residual\.0' has stride 2x2 but receives a 1x1 map/);
+    assert.throws(() => summary(meta('resnext50'), [2, 4, 224, 224]), /weight \[64, 3, 7, 7\] expects 3 input channels .* has 4/);
+  });
+  it('leaves the model in the mode it was in', () => {
+    const m = meta('resnext29_8x64d');
+    summary(m, [1, 3, 32, 32]);
+    assert.ok(m.namedModules().every(([, x]) => x.training));
+  });
+});
+
+describe("torchinfo's number formats", () => {
+  it('units and rounding', () => {
+    assert.equal(formatTotal(25_028_904, 'none', false), ': 25,028,904');
+    assert.equal(formatTotal(7_536_254_160, 'auto', false), ' (G): 7.54');
+    assert.equal(formatTotal(556_000_000, 'auto', false), ' (M): 556');
+    assert.equal(formatTotal(1_204_224, 'M', true), ' (MB): 1.20');
+    assert.equal(formatTotal(1_234_567_890_123, 'M', true), ' (MB): 1,234,567.89');
+    assert.equal(fixed2(0.125), '0.12', "Python's round-half-even on exact ties");
+    assert.equal(fixed2(0.375), '0.38');
+  });
+});
