@@ -1,16 +1,19 @@
 // summary(): the tutorial's golden table, torchinfo's padding and totals, other columns and depths.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
 import { createModel } from '../src/models/registry';
 import { summary } from '../src/summary';
 import { fixed2, formatTotal } from '../src/summary/format';
-import { collapse, GOLDEN, modelStatsFixture } from './helpers';
+import { collapse, GOLDEN, modelStatsFixture, SPEC_GOLDEN } from './helpers';
 
 const meta = (name: string, opts = {}) => createModel(name, { backend: metaBackend, ...opts });
 
 describe('summary of the tutorial ResNeXt-50 at [2, 3, 224, 224]', () => {
+  it('the committed golden file is the spec\'s', { skip: !existsSync(SPEC_GOLDEN) && 'no ../shared/spec beside this checkout' }, () => {
+    assert.equal(readFileSync(GOLDEN, 'utf8'), readFileSync(SPEC_GOLDEN, 'utf8'));
+  });
   const text = summary(meta('resnext50'), [2, 3, 224, 224]).toString();
   it('matches the golden table line for line (runs of spaces collapsed)', () => {
     assert.equal(collapse(text), collapse(readFileSync(GOLDEN, 'utf8')));
