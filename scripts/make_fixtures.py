@@ -2,7 +2,8 @@
 """Writes the PyTorch fixtures the TypeScript tests compare against (run with Debian's python3-torch).
 
     /usr/bin/python3 scripts/make_fixtures.py                  # writes test/fixtures/* (about 90 s)
-    /usr/bin/python3 scripts/make_fixtures.py --forward-only   # only the *.safetensors fixtures
+    /usr/bin/python3 scripts/make_fixtures.py --forward-only   # all but model-stats.json (seconds)
+    /usr/bin/python3 scripts/make_fixtures.py --resnext50 DIR  # full-size resnext50_32x4d files (tests)
 
 - model-stats.json: for every registered model, PyTorch's parameter count and torchinfo-rule
   mult-adds per image; for a few models the full torchinfo totals at batch 2.
@@ -12,6 +13,7 @@
 """
 import json
 import os
+from collections import OrderedDict
 import struct
 import sys
 
@@ -115,6 +117,7 @@ def tv_resnet(block, layers, groups=1, wpg=64):
 MODELS = {
     'resnext50': (lambda: TutorialResNeXt(R50, 32), (3, 224, 224)),
     'resnext101': (lambda: TutorialResNeXt(R101, 32), (3, 224, 224)),
+    'resnext_tiny': (lambda: TutorialResNeXt([1, 1, 1, 1], 4, base_width=8), (3, 224, 224)),
     'resnet18': (tv.resnet18, (3, 224, 224)),
     'resnet34': (tv.resnet34, (3, 224, 224)),
     'resnet50': (tv.resnet50, (3, 224, 224)),
@@ -170,6 +173,7 @@ def torchinfo_totals(model, input_size):
 def write_safetensors(path, tensors):
     """A minimal safetensors writer: u64 header length, JSON header, raw little-endian data."""
     dt = {torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64'}
+    tensors = {k: v for k, v in tensors.items()}
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
@@ -232,9 +236,31 @@ def forward_fixture(path, make):
     write_safetensors(path, out)
 
 
+def write_resnext50_fixture(out_dir):
+    """torchvision's resnext50_32x4d with seeded random weights and BN statistics, saved as zip and
+    legacy .pth, with a 224x224 input and its eval-mode logits (too large to commit: the tests
+    generate it when python3-torch is installed)."""
+    import numpy as np
+    os.makedirs(out_dir, exist_ok=True)
+    gen = torch.Generator().manual_seed(50)
+    model = tv.resnext50_32x4d()
+    randomize(model, gen)
+    model.eval()
+    x = torch.randn(1, 3, 224, 224, generator=gen)
+    with torch.no_grad():
+        logits = model(x)
+    torch.save(model.state_dict(), os.path.join(out_dir, 'resnext50_32x4d.pth'))
+    torch.save(model.state_dict(), os.path.join(out_dir, 'resnext50_32x4d.legacy.pth'), _use_new_zipfile_serialization=False)
+    np.save(os.path.join(out_dir, 'input.npy'), x.numpy())
+    np.save(os.path.join(out_dir, 'logits.npy'), logits.numpy())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:2] == ['--resnext50']:
+        return write_resnext50_fixture(sys.argv[2])
     if sys.argv[1:] == ['--forward-only']:
+        write_checkpoint_fixtures()
         return write_forward_fixtures()
     torch.manual_seed(0)
     stats = {'torch': torch.__version__, 'models': {}, 'summaries': {}}
@@ -249,7 +275,38 @@ def main():
     with open(os.path.join(OUT, 'model-stats.json.tmp'), 'w') as f:
         json.dump(stats, f, indent=1)
     os.replace(os.path.join(OUT, 'model-stats.json.tmp'), os.path.join(OUT, 'model-stats.json'))
+    write_checkpoint_fixtures()
     write_forward_fixtures()
+
+
+def write_checkpoint_fixtures():
+    """The small tutorial model's state dict as torch.save zip and legacy files, its input and
+    eval-mode logits as .npy, plus checkpoints with views, shared storages and nesting."""
+    import numpy as np
+    gen = torch.Generator().manual_seed(1234)
+    model = TutorialResNeXt([1, 1, 1, 1], 4, base_width=8, n_classes=5)
+    randomize(model, gen)
+    model.eval()
+    x = torch.randn(2, 3, 64, 64, generator=gen)
+    with torch.no_grad():
+        logits = model(x)
+    torch.save(model.state_dict(), os.path.join(OUT, 'small_tutorial.pth'))
+    torch.save(model.state_dict(), os.path.join(OUT, 'small_tutorial.legacy.pth'), _use_new_zipfile_serialization=False)
+    write_safetensors(os.path.join(OUT, 'small_tutorial.weights.safetensors'), model.state_dict())
+    np.save(os.path.join(OUT, 'small_tutorial.input.npy'), x.numpy())
+    np.save(os.path.join(OUT, 'small_tutorial.logits.npy'), logits.numpy())
+    base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+    views = {'base': base, 'row_slice': base[1:3], 'transposed': base.t(), 'column': base[:, 2],
+             'double': torch.linspace(-1, 1, 5, dtype=torch.float64), 'half': torch.tensor([0.5, -2.0, 65504.0], dtype=torch.float16),
+             'long': torch.tensor([3, -7, 2 ** 40])}
+    torch.save(views, os.path.join(OUT, 'views.pth'))
+    torch.save(views, os.path.join(OUT, 'views.legacy.pth'), _use_new_zipfile_serialization=False)
+    write_safetensors(os.path.join(OUT, 'views.expected.safetensors'),
+                      {k: (v.float() if v.dtype == torch.float16 else v).contiguous() for k, v in views.items()})
+    small = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3))
+    nested = {'epoch': 3, 'optimizer': {'lr': 0.1}, 'state_dict': OrderedDict(('module.' + k, v) for k, v in small.state_dict().items())}
+    torch.save(nested, os.path.join(OUT, 'nested.pth'))
+    write_safetensors(os.path.join(OUT, 'nested.expected.safetensors'), small.state_dict())
 
 
 def write_forward_fixtures():

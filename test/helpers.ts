@@ -64,7 +64,7 @@ export function gradcheck(what: string, f: (...xs: Tensor[]) => Tensor, inputs: 
 
 /** Runs the CLI; returns exit code and output. */
 export function runCli(args: string[]): { status: number; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], { encoding: 'utf8', timeout: 240_000 });
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 

@@ -1,6 +1,8 @@
 // The `resnext` command: parses arguments with commander and dispatches to one file per subcommand.
 import { Command, CommanderError } from 'commander';
 import { registerConvParams } from './conv-params';
+import { registerConvert } from './convert';
+import { registerForward } from './forward';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
 import { registerSummary } from './summary';
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerModels(program);
   registerConvParams(program);
   registerPaper(program);
+  registerConvert(program);
+  registerForward(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

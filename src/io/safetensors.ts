@@ -1,14 +1,18 @@
-// safetensors reading: u64 little-endian header length, a JSON header naming each tensor's
+// safetensors reading and writing: u64 little-endian header length, a JSON header naming each tensor's
 // dtype, shape and [begin, end) byte range, then the raw data. Every field is validated.
 import { readFileSync } from 'node:fs';
 import type { DType } from '../backend/contract';
 import { tensor } from '../tensor/create';
 import { formatShape, numel } from '../tensor/shape';
+import { decode16 } from './half';
+import { writeFileAtomic } from './atomic';
 import type { Tensor } from '../tensor/tensor';
 
 const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Buffer, off: number, n: number) => ArrayLike<number> }> = {
   F32: { bytes: 4, dtype: 'float32', read: (b, off, n) => new Float32Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + off + 4 * n)) },
   F64: { bytes: 8, dtype: 'float64', read: (b, off, n) => new Float64Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + off + 8 * n)) },
+  F16: { bytes: 2, dtype: 'float32', read: (b, off, n) => decode16(b.subarray(off), n, false) },
+  BF16: { bytes: 2, dtype: 'float32', read: (b, off, n) => decode16(b.subarray(off), n, true) },
   I64: {
     bytes: 8, dtype: 'int64',
     read: (b, off, n) => Array.from({ length: n }, (_, i) => {
@@ -69,4 +73,39 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
     throw new Error(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseSafetensors(buf, path);
+}
+
+const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64' };
+
+/** Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned. */
+export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  const blobs: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const v = t.toArray();
+    const data = t.dtype === 'float32' ? Buffer.from(Float32Array.from(v).buffer)
+      : t.dtype === 'float64' ? Buffer.from(Float64Array.from(v).buffer)
+        : Buffer.from(BigInt64Array.from(v, (x) => BigInt(x)).buffer);
+    header[name] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.length] };
+    blobs.push(data);
+    offset += data.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([len, Buffer.from(json), ...blobs]);
+}
+
+/** Writes a .safetensors file atomically. */
+export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
+  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+}
+
+/** The __metadata__ block of a safetensors buffer ({} if absent). */
+export function safetensorsMetadata(buf: Buffer): Record<string, string> {
+  const header = JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString('utf8'));
+  return header.__metadata__ ?? {};
 }

@@ -34,6 +34,7 @@ const R50 = [3, 4, 6, 3], R101 = [3, 4, 23, 3];
 export const VARIANTS: readonly ModelVariant[] = [
   row('resnext50', 'tutorial', "The tutorial's ResNeXt-50 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R50, 32, 4),
   row('resnext101', 'tutorial', "The tutorial's ResNeXt-101 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R101, 32, 4),
+  row('resnext_tiny', 'tutorial', "A tiny ResNeXt in the tutorial's layout: one block per stage, 4 groups of 2 (tests, quick experiments)", 'bottleneck', [1, 1, 1, 1], 4, 2),
   row('resnet18', 'torchvision', 'ResNet-18 (basic blocks)', 'basic', [2, 2, 2, 2]),
   row('resnet34', 'torchvision', 'ResNet-34 (basic blocks)', 'basic', [3, 4, 6, 3]),
   row('resnet50', 'torchvision', 'ResNet-50 (Table 1 baseline; = ResNeXt-50 1x64d)', 'bottleneck', R50),

@@ -108,6 +108,8 @@ export class BatchNorm2d extends Module {
   get runningVar(): Tensor | null { return this.buffer('running_var'); }
   get numBatchesTracked(): Tensor | null { return this.buffer('num_batches_tracked'); }
 
+  protected override optionalStateKeys(): readonly string[] { return ['num_batches_tracked']; }
+
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected 4-D input [N, C, H, W], got shape [${x.shape.join(', ')}]`);
     if (x.shape[1] !== this.numFeatures) throw new Error(`BatchNorm2d: expected ${this.numFeatures} channels, got input of shape [${x.shape.join(', ')}]`);

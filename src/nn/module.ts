@@ -53,6 +53,12 @@ export abstract class Module {
     return p;
   }
 
+  /**
+   * State-dict entries (own names) that a checkpoint may omit; loading leaves them at their
+   * current value (BatchNorm's num_batches_tracked, as PyTorch's BatchNorm tolerates).
+   */
+  protected optionalStateKeys(): readonly string[] { return []; }
+
   /** Registers a persistent buffer (saved in the state dict, not trained). */
   protected registerBuffer(name: string, t: Tensor | null): Tensor | null {
     this._buffers.set(name, t);
@@ -145,8 +151,9 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const incoming = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
     const own = this.stateDict();
+    const optional = new Set(this.namedModules().flatMap(([path, m]) => m.optionalStateKeys().map((k) => (path ? `${path}.${k}` : k))));
     const report: LoadReport = {
-      missingKeys: [...own.keys()].filter((k) => !incoming.has(k)),
+      missingKeys: [...own.keys()].filter((k) => !incoming.has(k) && !optional.has(k)),
       unexpectedKeys: [...incoming.keys()].filter((k) => !own.has(k)),
       shapeMismatches: [],
     };

@@ -1,0 +1,22 @@
+// `resnext convert <in> <out.safetensors> [--model M]`: a PyTorch checkpoint (zip or legacy) or
+// safetensors file to safetensors, optionally checked key by key and shape by shape against a model.
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { saveSafetensors } from '../io/safetensors';
+import { loadWeights } from '../io/weights';
+import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import { guarded } from './util';
+
+/** Registers the convert command. */
+export function registerConvert(program: Command): void {
+  addModelFlags(program.command('convert <input> <output>')
+    .description('convert a PyTorch checkpoint (.pth/.pt, zip or legacy) or safetensors file to safetensors')
+    .option('--model <name>', 'check every key and shape against this registered model first'))
+    .addHelpText('after', '\nExample:\n  resnext convert resnext50_32x4d-7cdf4587.pth resnext50_32x4d.safetensors --model resnext50_32x4d')
+    .action(guarded('convert', (input: string, output: string, o: ModelFlags & { model?: string }) => {
+      const weights = loadWeights(input);
+      if (o.model) modelWithWeights(o.model, weights, o, input, true);
+      saveSafetensors(output, weights, { format: 'pt', source: basename(input), ...(o.model ? { model: o.model } : {}) });
+      process.stdout.write(`wrote ${weights.size} tensors to ${output}${o.model ? ` (checked against ${o.model})` : ''}\n`);
+    }));
+}

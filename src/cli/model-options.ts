@@ -1,0 +1,43 @@
+// Options shared by the commands that build a model for a weights file (convert, forward,
+// export, predict): --num-classes, --stride-at, and the checkpoint → model fit.
+import type { Command } from 'commander';
+import { metaBackend } from '../backend/meta';
+import { describeReport } from '../nn/module';
+import { createModel } from '../models/registry';
+import type { ResNet } from '../models/resnet';
+import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
+import type { Tensor } from '../tensor/tensor';
+import { parseChoice, parsePositiveInt, UsageError } from './util';
+
+/** The raw option values commander hands over. */
+export interface ModelFlags { numClasses?: string; strideAt?: string; }
+
+/** Adds --num-classes and --stride-at to a command. */
+export function addModelFlags(cmd: Command): Command {
+  return cmd
+    .option('--num-classes <n>', 'classifier size (default: read from the weights, else the model\'s)')
+    .option('--stride-at <conv>', "where a downsampling block's stride sits: 1x1 or 3x3 (default: the model's)");
+}
+
+/** Classes and input channels a state dict implies (its classifier rows, its first conv's input). */
+function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inChannels?: number } {
+  const fc = weights.get('fc.weight');
+  const stem = weights.get('conv1.weight') ?? weights.get('conv1.0.weight');
+  return { numClasses: fc?.shape[0], inChannels: stem?.ndim === 4 ? stem.shape[1] : undefined };
+}
+
+/** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
+export function modelWithWeights(name: string, weights: Map<string, Tensor>, flags: ModelFlags, source: string, metaOnly = false): ResNet | TutorialResNeXt {
+  const inferred = inferShapes(weights);
+  const model = createModel(name, {
+    numClasses: flags.numClasses !== undefined ? parsePositiveInt('--num-classes', flags.numClasses) : inferred.numClasses,
+    strideAt: flags.strideAt !== undefined ? parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']) : undefined,
+    inChannels: inferred.inChannels,
+    backend: metaOnly ? metaBackend : undefined,
+  });
+  const report = model.loadStateDict(weights, { strict: false });
+  if (report.missingKeys.length || report.unexpectedKeys.length || report.shapeMismatches.length) {
+    throw new UsageError(`${source} does not fit model '${name}': ${describeReport(report)}`);
+  }
+  return model;
+}
