@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConvParams } from './conv-params';
 import { registerConvert } from './convert';
+import { registerExport } from './export';
 import { registerForward } from './forward';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerPaper(program);
   registerConvert(program);
   registerForward(program);
+  registerExport(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

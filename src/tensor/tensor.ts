@@ -3,6 +3,7 @@
 import { isGradEnabled, runBackward, type Differentiable, type GradFn } from '../autograd/engine';
 import type { Backend, DType } from '../backend/contract';
 import { assertValidShape, formatShape, numel } from './shape';
+import { emitOp } from './trace';
 
 /** An n-dimensional array on a backend, optionally tracked by autograd. */
 export class Tensor implements Differentiable<Tensor> {
@@ -103,7 +104,9 @@ export class Tensor implements Differentiable<Tensor> {
     const fn: GradFn<Tensor> | null = this.requiresGrad && isGradEnabled()
       ? { op: 'reshape', inputs: [this], backward: (g) => [g.withStorage(g.storage, input.shape)] }
       : null;
-    return new Tensor(this.storage, resolved, this.dtype, this.backend, fn);
+    const out = new Tensor(this.storage, resolved, this.dtype, this.backend, fn);
+    emitOp('reshape', [this], out, { shape: resolved });
+    return out;
   }
 
   /** A copy of this tensor on another backend (values copied; meta keeps shapes only). */

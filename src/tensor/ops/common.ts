@@ -3,6 +3,7 @@ import { isGradEnabled } from '../../autograd/engine';
 import type { Backend, DType } from '../../backend/contract';
 import { formatShape } from '../shape';
 import { Tensor } from '../tensor';
+import { emitOp } from '../trace';
 
 /**
  * The backend an op runs on: the inputs' common backend, or meta if any input is meta
@@ -32,13 +33,19 @@ export function floatDtypeOf(op: string, inputs: readonly (Tensor | null | undef
 /** A gradient rule: gradients for each recorded input given d(output); `needs[i]` says whether input i wants one. */
 export type BackwardRule = (gradOutput: Tensor, needs: boolean[]) => (Tensor | null)[];
 
-/** Wraps a kernel result as a Tensor and, when any input requires grad, records its gradient rule. */
+/**
+ * Wraps a kernel result as a Tensor, records its gradient rule when any input requires grad,
+ * and reports the op (with its resolved attributes) to a running trace.
+ */
 export function record(op: string, inputs: readonly Tensor[], storage: unknown, shape: readonly number[],
-  dtype: DType, backend: Backend, rule: BackwardRule): Tensor {
+  dtype: DType, backend: Backend, rule: BackwardRule, attrs: Readonly<Record<string, unknown>> = {}): Tensor {
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!tracked) return new Tensor(storage, shape, dtype, backend);
   const needs = inputs.map((t) => t.requiresGrad);
-  return new Tensor(storage, shape, dtype, backend, { op, inputs, backward: (g) => rule(g, needs) });
+  const out = tracked
+    ? new Tensor(storage, shape, dtype, backend, { op, inputs, backward: (g) => rule(g, needs) })
+    : new Tensor(storage, shape, dtype, backend);
+  emitOp(op, inputs, out, attrs);
+  return out;
 }
 
 /** Throws unless x has exactly `rank` dimensions. */

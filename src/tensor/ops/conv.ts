@@ -60,5 +60,5 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     needs[0] ? dy.withStorage(k.conv2dBackwardData(dy.storage, weight.storage, g), x.shape) : null,
     needs[1] ? dy.withStorage(k.conv2dBackwardWeight(dy.storage, x.storage, g), weight.shape) : null,
     bias && needs[2] ? dy.withStorage(k.channelSum(dy.storage, { n: g.n, c: g.o, hw: g.oh * g.ow }), bias.shape) : null,
-  ]);
+  ], { geometry: g, weight, bias });
 }

@@ -15,7 +15,7 @@ export function addScaled(a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   return record('add', [a, b], k.addScaled(a.storage, b.storage, alpha, beta), a.shape, dtype, backend, (g, needs) => [
     needs[0] ? (alpha === 1 ? g : g.withStorage(k.addScaled(g.storage, null, alpha, 0))) : null,
     needs[1] ? (beta === 1 ? g : g.withStorage(k.addScaled(g.storage, null, beta, 0))) : null,
-  ]);
+  ], { alpha, beta });
 }
 
 /** a + b. */
@@ -40,7 +40,7 @@ export function scale(x: Tensor, alpha: number): Tensor {
   const backend = backendOf('scale', [x]), dtype = floatDtypeOf('scale', [x]);
   const k = backend.kernels;
   return record('scale', [x], k.addScaled(x.storage, null, alpha, 0), x.shape, dtype, backend,
-    (g) => [g.withStorage(k.addScaled(g.storage, null, alpha, 0))]);
+    (g) => [g.withStorage(k.addScaled(g.storage, null, alpha, 0))], { alpha });
 }
 
 /** max(x, 0). d/dx = g·[y > 0]. */

@@ -34,5 +34,5 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     needs[0] ? g.withStorage(k.matmul(g.storage, weight.storage, rows, outF, inF, false, false), x.shape) : null,
     needs[1] ? g.withStorage(k.matmul(g.storage, x.storage, outF, rows, inF, true, false), weight.shape) : null,
     bias && needs[2] ? g.withStorage(k.channelSum(g.storage, { n: rows, c: outF, hw: 1 }), bias.shape) : null,
-  ]);
+  ], { weight, bias });
 }

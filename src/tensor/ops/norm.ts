@@ -53,5 +53,5 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
     if (weight) out.push(dy.withStorage(grads.dgamma, [c]));
     if (bias) out.push(dy.withStorage(grads.dbeta, [c]));
     return out;
-  });
+  }, { training: useBatchStats, eps, momentum, weight, bias, runningMean, runningVar });
 }

@@ -40,7 +40,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = resolvePoolGeometry('maxPool2d', x.shape, opts);
   const backend = backendOf('maxPool2d', [x]), dtype = floatDtypeOf('maxPool2d', [x]), k = backend.kernels;
   return record('maxPool2d', [x], k.maxPool2d(x.storage, g), [g.n, g.c, g.oh, g.ow], dtype, backend,
-    (dy) => [dy.withStorage(k.maxPool2dBackward(dy.storage, x.storage, g), x.shape)]);
+    (dy) => [dy.withStorage(k.maxPool2dBackward(dy.storage, x.storage, g), x.shape)], { geometry: g, ceilMode: opts.ceilMode ?? false });
 }
 
 /** Average pooling (countIncludePad defaults to true, as in PyTorch); gradient spread evenly. */
@@ -50,7 +50,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions & { countIncludePad?: b
   const cip = opts.countIncludePad ?? true;
   const backend = backendOf('avgPool2d', [x]), dtype = floatDtypeOf('avgPool2d', [x]), k = backend.kernels;
   return record('avgPool2d', [x], k.avgPool2d(x.storage, g, cip), [g.n, g.c, g.oh, g.ow], dtype, backend,
-    (dy) => [dy.withStorage(k.avgPool2dBackward(dy.storage, g, cip), x.shape)]);
+    (dy) => [dy.withStorage(k.avgPool2dBackward(dy.storage, g, cip), x.shape)], { geometry: g, ceilMode: opts.ceilMode ?? false, countIncludePad: cip });
 }
 
 /** Adaptive average pooling to outputSize (int or [h, w]). */
@@ -63,5 +63,5 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, numbe
   const g: PoolGeometry = { n, c, h, w, oh, ow, kh: 0, kw: 0, strideH: 0, strideW: 0, padH: 0, padW: 0 };
   const backend = backendOf('adaptiveAvgPool2d', [x]), dtype = floatDtypeOf('adaptiveAvgPool2d', [x]), k = backend.kernels;
   return record('adaptiveAvgPool2d', [x], k.adaptiveAvgPool2d(x.storage, g), [n, c, oh, ow], dtype, backend,
-    (dy) => [dy.withStorage(k.adaptiveAvgPool2dBackward(dy.storage, g), x.shape)]);
+    (dy) => [dy.withStorage(k.adaptiveAvgPool2dBackward(dy.storage, g), x.shape)], { outputSize: [oh, ow] });
 }

@@ -1,0 +1,34 @@
+// `resnext export <model> [--weights W] --onnx out.onnx [--batch dynamic|N]`: a standard ONNX graph.
+import type { Command } from 'commander';
+import { saveOnnx } from '../io/onnx-export';
+import { loadWeights } from '../io/weights';
+import { createModel, getVariant } from '../models/registry';
+import type { StrideAt } from '../models/tutorial';
+import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import { guarded, parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
+
+/** Registers the export command. */
+export function registerExport(program: Command): void {
+  addModelFlags(program.command('export <model>')
+    .description('export a model (eval mode) to ONNX, opset 13')
+    .requiredOption('--onnx <file>', 'where to write the .onnx file')
+    .option('--weights <file>', 'weights to export (default: freshly initialised, seed 0)')
+    .option('--batch <n>', "batch size, or 'dynamic' for a symbolic batch dimension", 'dynamic')
+    .option('--input <shape>', "C,H,W of one image (default: the model's native size)"))
+    .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch dynamic')
+    .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batch: string; input?: string }) => {
+      const chw = o.input ? parseShape('--input', o.input) : [...getVariant(name).inputSize];
+      if (chw.length !== 3) throw new UsageError(`--input '${o.input}' must have 3 dimensions C,H,W`);
+      const dynamic = o.batch === 'dynamic';
+      const batch = dynamic ? 1 : parsePositiveInt('--batch', o.batch);
+      const model = o.weights
+        ? modelWithWeights(name, loadWeights(o.weights), o, o.weights)
+        : createModel(name, {
+          seed: 0, inChannels: chw[0],
+          numClasses: o.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', o.numClasses),
+          strideAt: o.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', o.strideAt, ['1x1', '3x3']),
+        });
+      saveOnnx(o.onnx, model, { inputShape: [batch, ...chw], dynamicBatch: dynamic });
+      process.stdout.write(`wrote ${o.onnx} (input 'input' [${dynamic ? 'batch' : batch}, ${chw.join(', ')}], output 'output')\n`);
+    }));
+}
