@@ -260,6 +260,7 @@ def main():
     if sys.argv[1:2] == ['--resnext50']:
         return write_resnext50_fixture(sys.argv[2])
     if sys.argv[1:] == ['--forward-only']:
+        write_image_fixtures()
         write_checkpoint_fixtures()
         return write_forward_fixtures()
     torch.manual_seed(0)
@@ -303,10 +304,26 @@ def write_checkpoint_fixtures():
     torch.save(views, os.path.join(OUT, 'views.legacy.pth'), _use_new_zipfile_serialization=False)
     write_safetensors(os.path.join(OUT, 'views.expected.safetensors'),
                       {k: (v.float() if v.dtype == torch.float16 else v).contiguous() for k, v in views.items()})
+    torch.manual_seed(0)
     small = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3))
     nested = {'epoch': 3, 'optimizer': {'lr': 0.1}, 'state_dict': OrderedDict(('module.' + k, v) for k, v in small.state_dict().items())}
     torch.save(nested, os.path.join(OUT, 'nested.pth'))
     write_safetensors(os.path.join(OUT, 'nested.expected.safetensors'), small.state_dict())
+
+
+def write_image_fixtures():
+    """Synthetic images and torchvision's ImageNet preprocessing of them (PIL decoding and resizing)."""
+    import numpy as np
+    from PIL import Image
+    from torchvision import transforms
+    pre = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
+                              transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    for name, (w, h) in [('pattern_320x256', (320, 256)), ('pattern_400x300', (400, 300))]:
+        y, x = np.mgrid[0:h, 0:w]
+        rgb = np.stack([(x * 255 // (w - 1)), (y * 255 // (h - 1)), ((x // 16 + y // 16) % 2) * 200 + 20], axis=-1).astype(np.uint8)
+        img = Image.fromarray(rgb, 'RGB')
+        img.save(os.path.join(OUT, name + '.png'))
+        np.save(os.path.join(OUT, name + '.expected.npy'), pre(img).numpy())
 
 
 def write_forward_fixtures():

@@ -6,6 +6,7 @@ import { registerExport } from './export';
 import { registerForward } from './forward';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
+import { registerPredict } from './predict';
 import { registerSummary } from './summary';
 
 /** Builds the command tree. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerForward(program);
   registerExport(program);
+  registerPredict(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

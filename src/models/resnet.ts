@@ -116,10 +116,15 @@ export class ResNet extends Module {
     this.fc = this.registerModule('fc', new Linear(inplanes, numClasses, { backend: options.backend, generator: options.generator }));
   }
 
-  forward(x: Tensor): Tensor {
+  /** The pooled features before the classifier: [N, C] (2048 for ResNet-50 and up). */
+  forwardFeatures(x: Tensor): Tensor {
     let h = this.relu.call(this.bn1.call(this.conv1.call(x)));
     if (this.maxpool) h = this.maxpool.call(h);
     for (const stage of this.stages) h = stage.call(h);
-    return this.fc.call(flatten(this.avgpool.call(h), 1));
+    return flatten(this.avgpool.call(h), 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fc.call(this.forwardFeatures(x));
   }
 }

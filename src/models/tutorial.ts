@@ -99,9 +99,14 @@ export class TutorialResNeXt extends Module {
     return new Sequential(...layers);
   }
 
-  forward(x: Tensor): Tensor {
+  /** The pooled features before the classifier: [N, 2048] (for the tutorial's widths). */
+  forwardFeatures(x: Tensor): Tensor {
     let h = this.maxpool.call(this.conv1.call(x));
     for (const stage of this.stages) h = stage.call(h);
-    return this.fc.call(flatten(this.avgpool.call(h), 1));
+    return flatten(this.avgpool.call(h), 1);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fc.call(this.forwardFeatures(x));
   }
 }

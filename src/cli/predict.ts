@@ -1,0 +1,40 @@
+// `resnext predict <model> --weights W <image…> [--top 5] [--json] [--features out.npy]`: ImageNet
+// classification (or pooled embeddings) of image files with torchvision's preprocessing.
+import type { Command } from 'commander';
+import { noGrad } from '../autograd/engine';
+import { IMAGENET_CLASSES } from '../data/imagenet-classes';
+import { loadImageBatch } from '../data/image';
+import { saveNpy } from '../io/npy';
+import { loadWeights } from '../io/weights';
+import * as F from '../tensor/ops';
+import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import { guarded, parsePositiveInt, printJson } from './util';
+
+/** Registers the predict command. */
+export function registerPredict(program: Command): void {
+  addModelFlags(program.command('predict <model> <images...>')
+    .description('classify images (JPEG, PNG, WebP, …) with torchvision\'s ImageNet preprocessing: resize 256, center-crop 224, normalise')
+    .requiredOption('--weights <file>', 'trained weights: .safetensors or a PyTorch .pth (e.g. torchvision\'s)')
+    .option('--top <k>', 'how many classes to show per image', '5')
+    .option('--json', 'print predictions as JSON')
+    .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'))
+    .addHelpText('after', '\nAn image that cannot be decoded is an error (exit 2) naming the file.\n\nExample:\n  resnext predict resnext50_32x4d --weights resnext50_32x4d-7cdf4587.pth cat.jpg dog.png --top 3')
+    .action(guarded('predict', async (name: string, images: string[], o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string }) => {
+      const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights).eval();
+      const batch = await loadImageBatch(images);
+      const features = noGrad(() => model.forwardFeatures(batch));
+      const probs = noGrad(() => F.softmax(model.fc.call(features)));
+      const classes = probs.shape[1];
+      const k = Math.min(parsePositiveInt('--top', o.top), classes);
+      const label = (i: number) => (classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES[i] : `class ${i}`);
+      const top = F.topk(probs, k);
+      const results = images.map((image, n) => ({
+        image, top: top.indices[n].map((index, j) => ({ index, label: label(index), probability: top.values[n][j] })),
+      }));
+      if (o.features) saveNpy(o.features, features);
+      if (o.json) { printJson(results); return; }
+      for (const r of results) {
+        process.stdout.write(`${r.image}\n${r.top.map((t, j) => `  ${String(j + 1).padStart(2)}  ${(100 * t.probability).toFixed(2).padStart(6)}%  ${t.label}${classes === IMAGENET_CLASSES.length ? ` (${t.index})` : ''}`).join('\n')}\n`);
+      }
+    }));
+}

@@ -1,0 +1,78 @@
+// Image loading with torchvision's ImageNet preprocessing, decoded by sharp (JPEG, PNG, WebP, …):
+// resize the shorter side to 256 (bilinear), center-crop 224, scale to [0, 1], normalise by the
+// ImageNet mean and std, and lay out as CHW float32.
+import sharp from 'sharp';
+import { noGrad } from '../autograd/engine';
+import { tensor } from '../tensor/create';
+import type { Tensor } from '../tensor/tensor';
+
+/** Preprocessing parameters (torchvision's ImageNet evaluation transform by default). */
+export interface ImagePreprocessing {
+  resize: number;
+  crop: number;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/** torchvision's Resize(256) → CenterCrop(224) → ToTensor → Normalize(ImageNet mean, std). */
+export const IMAGENET_PREPROCESSING: ImagePreprocessing = {
+  resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
+};
+
+/** Python's round(): halves go to the even neighbour (torchvision's center-crop offsets use it). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Decodes and preprocesses one image into a [3, crop, crop] float32 tensor. */
+export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+  let img: sharp.Sharp, width: number, height: number;
+  try {
+    img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+    ({ width = 0, height = 0 } = await sharp(path).metadata());
+  } catch (e) {
+    throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
+  }
+  if (width < 1 || height < 1) throw new Error(`${path}: image has no pixels`);
+  // Resize(256): the shorter side becomes 256, the longer one int(256 · long / short)
+  const [w, h] = width <= height ? [p.resize, Math.floor((p.resize * height) / width)] : [Math.floor((p.resize * width) / height), p.resize];
+  if (w < p.crop || h < p.crop) throw new Error(`${path}: resized image ${w}x${h} is smaller than the ${p.crop}x${p.crop} crop`);
+  const left = roundHalfEven((w - p.crop) / 2), top = roundHalfEven((h - p.crop) / 2);
+  let raw: Buffer;
+  try {
+    raw = await img
+      .resize(w, h, { kernel: 'linear', fit: 'fill', fastShrinkOnLoad: false })
+      .extract({ left, top, width: p.crop, height: p.crop })
+      .raw()
+      .toBuffer();
+  } catch (e) {
+    throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
+  }
+  const hw = p.crop * p.crop;
+  if (raw.length !== 3 * hw) throw new Error(`${path}: decoded ${raw.length} bytes, expected ${3 * hw} (RGB ${p.crop}x${p.crop})`);
+  const chw = new Float32Array(3 * hw);
+  for (let i = 0; i < hw; i++) {
+    for (let c = 0; c < 3; c++) chw[c * hw + i] = (raw[3 * i + c] / 255 - p.mean[c]) / p.std[c];
+  }
+  return tensor(chw, [3, p.crop, p.crop]);
+}
+
+/** Loads images into one [N, 3, crop, crop] batch. */
+export async function loadImageBatch(paths: readonly string[], p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+  if (paths.length === 0) throw new Error('loadImageBatch: no images given');
+  const images = await Promise.all(paths.map((path) => loadImage(path, p)));
+  const size = images[0].numel, batch = new Float32Array(size * images.length);
+  images.forEach((t, i) => batch.set(t.toArray(), i * size));
+  return tensor(batch, [images.length, ...images[0].shape]);
+}
+
+/** A model that exposes its pooled features (every registered model does). */
+export interface FeatureExtractor { eval(): unknown; forwardFeatures(x: Tensor): Tensor; }
+
+/** Pooled embeddings ([N, 2048] for ResNeXt-50) of images, in eval mode without gradients. */
+export async function embedImages(model: FeatureExtractor, paths: readonly string[], p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+  const batch = await loadImageBatch(paths, p);
+  model.eval();
+  return noGrad(() => model.forwardFeatures(batch));
+}
