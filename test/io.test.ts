@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { unzipSync, zipSync } from 'fflate';
 import { spawnSync } from 'node:child_process';
 import { parseNpy, serializeNpy } from '../src/io/npy';
-import { loadSafetensors, parseSafetensors, serializeSafetensors } from '../src/io/safetensors';
+import { loadSafetensors, parseSafetensors, safetensorsMetadata, serializeSafetensors } from '../src/io/safetensors';
 import { parseTorchCheckpoint } from '../src/io/torch-checkpoint';
 import { loadWeights } from '../src/io/weights';
 import { createModel } from '../src/models/registry';
@@ -77,6 +77,17 @@ describe('safetensors and .npy round trips', () => {
     b.loadStateDict(parseSafetensors(bytes));
     assert.ok(serializeSafetensors(b.stateDict(), { format: 'pt' }).equals(bytes));
   });
+  it('reads F16 and BF16 safetensors (to float32) and keeps __metadata__', () => {
+    const f16 = Buffer.from(new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0001]).buffer); // 1, -2, 65504, 2^-24
+    const bf16 = Buffer.from(new Uint16Array([0x3f80, 0xc040]).buffer); // 1, -3
+    const head = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' }, h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }));
+    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(head.length));
+    const t = parseSafetensors(Buffer.concat([len, head, f16, bf16]));
+    assert.deepEqual(Array.from(t.get('h')!.toArray()), [1, -2, 65504, 2 ** -24]);
+    assert.deepEqual(Array.from(t.get('b')!.toArray()), [1, -3]);
+    assert.equal(t.get('h')!.dtype, 'float32');
+    assert.deepEqual(safetensorsMetadata(serializeSafetensors(new Map(), { format: 'pt' })), { format: 'pt' });
+  });
   it('.npy → .npy is exact for float32, float64, int64 (and reads numpy-written files)', () => {
     for (const t of [tensor([1.5, -2, 3e-8, 7], [2, 2]), tensor([Math.PI, -1e300], [2], { dtype: 'float64' }), tensor([-3, 2 ** 40, 0], [3], { dtype: 'int64' }), tensor([4], [])]) {
       const back = parseNpy(serializeNpy(t));
@@ -144,7 +155,11 @@ describe('full-size resnext50_32x4d from PyTorch (generated when python3-torch i
     const r = spawnSync('/usr/bin/python3', [join(FIXTURES, '..', '..', 'scripts', 'make_fixtures.py'), '--resnext50', dir], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   });
-  for (const weights of ['resnext50_32x4d.pth', 'resnext50_32x4d.legacy.pth']) {
+  it('convert the zip checkpoint to safetensors, checked against resnext50_32x4d', { timeout: 300_000 }, () => {
+    const r = runCli(['convert', join(dir, 'resnext50_32x4d.pth'), join(dir, 'resnext50_32x4d.safetensors'), '--model', 'resnext50_32x4d']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  for (const weights of ['resnext50_32x4d.pth', 'resnext50_32x4d.legacy.pth', 'resnext50_32x4d.safetensors']) {
     it(`forward with ${weights} matches PyTorch's logits to 1e-4`, { timeout: 300_000 }, () => {
       const out = join(dir, `${weights}.npy`);
       const r = runCli(['forward', 'resnext50_32x4d', '--weights', join(dir, weights), '--input', join(dir, 'input.npy'), '--output', out, '--eval']);
