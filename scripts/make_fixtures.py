@@ -142,6 +142,7 @@ MODELS = {
     'resnext101_2x64d': (tv_resnet('bottleneck', R101, 2, 64), (3, 224, 224)),
     'resnext29_8x64d': (lambda: BlockResNet(8, 64), (3, 32, 32)),
     'resnext29_16x64d': (lambda: BlockResNet(16, 64), (3, 32, 32)),
+    'resnext_small': (lambda: BlockResNet(4, 16, layers=(1, 1, 1), base=16), (3, 32, 32)),
 }
 
 
@@ -260,6 +261,7 @@ def main():
     if sys.argv[1:2] == ['--resnext50']:
         return write_resnext50_fixture(sys.argv[2])
     if sys.argv[1:] == ['--forward-only']:
+        write_optimizer_fixtures()
         write_image_fixtures()
         write_checkpoint_fixtures()
         return write_forward_fixtures()
@@ -324,6 +326,30 @@ def write_image_fixtures():
         img = Image.fromarray(rgb, 'RGB')
         img.save(os.path.join(OUT, name + '.png'))
         np.save(os.path.join(OUT, name + '.expected.npy'), pre(img).numpy())
+
+
+def write_optimizer_fixtures():
+    """Three steps of torch.optim.SGD (momentum, Nesterov, dampening, weight decay) and AdamW."""
+    gen = torch.Generator().manual_seed(7)
+    p0 = torch.randn(5, 3, generator=gen)
+    grads = [torch.randn(5, 3, generator=gen) for _ in range(3)]
+    out = {'p0': p0}
+    for i, g in enumerate(grads):
+        out[f'grad{i}'] = g
+    configs = {
+        'sgd_nesterov': lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+        'sgd_dampening': lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.1),
+        'sgd_plain': lambda p: torch.optim.SGD([p], lr=0.1, weight_decay=1e-2),
+        'adamw': lambda p: torch.optim.AdamW([p], lr=1e-2, weight_decay=0.05),
+    }
+    for name, make in configs.items():
+        p = torch.nn.Parameter(p0.clone())
+        opt = make(p)
+        for i, g in enumerate(grads):
+            p.grad = g.clone()
+            opt.step()
+            out[f'{name}.step{i}'] = p.detach().clone()
+    write_safetensors(os.path.join(OUT, 'optim.safetensors'), out)
 
 
 def write_forward_fixtures():

@@ -28,6 +28,11 @@ export interface MomentPair<S> { mean: S; variance: S; }
 /** Gradients of batch norm with respect to its input and affine parameters. */
 export interface BatchNormGrads<S> { dx: S; dgamma: S; dbeta: S; }
 
+/** Hyper-parameters of one SGD step (PyTorch's torch.optim.SGD semantics). */
+export interface SgdStep { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; }
+/** Hyper-parameters of one AdamW step (decoupled weight decay; `step` counts from 1). */
+export interface AdamWStep { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number; }
+
 /** Every kernel a backend must provide; a missing one is a compile error in the backend. */
 export interface Kernels<S> {
   /** alpha·a + beta·b, elementwise (b may be null when beta is 0). */
@@ -82,6 +87,10 @@ export interface Kernels<S> {
   nllLoss(logp: S, targets: Int32Array, rows: number, cols: number, smoothing: number): S;
   /** Gradient of nllLoss with respect to logp, given the per-row upstream gradient. */
   nllLossBackward(dloss: S, targets: Int32Array, rows: number, cols: number, smoothing: number): S;
+  /** One SGD step: g = grad + wd·p; buf = momentum·buf + (1−dampening)·g (buf = g at first); p −= lr·(nesterov ? g + momentum·buf : buf). */
+  sgdStep(param: S, grad: S, momentumBuffer: S | null, h: SgdStep): { param: S; momentumBuffer: S | null };
+  /** One AdamW step: p ·= 1 − lr·wd; m, v moving moments; p −= lr·m̂/(√v̂ + eps). */
+  adamwStep(param: S, grad: S, expAvg: S, expAvgSq: S, h: AdamWStep): { param: S; expAvg: S; expAvgSq: S };
 }
 
 /** A compute backend: storage management plus the kernel table. */

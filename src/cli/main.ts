@@ -2,12 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerConvParams } from './conv-params';
 import { registerConvert } from './convert';
+import { registerEval } from './eval';
 import { registerExport } from './export';
 import { registerForward } from './forward';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
 import { registerPredict } from './predict';
 import { registerSummary } from './summary';
+import { registerTrain } from './train';
 
 /** Builds the command tree. */
 export function buildProgram(): Command {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerForward(program);
   registerExport(program);
   registerPredict(program);
+  registerTrain(program);
+  registerEval(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -45,6 +45,6 @@ export function createModel(name: string, opts: CreateModelOptions = {}): ResNet
   }
   return new ResNet({
     ...common, block: v.block, layers: v.layers, groups: v.groups, widthPerGroup: v.widthPerGroup,
-    stem: v.family === 'cifar' ? 'cifar' : 'imagenet', strideAt: opts.strideAt ?? '3x3',
+    stem: v.family === 'cifar' ? 'cifar' : 'imagenet', strideAt: opts.strideAt ?? '3x3', basePlanes: v.basePlanes,
   });
 }

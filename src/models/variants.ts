@@ -18,14 +18,16 @@ export interface ModelVariant {
   /** Input [C, H, W] the model is meant for (mult-adds are reported per such image). */
   inputSize: [number, number, number];
   numClasses: number;
+  /** Stem width and stage-1 planes (torchvision: 64). */
+  basePlanes: number;
 }
 
 const imagenet: [number, number, number] = [3, 224, 224];
 const cifar: [number, number, number] = [3, 32, 32];
 
 function row(name: string, family: Family, description: string, block: 'basic' | 'bottleneck', layers: number[],
-  groups = 1, widthPerGroup = 64, inputSize = imagenet, numClasses = 1000): ModelVariant {
-  return { name, family, description, layers, block, groups, widthPerGroup, inputSize, numClasses };
+  groups = 1, widthPerGroup = 64, inputSize = imagenet, numClasses = 1000, basePlanes = 64): ModelVariant {
+  return { name, family, description, layers, block, groups, widthPerGroup, inputSize, numClasses, basePlanes };
 }
 
 const R50 = [3, 4, 6, 3], R101 = [3, 4, 23, 3];
@@ -59,4 +61,5 @@ export const VARIANTS: readonly ModelVariant[] = [
   row('resnext101_2x64d', 'paper', 'ResNeXt-101 2x64d (Table 4)', 'bottleneck', R101, 2, 64),
   row('resnext29_8x64d', 'cifar', 'CIFAR ResNeXt-29 8x64d (Table 7)', 'bottleneck', [3, 3, 3], 8, 64, cifar, 10),
   row('resnext29_16x64d', 'cifar', 'CIFAR ResNeXt-29 16x64d (Table 7)', 'bottleneck', [3, 3, 3], 16, 64, cifar, 10),
+  row('resnext_small', 'cifar', 'A light CIFAR-style ResNeXt for 28x28/32x32 images on a CPU: 3 stages of 1 block, 4 groups, widths 16/32/64', 'bottleneck', [1, 1, 1], 4, 16, cifar, 10, 16),
 ];

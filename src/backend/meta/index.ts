@@ -46,5 +46,7 @@ export const metaBackend: Backend<MetaStorage> = {
     logSoftmaxBackward: (dy) => like(dy, dy.size),
     nllLoss: (logp, _t, rows) => like(logp, rows),
     nllLossBackward: (dloss, _t, rows, cols) => like(dloss, rows * cols),
+    sgdStep: (param, _g, buf, h) => ({ param, momentumBuffer: h.momentum !== 0 ? (buf ?? like(param, param.size)) : null }),
+    adamwStep: (param, _g, expAvg, expAvgSq) => ({ param, expAvg, expAvgSq }),
   },
 };

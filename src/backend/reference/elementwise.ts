@@ -1,4 +1,5 @@
 // Reference elementwise, reduction, matrix and loss kernels.
+import type { AdamWStep, SgdStep } from '../contract';
 import { gemm } from './gemm';
 import { allocLike, type FArray } from './storage';
 
@@ -114,4 +115,36 @@ export function nllLossBackward(dloss: FArray, targets: Int32Array, rows: number
     d[i * cols + targets[i]] -= g * (1 - smoothing);
   }
   return d;
+}
+
+/** torch.optim.SGD's update for one parameter. */
+export function sgdStep(param: FArray, grad: FArray, buf: FArray | null, h: SgdStep): { param: FArray; momentumBuffer: FArray | null } {
+  const n = param.length, p = allocLike(param, n);
+  const b = h.momentum !== 0 ? (buf ? buf.slice() : null) : null;
+  const first = h.momentum !== 0 && !buf;
+  const newBuf = h.momentum !== 0 ? (b ?? allocLike(param, n)) : null;
+  for (let i = 0; i < n; i++) {
+    let g = grad[i] + h.weightDecay * param[i];
+    if (newBuf) {
+      const m = first ? g : h.momentum * newBuf[i] + (1 - h.dampening) * g;
+      newBuf[i] = m;
+      g = h.nesterov ? g + h.momentum * m : m;
+    }
+    p[i] = param[i] - h.lr * g;
+  }
+  return { param: p, momentumBuffer: newBuf };
+}
+
+/** torch.optim.AdamW's update for one parameter. */
+export function adamwStep(param: FArray, grad: FArray, expAvg: FArray, expAvgSq: FArray, h: AdamWStep): { param: FArray; expAvg: FArray; expAvgSq: FArray } {
+  const n = param.length, p = allocLike(param, n), m = allocLike(param, n), v = allocLike(param, n);
+  const c1 = 1 - h.beta1 ** h.step, c2 = 1 - h.beta2 ** h.step;
+  const stepSize = h.lr / c1, sqrtC2 = Math.sqrt(c2);
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    m[i] = h.beta1 * expAvg[i] + (1 - h.beta1) * g;
+    v[i] = h.beta2 * expAvgSq[i] + (1 - h.beta2) * g * g;
+    p[i] = param[i] * (1 - h.lr * h.weightDecay) - stepSize * m[i] / (Math.sqrt(v[i]) / sqrtC2 + h.eps);
+  }
+  return { param: p, expAvg: m, expAvgSq: v };
 }

@@ -31,5 +31,6 @@ export const referenceBackend: Backend<FArray> = {
     matmul: ew.matmul, addRowBias: ew.addRowBias,
     logSoftmax: ew.logSoftmax, logSoftmaxBackward: ew.logSoftmaxBackward,
     nllLoss: ew.nllLoss, nllLossBackward: ew.nllLossBackward,
+    sgdStep: ew.sgdStep, adamwStep: ew.adamwStep,
   },
 };

@@ -1,0 +1,82 @@
+// `resnext train <model> --data …`: training with a progress bar (quiet when not a TTY), a JSONL
+// log, curves, per-epoch checkpoints, --resume, and Ctrl-C that saves and exits cleanly.
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { loadDataset } from '../data/load';
+import { train, type TrainConfig } from '../train/trainer';
+import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
+
+function parseNumber(name: string, text: string, min = 0): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < min) throw new UsageError(`${name} must be a number ≥ ${min}, got '${text}'`);
+  return v;
+}
+
+/** Registers the train command. */
+export function registerTrain(program: Command): void {
+  program.command('train <model>')
+    .description('train a model on fashion-mnist, CIFAR (binary files you provide) or an image folder')
+    .requiredOption('--data <spec>', 'fashion-mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>')
+    .option('--epochs <n>', 'epochs', '10')
+    .option('--batch-size <n>', 'images per step', '128')
+    .option('--lr <x>', 'peak learning rate', '0.1')
+    .option('--optimizer <kind>', 'sgd | adamw', 'sgd')
+    .option('--momentum <x>', 'SGD momentum', '0.9')
+    .option('--nesterov', 'Nesterov momentum (SGD)')
+    .option('--weight-decay <x>', 'weight decay (not applied to BatchNorm and bias parameters)', '5e-4')
+    .option('--schedule <kind>', 'constant | step | multistep | cosine', 'cosine')
+    .option('--warmup-epochs <x>', 'linear warm-up epochs', '0')
+    .option('--milestones <list>', 'multistep: epochs where the rate drops, e.g. 30,60', '')
+    .option('--gamma <x>', 'step/multistep decay factor', '0.1')
+    .option('--label-smoothing <x>', 'label smoothing', '0')
+    .option('--no-augment', 'no random crop (padding H/8) and horizontal flip')
+    .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', '0')
+    .option('--out <dir>', 'output folder: checkpoint, model.safetensors, metrics.jsonl, curves.svg/png', 'runs/latest')
+    .option('--resume', 'continue the run in --out exactly where it stopped')
+    .option('--limit-train <n>', 'use N training images spread over the set (0: all)', '0')
+    .option('--limit-test <n>', 'use N test images spread over the set (0: all)', '0')
+    .option('--image-size <n>', 'folder datasets: decode images at this size', '32')
+    .option('--prefetch <n>', 'batches prepared ahead on a worker thread', '2')
+    .addHelpText('after', '\nExample:\n  resnext train resnext_small --data fashion-mnist --epochs 15 --batch-size 128 --lr 0.1 --out runs/fmnist')
+    .action(guarded('train', async (model: string, o: Record<string, string | boolean | undefined>) => {
+      const s = (k: string) => String(o[k]);
+      const cfg: TrainConfig = {
+        model, data: s('data'),
+        epochs: parsePositiveInt('--epochs', s('epochs')), batchSize: parsePositiveInt('--batch-size', s('batchSize')),
+        lr: parseNumber('--lr', s('lr'), Number.MIN_VALUE), optimizer: parseChoice('--optimizer', s('optimizer'), ['sgd', 'adamw']),
+        momentum: parseNumber('--momentum', s('momentum')), nesterov: !!o.nesterov, weightDecay: parseNumber('--weight-decay', s('weightDecay')),
+        schedule: parseChoice('--schedule', s('schedule'), ['constant', 'step', 'multistep', 'cosine']),
+        warmupEpochs: parseNumber('--warmup-epochs', s('warmupEpochs')),
+        milestones: s('milestones') ? s('milestones').split(',').map((m) => parseNonNegativeInt('--milestones entry', m)) : [],
+        gamma: parseNumber('--gamma', s('gamma')), labelSmoothing: parseNumber('--label-smoothing', s('labelSmoothing')),
+        seed: parseNonNegativeInt('--seed', s('seed')), augment: o.augment !== false,
+        limitTrain: parseNonNegativeInt('--limit-train', s('limitTrain')), limitTest: parseNonNegativeInt('--limit-test', s('limitTest')),
+        prefetch: parseNonNegativeInt('--prefetch', s('prefetch')),
+      };
+      if (cfg.labelSmoothing > 1) throw new UsageError(`--label-smoothing must be in [0, 1], got ${cfg.labelSmoothing}`);
+      const data = await loadDataset(cfg.data, { imageSize: parsePositiveInt('--image-size', s('imageSize')) });
+      const tty = !!process.stderr.isTTY;
+      const bar = tty ? new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true }) : null;
+      let stop = false;
+      const onSigint = () => { stop = true; process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)…\n'); process.once('SIGINT', () => process.exit(130)); };
+      process.once('SIGINT', onSigint);
+      try {
+        const { stopped } = await train(cfg, data, s('out'), {
+          resume: !!o.resume, shouldStop: () => stop,
+          events: {
+            message: (m) => process.stderr.write(`${m}\n`),
+            epochStart: (e, total, start) => bar?.start(total, start, { epoch: `${e + 1}/${cfg.epochs}`, loss: '-', acc: '-', ips: '-' }),
+            batchEnd: (b) => bar?.update(b.batch, { loss: b.loss.toFixed(4), acc: (100 * b.acc).toFixed(2), ips: b.imagesPerSecond.toFixed(1) }),
+            epochEnd: (r) => {
+              bar?.stop();
+              process.stdout.write(`epoch ${r.epoch}/${cfg.epochs}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAcc).toFixed(2)}% | test loss ${r.testLoss.toFixed(4)} top-1 ${(100 * r.testTop1).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(2)}% | ${r.imagesPerSecond.toFixed(1)} img/s, ${r.seconds.toFixed(0)} s\n`);
+            },
+          },
+        });
+        bar?.stop();
+        if (stopped) { process.stderr.write(`saved ${s('out')}/checkpoint.safetensors; continue with --resume\n`); process.exitCode = 130; }
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    }));
+}

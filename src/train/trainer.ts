@@ -1,0 +1,178 @@
+// The training loop: epochs of SGD/AdamW steps on a DataLoader, evaluation after each epoch,
+// a JSONL log, curves, an atomic checkpoint per epoch, exact resume (same batches, same results),
+// and a clean stop on SIGINT that saves where it stopped.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { noGrad } from '../autograd/engine';
+import { datasetSize, subset, type DatasetSplits, type ImageDataset } from '../data/dataset';
+import { DataLoader } from '../data/loader';
+import { evalTransform, type BatchTransform } from '../data/transforms';
+import { writeFileAtomic } from '../io/atomic';
+import { saveSafetensors } from '../io/safetensors';
+import { createModel } from '../models/registry';
+import type { ResNet } from '../models/resnet';
+import type { TutorialResNeXt } from '../models/tutorial';
+import * as F from '../tensor/ops';
+import { loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
+import { ConfusionMatrix, topkHits } from './metrics';
+import { AdamW, SGD, type Optimizer } from './optim';
+import { writeCurves, type EpochRecord } from './plot';
+import { learningRate, type ScheduleOptions } from './schedule';
+
+/** Everything a run is configured by (the CLI's flags). */
+export interface TrainConfig {
+  model: string;
+  data: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'sgd' | 'adamw';
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleOptions['kind'];
+  warmupEpochs: number;
+  milestones: number[];
+  gamma: number;
+  labelSmoothing: number;
+  seed: number;
+  augment: boolean;
+  /** Use N training / test images spread evenly over each split (0: all). */
+  limitTrain: number;
+  limitTest: number;
+  /** Batches built ahead on a worker thread. */
+  prefetch: number;
+}
+
+/** What the trainer reports as it goes (the CLI draws a progress bar from it). */
+export interface TrainEvents {
+  epochStart?(epoch: number, batches: number, startBatch: number): void;
+  batchEnd?(info: { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number; lr: number }): void;
+  epochEnd?(record: EpochRecord & { testTop5: number; lr: number; seconds: number; imagesPerSecond: number }): void;
+  message?(text: string): void;
+}
+
+/** Per-channel mean/std of a dataset's training images, in [0, 1] units. */
+export function channelStats(d: ImageDataset): { mean: number[]; std: number[] } {
+  const [c, h, w] = d.shape, per = c * h * w, n = datasetSize(d), hw = h * w;
+  const mean: number[] = [], std: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0, q = 0;
+    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) { const v = d.images[i * per + ch * hw + p] / 255; s += v; q += v * v; }
+    const m = s / (n * hw);
+    mean.push(m);
+    std.push(Math.sqrt(Math.max(q / (n * hw) - m * m, 1e-12)));
+  }
+  return { mean, std };
+}
+
+/** Evaluates a model on a loader: loss, top-1, top-5 and the confusion matrix. */
+export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoader, numClasses: number): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
+  model.eval();
+  let loss = 0, top1 = 0, top5 = 0, seen = 0;
+  const confusion = new ConfusionMatrix(numClasses);
+  for await (const b of loader.epoch(0)) {
+    const logits = noGrad(() => model.call(b.x));
+    loss += noGrad(() => F.crossEntropy(logits, b.y, { reduction: 'sum' })).item();
+    top1 += topkHits(logits, b.y, 1);
+    top5 += topkHits(logits, b.y, Math.min(5, numClasses));
+    confusion.add(logits, b.y);
+    seen += b.y.length;
+  }
+  return { loss: loss / seen, top1: top1 / seen, top5: top5 / seen, confusion };
+}
+
+/** Files a run writes in its output folder. */
+export function runFiles(outDir: string) {
+  return {
+    checkpoint: join(outDir, 'checkpoint.safetensors'), weights: join(outDir, 'model.safetensors'),
+    log: join(outDir, 'metrics.jsonl'), svg: join(outDir, 'curves.svg'), png: join(outDir, 'curves.png'),
+  };
+}
+
+/** Trains (or resumes) a run; resolves with the epoch records, or stops early when `shouldStop()` turns true. */
+export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: string, opts: { resume: boolean; events?: TrainEvents; shouldStop?: () => boolean }): Promise<{ records: EpochRecord[]; stopped: boolean }> {
+  const ev = opts.events ?? {};
+  const files = runFiles(outDir);
+  mkdirSync(outDir, { recursive: true });
+  const trainSet = cfg.limitTrain ? subset(data.train, cfg.limitTrain) : data.train;
+  const testSet = cfg.limitTest ? subset(data.test, cfg.limitTest) : data.test;
+  const numClasses = data.train.classNames.length;
+  const model = createModel(cfg.model, { numClasses, inChannels: trainSet.shape[0], seed: cfg.seed });
+  const named = model.namedParameters();
+  const optimizer: Optimizer = cfg.optimizer === 'adamw'
+    ? new AdamW(named, { lr: cfg.lr, weightDecay: cfg.weightDecay })
+    : new SGD(named, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+  const { mean, std } = channelStats(trainSet);
+  const transform: BatchTransform = { randomCropPadding: cfg.augment ? Math.round(trainSet.shape[1] / 8) : 0, horizontalFlip: cfg.augment, mean, std };
+  const trainLoader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: true, transform, prefetch: cfg.prefetch });
+  const testLoader = new DataLoader(testSet, { batchSize: cfg.batchSize, shuffle: false, seed: cfg.seed, dropLast: false, transform: evalTransform(transform), prefetch: 0 });
+  const steps = trainLoader.numBatches();
+  const schedule: ScheduleOptions = { kind: cfg.schedule, baseLr: cfg.lr, stepsPerEpoch: steps, totalEpochs: cfg.epochs, warmupEpochs: cfg.warmupEpochs, milestones: cfg.milestones, gamma: cfg.gamma };
+
+  let state: RunState = {
+    model: cfg.model, numClasses, data: cfg.data, epoch: 0, batch: 0, step: 0,
+    partial: { loss: 0, correct: 0, seen: 0, seconds: 0 }, config: { ...cfg }, optimizer: optimizer.describe(),
+  };
+  const records: EpochRecord[] = [];
+  if (opts.resume) {
+    const ck = loadCheckpoint(files.checkpoint);
+    if (ck.state.model !== cfg.model || ck.state.numClasses !== numClasses) {
+      throw new Error(`${files.checkpoint}: checkpoint is for model '${ck.state.model}' with ${ck.state.numClasses} classes, not '${cfg.model}' with ${numClasses}`);
+    }
+    if (ck.state.data !== cfg.data) throw new Error(`${files.checkpoint}: checkpoint trains on '${ck.state.data}', not '${cfg.data}'`);
+    model.loadStateDict(ck.model);
+    optimizer.loadStateTensors(ck.optimizer, ck.state.step);
+    state = ck.state;
+    if (existsSync(files.log)) records.push(...readFileSync(files.log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord).filter((r) => r.epoch <= state.epoch));
+    // a run killed between logging an epoch and checkpointing it would otherwise log that epoch twice
+    writeFileAtomic(files.log, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    ev.message?.(`resuming ${cfg.model} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
+  } else {
+    for (const f of [files.log, files.checkpoint]) rmSync(f, { force: true });
+  }
+  const save = () => saveCheckpoint(files.checkpoint, model.stateDict(), optimizer.stateTensors(), state);
+
+  try {
+    for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
+      model.train();
+      ev.epochStart?.(epoch, steps, state.batch);
+      let clock = Date.now();
+      for await (const b of trainLoader.epoch(epoch, state.batch)) {
+        optimizer.lr = learningRate(schedule, state.step);
+        const logits = model.call(b.x);
+        const loss = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
+        loss.backward();
+        optimizer.step();
+        optimizer.zeroGrad();
+        const now = Date.now();
+        state.partial.seconds += (now - clock) / 1000;
+        clock = now;
+        state.partial.loss += loss.item() * b.y.length;
+        state.partial.correct += topkHits(logits.detach(), b.y, 1);
+        state.partial.seen += b.y.length;
+        state.step++;
+        state.batch = b.index + 1;
+        ev.batchEnd?.({ epoch, batch: b.index + 1, batches: steps, loss: state.partial.loss / state.partial.seen, acc: state.partial.correct / state.partial.seen, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9), lr: optimizer.lr });
+        if (opts.shouldStop?.()) { save(); return { records, stopped: true }; }
+      }
+      const test = await evaluate(model, testLoader, numClasses);
+      const record = {
+        epoch: epoch + 1, trainLoss: state.partial.loss / state.partial.seen, trainAcc: state.partial.correct / state.partial.seen,
+        testLoss: test.loss, testTop1: test.top1, testTop5: test.top5, lr: optimizer.lr,
+        seconds: state.partial.seconds, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9),
+      };
+      records.push(record);
+      appendFileSync(files.log, `${JSON.stringify(record)}\n`);
+      state = { ...state, epoch: epoch + 1, batch: 0, partial: { loss: 0, correct: 0, seen: 0, seconds: 0 } };
+      save();
+      saveSafetensors(files.weights, model.stateDict(), { format: 'pt', model: cfg.model, normalization: JSON.stringify({ mean, std }) });
+      await writeCurves(files.svg, files.png, records, `${cfg.model} on ${cfg.data}`);
+      ev.epochEnd?.(record);
+    }
+  } finally {
+    await trainLoader.close();
+    await testLoader.close();
+  }
+  return { records, stopped: false };
+}
