@@ -75,6 +75,40 @@ for (const name of listBackends()) {
         assert.ok(Math.abs(dot(get(k.conv2dBackwardWeight(put(dy), put(x), g)), w) - lhs) < 1e-9 * Math.abs(lhs) + 1e-9);
       });
     }
+    if (name !== 'reference') {
+      it('float32 kernels match the reference backend to 1e-4 (conv cases above, groups 32, depthwise, odd sizes)', () => {
+        const ref = referenceBackend.kernels;
+        const f = (n: number) => Float32Array.from(rand(n));
+        for (const [label, xs, ws, opts] of [...convCases, ['32 groups, stride 2, odd', [2, 128, 9, 11], [128, 4, 3, 3], { stride: 2, padding: 1, groups: 32 }] as const]) {
+          const g = resolveConvGeometry(xs, ws, opts);
+          const x = f(xs.reduce((a, b) => a * b)), w = f(ws.reduce((a, b) => a * b)), b = f(g.o), dy = f(g.n * g.o * g.oh * g.ow);
+          const own = (a: ArrayLike<number>) => backend.fromValues('float32', a);
+          assertClose(get(k.conv2d(own(x), own(w), own(b), g)), ref.conv2d(x, w, b, g), 1e-4, `${label} forward`);
+          assertClose(get(k.conv2dBackwardData(own(dy), own(w), g)), ref.conv2dBackwardData(dy, w, g), 1e-4, `${label} backward data`);
+          assertClose(get(k.conv2dBackwardWeight(own(dy), own(x), g)), ref.conv2dBackwardWeight(dy, x, g), 1e-4, `${label} backward weights`);
+        }
+        const xs = f(2 * 5 * 12), gm = f(5), bt = f(5), dys = f(2 * 5 * 12), geo = { n: 2, c: 5, hw: 12 };
+        const own = (a: ArrayLike<number>) => backend.fromValues('float32', a);
+        assertClose(get(k.relu(own(xs))), ref.relu(xs), 0, 'relu');
+        assertClose(get(k.reluBackward(own(dys), own(xs))), ref.reluBackward(dys, xs), 0, 'reluBackward');
+        assertClose(get(k.addScaled(own(xs), own(dys), 0.5, -2)), ref.addScaled(xs, dys, 0.5, -2), 1e-6, 'addScaled');
+        assertClose(get(k.channelSum(own(xs), geo)), ref.channelSum(xs, geo), 1e-5, 'channelSum');
+        const st = k.batchNormStats(own(xs), geo), rs = ref.batchNormStats(xs, geo);
+        assertClose(get(st.mean), rs.mean, 1e-5, 'bn mean');
+        assertClose(get(st.variance), rs.variance, 1e-5, 'bn var');
+        assertClose(get(k.batchNormForward(own(xs), st.mean, st.variance, own(gm), own(bt), 1e-5, geo)), ref.batchNormForward(xs, rs.mean, rs.variance, gm, bt, 1e-5, geo), 1e-5, 'bn forward');
+        for (const batchStats of [true, false]) {
+          const a = k.batchNormBackward(own(dys), own(xs), st.mean, st.variance, own(gm), 1e-5, batchStats, geo), r = ref.batchNormBackward(dys, xs, rs.mean, rs.variance, gm, 1e-5, batchStats, geo);
+          assertClose(get(a.dx), r.dx, 1e-4, `bn dx ${batchStats}`);
+          assertClose(get(a.dgamma), r.dgamma, 1e-4, 'bn dgamma');
+          assertClose(get(a.dbeta), r.dbeta, 1e-4, 'bn dbeta');
+        }
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+          const a = f(6 * 7), bm = f(7 * 5);
+          assertClose(get(k.matmul(backend.fromValues('float32', a), backend.fromValues('float32', bm), 6, 7, 5, ta, tb)), ref.matmul(a, bm, 6, 7, 5, ta, tb), 1e-5, `matmul ${ta} ${tb}`);
+        }
+      });
+    }
     it('matmul in all transpose combinations', () => {
       const a = rand(6), b = rand(12);
       // A [2,3], B [3,4]

@@ -1,0 +1,11 @@
+{
+  "targets": [{
+    "target_name": "resnext_native",
+    "sources": ["src/addon.cc", "src/conv.cc", "src/elementwise.cc"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+    "libraries": ["-ldnnl", "-fopenmp"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
+  }]
+}

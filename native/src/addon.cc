@@ -1,0 +1,172 @@
+// N-API entry points of the native backend: a few functions that run one oneDNN kernel on
+// Float32Arrays that JavaScript allocated (so the garbage collector owns all memory). Every
+// argument is checked; a bad call throws a JavaScript error, never crashes.
+#include <napi.h>
+#include <omp.h>
+
+#include "kernels.h"
+
+namespace {
+using resnext::ConvGeometry;
+
+float* floats(const Napi::Value& v, size_t expected, const char* what, bool nullable = false) {
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != expected)
+    throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(expected));
+  return a.Data();
+}
+
+ConvGeometry geometry(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || v.As<Napi::Int32Array>().ElementLength() != 16)
+    throw Napi::TypeError::New(v.Env(), "native: geometry must be an Int32Array of 16 values");
+  auto a = v.As<Napi::Int32Array>();
+  ConvGeometry g{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]};
+  for (int i = 0; i < 16; i++) if (a[i] < 0) throw Napi::RangeError::New(v.Env(), "native: negative geometry value");
+  if (g.groups < 1 || g.c % g.groups || g.o % g.groups) throw Napi::RangeError::New(v.Env(), "native: channels not divisible by groups");
+  return g;
+}
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
+  try {
+    body();
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
+  }
+  return info.Env().Undefined();
+}
+
+// conv2d(x, w, bias | null, y, geometry)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[4]);
+  const float* x = floats(info[0], g.n * g.c * g.h * g.w, "x");
+  const float* w = floats(info[1], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
+  const float* b = floats(info[2], g.o, "bias", true);
+  float* y = floats(info[3], g.n * g.o * g.oh * g.ow, "y");
+  return guarded(info, [&] { resnext::conv2dForward(g, x, w, b, y); });
+}
+
+// conv2dBackwardData(dy, w, dx, geometry)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[3]);
+  const float* dy = floats(info[0], g.n * g.o * g.oh * g.ow, "dy");
+  const float* w = floats(info[1], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
+  float* dx = floats(info[2], g.n * g.c * g.h * g.w, "dx");
+  return guarded(info, [&] { resnext::conv2dBackwardData(g, dy, w, dx); });
+}
+
+// conv2dBackwardWeight(dy, x, dw, geometry)
+Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[3]);
+  const float* dy = floats(info[0], g.n * g.o * g.oh * g.ow, "dy");
+  const float* x = floats(info[1], g.n * g.c * g.h * g.w, "x");
+  float* dw = floats(info[2], g.o * (g.c / g.groups) * g.kh * g.kw, "dw");
+  return guarded(info, [&] { resnext::conv2dBackwardWeight(g, dy, x, dw); });
+}
+
+// matmul(a, b, c, m, k, n, transA, transB): c = op(a)·op(b), row-major (dnnl_sgemm)
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  int64_t m = info[3].As<Napi::Number>().Int64Value(), k = info[4].As<Napi::Number>().Int64Value(), n = info[5].As<Napi::Number>().Int64Value();
+  bool ta = info[6].As<Napi::Boolean>(), tb = info[7].As<Napi::Boolean>();
+  if (m < 1 || k < 1 || n < 1) throw Napi::RangeError::New(info.Env(), "native: matmul sizes must be positive");
+  const float* a = floats(info[0], m * k, "a");
+  const float* b = floats(info[1], k * n, "b");
+  float* c = floats(info[2], m * n, "c");
+  dnnl_status_t s = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+  if (s != dnnl_success) throw Napi::Error::New(info.Env(), "oneDNN: sgemm failed with status " + std::to_string(s));
+  return info.Env().Undefined();
+}
+
+int64_t count(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a number");
+  int64_t n = v.As<Napi::Number>().Int64Value();
+  if (n < 0) throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " must be ≥ 0");
+  return n;
+}
+
+// relu(x, y) / reluBackward(dy, y, dx)
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  resnext::relu(floats(info[0], n, "x"), floats(info[1], n, "y"), n);
+  return info.Env().Undefined();
+}
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  resnext::reluBackward(floats(info[0], n, "dy"), floats(info[1], n, "y"), floats(info[2], n, "dx"), n);
+  return info.Env().Undefined();
+}
+// addScaled(a, b | null, out, alpha, beta)
+Napi::Value AddScaled(const Napi::CallbackInfo& info) {
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  resnext::addScaled(floats(info[0], n, "a"), floats(info[1], n, "b", true), floats(info[2], n, "out"), n,
+                     info[3].As<Napi::Number>().FloatValue(), info[4].As<Napi::Number>().FloatValue());
+  return info.Env().Undefined();
+}
+// channelSum(x, out, n, c, hw)
+Napi::Value ChannelSum(const Napi::CallbackInfo& info) {
+  int64_t n = count(info[2], "n"), c = count(info[3], "c"), hw = count(info[4], "hw");
+  resnext::channelSum(floats(info[0], n * c * hw, "x"), floats(info[1], c, "out"), n, c, hw);
+  return info.Env().Undefined();
+}
+// batchNormStats(x, mean, var, n, c, hw)
+Napi::Value BatchNormStats(const Napi::CallbackInfo& info) {
+  int64_t n = count(info[3], "n"), c = count(info[4], "c"), hw = count(info[5], "hw");
+  resnext::batchNormStats(floats(info[0], n * c * hw, "x"), floats(info[1], c, "mean"), floats(info[2], c, "var"), n, c, hw);
+  return info.Env().Undefined();
+}
+// batchNormForward(x, mean, var, gamma | null, beta | null, eps, y, n, c, hw)
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
+  int64_t n = count(info[7], "n"), c = count(info[8], "c"), hw = count(info[9], "hw");
+  resnext::batchNormForward(floats(info[0], n * c * hw, "x"), floats(info[1], c, "mean"), floats(info[2], c, "var"), floats(info[3], c, "gamma", true),
+                            floats(info[4], c, "beta", true), info[5].As<Napi::Number>().FloatValue(), floats(info[6], n * c * hw, "y"), n, c, hw);
+  return info.Env().Undefined();
+}
+// batchNormBackward(dy, x, mean, var, gamma | null, eps, batchStats, dx, dgamma, dbeta, n, c, hw)
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
+  int64_t n = count(info[10], "n"), c = count(info[11], "c"), hw = count(info[12], "hw");
+  resnext::batchNormBackward(floats(info[0], n * c * hw, "dy"), floats(info[1], n * c * hw, "x"), floats(info[2], c, "mean"), floats(info[3], c, "var"),
+                             floats(info[4], c, "gamma", true), info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Boolean>(),
+                             floats(info[7], n * c * hw, "dx"), floats(info[8], c, "dgamma"), floats(info[9], c, "dbeta"), n, c, hw);
+  return info.Env().Undefined();
+}
+
+// info(): oneDNN version, CPU ISA, threads
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  const dnnl_version_t* v = dnnl_version();
+  o.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("isa", static_cast<int>(dnnl_get_effective_cpu_isa()));
+  o.Set("threads", omp_get_max_threads());
+  return o;
+}
+
+// setThreads(n)
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "native: threads must be ≥ 1");
+  omp_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
+  exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight));
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("relu", Napi::Function::New(env, Relu));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("addScaled", Napi::Function::New(env, AddScaled));
+  exports.Set("channelSum", Napi::Function::New(env, ChannelSum));
+  exports.Set("batchNormStats", Napi::Function::New(env, BatchNormStats));
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(resnext_native, Init)

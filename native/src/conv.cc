@@ -1,0 +1,122 @@
+// Grouped convolution forward, backward-data and backward-weights through oneDNN, on plain
+// NCHW activations and (G)OIHW weights owned by JavaScript. Primitive descriptors are cached by
+// geometry (ResNeXt reuses a few dozen shapes every step).
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "kernels.h"
+
+namespace resnext {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+engine& cpuEngine() {
+  static engine eng(engine::kind::cpu, 0);
+  return eng;
+}
+
+stream& cpuStream() {
+  static stream s(cpuEngine());
+  return s;
+}
+
+namespace {
+
+struct Descs {
+  memory::desc src, weights, bias, dst;
+  memory::dims strides, dilates, padL, padR;
+};
+
+// oneDNN counts dilation from 0 and needs the right padding that makes the output size exact
+// (it is negative when a strided window skips the last input rows, as PyTorch's floor does).
+Descs describe(const ConvGeometry& g) {
+  Descs d;
+  d.src = memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::nchw);
+  d.dst = memory::desc({g.n, g.o, g.oh, g.ow}, dt::f32, tag::nchw);
+  d.weights = g.groups == 1
+      ? memory::desc({g.o, g.c, g.kh, g.kw}, dt::f32, tag::oihw)
+      : memory::desc({g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw}, dt::f32, tag::goihw);
+  d.bias = memory::desc({g.o}, dt::f32, tag::x);
+  d.strides = {g.strideH, g.strideW};
+  d.dilates = {g.dilH - 1, g.dilW - 1};
+  d.padL = {g.padH, g.padW};
+  d.padR = {(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH,
+            (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
+  return d;
+}
+
+std::string key(const ConvGeometry& g, char kind, bool bias) {
+  std::string k(1, kind);
+  for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups})
+    k += ":" + std::to_string(v);
+  return k + (bias ? "b" : "");
+}
+
+convolution_forward::primitive_desc forwardPd(const ConvGeometry& g, bool withBias, prop_kind prop) {
+  Descs d = describe(g);
+  auto desc = withBias
+      ? convolution_forward::desc(prop, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.dilates, d.padL, d.padR)
+      : convolution_forward::desc(prop, algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
+  return convolution_forward::primitive_desc(desc, cpuEngine());
+}
+
+template <typename P>
+P& cached(const std::string& k, std::unordered_map<std::string, P>& cache, std::mutex& mu, P (*make)(const ConvGeometry&), const ConvGeometry& g) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(k);
+  if (it == cache.end()) it = cache.emplace(k, make(g)).first;
+  return it->second;
+}
+
+std::mutex cacheMutex;
+std::unordered_map<std::string, convolution_forward> forwardCache;
+std::unordered_map<std::string, convolution_backward_data> backwardDataCache;
+std::unordered_map<std::string, convolution_backward_weights> backwardWeightsCache;
+
+convolution_forward makeForward(const ConvGeometry& g) { return convolution_forward(forwardPd(g, false, prop_kind::forward_training)); }
+convolution_forward makeForwardBias(const ConvGeometry& g) { return convolution_forward(forwardPd(g, true, prop_kind::forward_training)); }
+
+convolution_backward_data makeBackwardData(const ConvGeometry& g) {
+  Descs d = describe(g);
+  auto hint = forwardPd(g, false, prop_kind::forward_training);
+  convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
+  return convolution_backward_data(convolution_backward_data::primitive_desc(desc, cpuEngine(), hint));
+}
+
+convolution_backward_weights makeBackwardWeights(const ConvGeometry& g) {
+  Descs d = describe(g);
+  auto hint = forwardPd(g, false, prop_kind::forward_training);
+  convolution_backward_weights::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
+  return convolution_backward_weights(convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint));
+}
+
+memory wrap(const memory::desc& md, const float* p) { return memory(md, cpuEngine(), const_cast<float*>(p)); }
+
+}  // namespace
+
+void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  Descs d = describe(g);
+  auto& prim = cached(key(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DST, wrap(d.dst, y)}};
+  if (b) args.insert({DNNL_ARG_BIAS, wrap(d.bias, b)});
+  prim.execute(cpuStream(), args);
+  cpuStream().wait();
+}
+
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  Descs d = describe(g);
+  auto& prim = cached(key(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
+  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrap(d.src, dx)}});
+  cpuStream().wait();
+}
+
+void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
+  Descs d = describe(g);
+  auto& prim = cached(key(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
+  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrap(d.weights, dw)}});
+  cpuStream().wait();
+}
+
+}  // namespace resnext

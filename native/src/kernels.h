@@ -1,0 +1,35 @@
+// The native kernels' C++ interface: oneDNN primitives over caller-owned float32 buffers.
+#pragma once
+#include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace resnext {
+
+// Resolved convolution geometry, in the order the TypeScript side packs it (ConvGeometry).
+struct ConvGeometry {
+  int64_t n, c, h, w, o, kh, kw, oh, ow, strideH, strideW, padH, padW, dilH, dilW, groups;
+};
+
+// The engine and stream every primitive runs on (one CPU engine for the process).
+dnnl::engine& cpuEngine();
+dnnl::stream& cpuStream();
+
+// y = conv(x, w) + b (b may be null). Plain NCHW / (G)OIHW layouts.
+void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
+// dx = gradient of conv2d with respect to x.
+void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+// dw = gradient of conv2d with respect to w.
+void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x, float* dw);
+
+}  // namespace resnext
+
+namespace resnext {
+void relu(const float* x, float* y, int64_t n);
+void reluBackward(const float* dy, const float* y, float* dx, int64_t n);
+void addScaled(const float* a, const float* b, float* out, int64_t n, float alpha, float beta);
+void channelSum(const float* x, float* out, int64_t n, int64_t c, int64_t hw);
+void batchNormStats(const float* x, float* mean, float* var, int64_t n, int64_t c, int64_t hw);
+void batchNormForward(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, float eps, float* y, int64_t n, int64_t c, int64_t hw);
+void batchNormBackward(const float* dy, const float* x, const float* mean, const float* var, const float* gamma, float eps, bool batchStats,
+                       float* dx, float* dgamma, float* dbeta, int64_t n, int64_t c, int64_t hw);
+}  // namespace resnext

@@ -1,0 +1,50 @@
+// Loading the C++ addon (native/build/Release/resnext_native.node) and why it may be unavailable.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The addon's functions (see native/src/addon.cc). */
+export interface NativeAddon {
+  conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array): void;
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  conv2dBackwardWeight(dy: Float32Array, x: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  relu(x: Float32Array, y: Float32Array): void;
+  reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
+  addScaled(a: Float32Array, b: Float32Array | null, out: Float32Array, alpha: number, beta: number): void;
+  channelSum(x: Float32Array, out: Float32Array, n: number, c: number, hw: number): void;
+  batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, n: number, c: number, hw: number): void;
+  batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, n: number, c: number, hw: number): void;
+  batchNormBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, batchStats: boolean,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, c: number, hw: number): void;
+  info(): { version: string; isa: number; threads: number };
+  setThreads(n: number): void;
+}
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const ADDON = join(ROOT, 'native', 'build', 'Release', 'resnext_native.node');
+
+/** The addon, or why it could not be loaded. */
+export function loadAddon(): { addon: NativeAddon | null; reason: string } {
+  if (!existsSync(ADDON)) {
+    const status = join(ROOT, 'native', 'build', 'status.txt');
+    const why = existsSync(status) ? readFileSync(status, 'utf8').trim() : 'the addon was never built (npm ci builds it; or run: node scripts/build-native.js)';
+    return { addon: null, reason: why };
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { addon: require(ADDON) as NativeAddon, reason: '' };
+  } catch (e) {
+    return { addon: null, reason: `cannot load ${ADDON}: ${(e as Error).message}` };
+  }
+}
+
+/** oneDNN's dnnl_cpu_isa_t values (2.6) and their names. */
+const ISA: Record<number, string> = {
+  0x1: 'SSE4.1', 0x3: 'AVX', 0x7: 'AVX2', 0x407: 'AVX2 VNNI', 0xf: 'AVX-512 MIC', 0x1f: 'AVX-512 MIC 4OPS',
+  0x27: 'AVX-512 core', 0x67: 'AVX-512 core VNNI', 0xe7: 'AVX-512 core BF16', 0x3e7: 'AVX-512 core AMX',
+};
+
+/** A readable name for an ISA value. */
+export function isaName(isa: number): string {
+  return ISA[isa] ?? `isa 0x${isa.toString(16)}`;
+}

@@ -1,0 +1,88 @@
+// The native backend: the reference backend's storage (Float32Array / Float64Array) with the hot
+// kernels run in C++ through the addon — convolutions (forward, backward-data, backward-weights)
+// and matrix multiply by oneDNN; ReLU, scaled add, batch norm and channel sums as OpenMP loops. float64 (gradchecks) and anything oneDNN declines use the
+// reference kernels, so every result is defined by the oracle.
+import type { Backend, ConvGeometry, Kernels } from '../contract';
+import { referenceBackend, type FArray } from '../reference';
+import { isaName, loadAddon, type NativeAddon } from './addon';
+
+const loaded = loadAddon();
+
+/** Whether the addon loaded, why not, and what oneDNN reports. */
+export function nativeStatus(): { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number } {
+  if (!loaded.addon) return { available: false, reason: loaded.reason };
+  const info = loaded.addon.info();
+  return { available: true, reason: '', oneDNN: info.version, isa: isaName(info.isa), threads: info.threads };
+}
+
+/** Sets the number of threads oneDNN uses (OpenMP). */
+export function setNativeThreads(n: number): void {
+  loaded.addon?.setThreads(n);
+}
+
+function pack(g: ConvGeometry): Int32Array {
+  return Int32Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups);
+}
+
+const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
+
+function nativeKernels(addon: NativeAddon): Kernels<FArray> {
+  const ref = referenceBackend.kernels;
+  // oneDNN runs it when every operand is float32 and it accepts the shape; otherwise the oracle does
+  const tryNative = <T>(attempt: () => T, fallback: () => T): T => {
+    try { return attempt(); } catch { return fallback(); }
+  };
+  // a fresh float32 output of `size` elements, filled by a native call
+  const run = (fill: (out: Float32Array) => void, size: number): Float32Array => {
+    const out = new Float32Array(size);
+    fill(out);
+    return out;
+  };
+  return {
+    ...ref,
+    conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative(() => {
+      const y = new Float32Array(g.n * g.o * g.oh * g.ow);
+      addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
+      return y;
+    }, () => ref.conv2d(x, w, b, g))),
+    conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative(() => {
+      const dx = new Float32Array(g.n * g.c * g.h * g.w);
+      addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
+      return dx;
+    }, () => ref.conv2dBackwardData(dy, w, g))),
+    conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative(() => {
+      const dw = new Float32Array((g.o * g.c / g.groups) * g.kh * g.kw);
+      addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
+      return dw;
+    }, () => ref.conv2dBackwardWeight(dy, x, g))),
+    relu: (x) => (!f32(x) ? ref.relu(x) : run((y) => addon.relu(x as Float32Array, y), x.length)),
+    reluBackward: (dy, y) => (!f32(dy, y) ? ref.reluBackward(dy, y) : run((dx) => addon.reluBackward(dy as Float32Array, y as Float32Array, dx), dy.length)),
+    addScaled: (a, b, alpha, beta) => (!f32(a, b) ? ref.addScaled(a, b, alpha, beta) : run((o) => addon.addScaled(a as Float32Array, b as Float32Array | null, o, alpha, beta), a.length)),
+    channelSum: (x, g) => (!f32(x) ? ref.channelSum(x, g) : run((o) => addon.channelSum(x as Float32Array, o, g.n, g.c, g.hw), g.c)),
+    batchNormStats: (x, g) => {
+      if (!f32(x)) return ref.batchNormStats(x, g);
+      const mean = new Float32Array(g.c), variance = new Float32Array(g.c);
+      addon.batchNormStats(x as Float32Array, mean, variance, g.n, g.c, g.hw);
+      return { mean, variance };
+    },
+    batchNormForward: (x, mean, variance, gamma, beta, eps, g) => (!f32(x, mean, variance, gamma, beta)
+      ? ref.batchNormForward(x, mean, variance, gamma, beta, eps, g)
+      : run((y) => addon.batchNormForward(x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, beta as Float32Array | null, eps, y, g.n, g.c, g.hw), x.length)),
+    batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
+      if (!f32(dy, x, mean, variance, gamma)) return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
+      const dx = new Float32Array(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
+      addon.batchNormBackward(dy as Float32Array, x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, eps, batchStats, dx, dgamma, dbeta, g.n, g.c, g.hw);
+      return { dx, dgamma, dbeta };
+    },
+    matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative(() => {
+      const c = new Float32Array(m * n);
+      addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
+      return c;
+    }, () => ref.matmul(a, b, m, k, n, ta, tb))),
+  };
+}
+
+/** The native backend, or null when the addon is unavailable (see nativeStatus()). */
+export const nativeBackend: Backend<FArray> | null = loaded.addon
+  ? { ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon) }
+  : null;
