@@ -241,19 +241,8 @@ def write_resnext50_fixture(out_dir):
     """torchvision's resnext50_32x4d with seeded random weights and BN statistics, saved as zip and
     legacy .pth, with a 224x224 input and its eval-mode logits (too large to commit: the tests
     generate it when python3-torch is installed)."""
-    import numpy as np
     os.makedirs(out_dir, exist_ok=True)
-    gen = torch.Generator().manual_seed(50)
-    model = tv.resnext50_32x4d()
-    randomize(model, gen)
-    model.eval()
-    x = torch.randn(1, 3, 224, 224, generator=gen)
-    with torch.no_grad():
-        logits = model(x)
-    torch.save(model.state_dict(), os.path.join(out_dir, 'resnext50_32x4d.pth'))
-    torch.save(model.state_dict(), os.path.join(out_dir, 'resnext50_32x4d.legacy.pth'), _use_new_zipfile_serialization=False)
-    np.save(os.path.join(out_dir, 'input.npy'), x.numpy())
-    np.save(os.path.join(out_dir, 'logits.npy'), logits.numpy())
+    save_model_files(tv.resnext50_32x4d(), torch.Generator().manual_seed(50), (1, 3, 224, 224), out_dir, 'resnext50_32x4d')
 
 
 def main():
@@ -282,22 +271,27 @@ def main():
     write_forward_fixtures()
 
 
+def save_model_files(model, gen, input_shape, out_dir, stem):
+    """Randomises `model`, then writes <stem>.pth (zip), <stem>.legacy.pth, <stem>.input.npy and
+    <stem>.logits.npy (its eval-mode output for that input)."""
+    import numpy as np
+    randomize(model, gen)
+    model.eval()
+    x = torch.randn(*input_shape, generator=gen)
+    with torch.no_grad():
+        logits = model(x)
+    torch.save(model.state_dict(), os.path.join(out_dir, stem + '.pth'))
+    torch.save(model.state_dict(), os.path.join(out_dir, stem + '.legacy.pth'), _use_new_zipfile_serialization=False)
+    np.save(os.path.join(out_dir, stem + '.input.npy'), x.numpy())
+    np.save(os.path.join(out_dir, stem + '.logits.npy'), logits.numpy())
+    return model
+
+
 def write_checkpoint_fixtures():
     """The small tutorial model's state dict as torch.save zip and legacy files, its input and
     eval-mode logits as .npy, plus checkpoints with views, shared storages and nesting."""
-    import numpy as np
-    gen = torch.Generator().manual_seed(1234)
-    model = TutorialResNeXt([1, 1, 1, 1], 4, base_width=8, n_classes=5)
-    randomize(model, gen)
-    model.eval()
-    x = torch.randn(2, 3, 64, 64, generator=gen)
-    with torch.no_grad():
-        logits = model(x)
-    torch.save(model.state_dict(), os.path.join(OUT, 'small_tutorial.pth'))
-    torch.save(model.state_dict(), os.path.join(OUT, 'small_tutorial.legacy.pth'), _use_new_zipfile_serialization=False)
+    model = save_model_files(TutorialResNeXt([1, 1, 1, 1], 4, base_width=8, n_classes=5), torch.Generator().manual_seed(1234), (2, 3, 64, 64), OUT, 'small_tutorial')
     write_safetensors(os.path.join(OUT, 'small_tutorial.weights.safetensors'), model.state_dict())
-    np.save(os.path.join(OUT, 'small_tutorial.input.npy'), x.numpy())
-    np.save(os.path.join(OUT, 'small_tutorial.logits.npy'), logits.numpy())
     base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
     views = {'base': base, 'row_slice': base[1:3], 'transposed': base.t(), 'column': base[:, 2],
              'double': torch.linspace(-1, 1, 5, dtype=torch.float64), 'half': torch.tensor([0.5, -2.0, 65504.0], dtype=torch.float16),

@@ -162,9 +162,9 @@ describe('full-size resnext50_32x4d from PyTorch (generated when python3-torch i
   for (const weights of ['resnext50_32x4d.pth', 'resnext50_32x4d.legacy.pth', 'resnext50_32x4d.safetensors']) {
     it(`forward with ${weights} matches PyTorch's logits to 1e-4`, { timeout: 300_000 }, () => {
       const out = join(dir, `${weights}.npy`);
-      const r = runCli(['forward', 'resnext50_32x4d', '--weights', join(dir, weights), '--input', join(dir, 'input.npy'), '--output', out, '--eval']);
+      const r = runCli(['forward', 'resnext50_32x4d', '--weights', join(dir, weights), '--input', join(dir, 'resnext50_32x4d.input.npy'), '--output', out, '--eval']);
       assert.equal(r.status, 0, r.stderr);
-      assertClose(parseNpy(readFileSync(out)).toArray(), parseNpy(readFileSync(join(dir, 'logits.npy'))).toArray(), 1e-4, 'logits');
+      assertClose(parseNpy(readFileSync(out)).toArray(), parseNpy(readFileSync(join(dir, 'resnext50_32x4d.logits.npy'))).toArray(), 1e-4, 'logits');
     });
   }
 });

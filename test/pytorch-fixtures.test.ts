@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Backend } from '../src/backend/contract';
+import { getBackend, listBackends } from '../src/backend/registry';
 import { loadSafetensors } from '../src/io/safetensors';
 import type { Module } from '../src/nn/module';
 import { ResNet } from '../src/models/resnet';
@@ -17,11 +19,12 @@ function prefixed(all: Map<string, Tensor>, prefix: string): Map<string, Tensor>
   return new Map([...all].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-function checkPass(model: Module, fx: Map<string, Tensor>, mode: 'train' | 'eval', smoothing: number): void {
+function checkPass(model: Module, fx: Map<string, Tensor>, mode: 'train' | 'eval', smoothing: number, backend: Backend): void {
   model.loadStateDict(prefixed(fx, 'state.'));
   model.zeroGrad();
   model.train(mode === 'train');
-  const out = model.call(fx.get('input')!);
+  const out = model.call(fx.get('input')!.to(backend));
+  assert.equal(out.backend, backend);
   const loss = F.crossEntropy(out, fx.get('target')!, { labelSmoothing: smoothing });
   loss.backward();
   assertClose(out.toArray(), fx.get(`${mode}.output`)!.toArray(), RTOL, `${mode} output`);
@@ -37,18 +40,21 @@ function checkPass(model: Module, fx: Map<string, Tensor>, mode: 'train' | 'eval
   }
 }
 
-const cases: [string, () => Module][] = [
-  ['small_tutorial', () => new TutorialResNeXt({ blocks: [1, 1, 1, 1], cardinality: 4, baseWidth: 8, numClasses: 5 })],
-  ['small_resnext', () => new ResNet({ block: 'bottleneck', layers: [1, 1, 1, 1], groups: 4, widthPerGroup: 8, numClasses: 5, basePlanes: 8 })],
+const cases: [string, (backend: Backend) => Module][] = [
+  ['small_tutorial', (backend) => new TutorialResNeXt({ blocks: [1, 1, 1, 1], cardinality: 4, baseWidth: 8, numClasses: 5, backend })],
+  ['small_resnext', (backend) => new ResNet({ block: 'bottleneck', layers: [1, 1, 1, 1], groups: 4, widthPerGroup: 8, numClasses: 5, basePlanes: 8, backend })],
 ];
 
-for (const [name, make] of cases) {
-  describe(`PyTorch fixture ${name}`, () => {
-    const fx = loadSafetensors(join(FIXTURES, `${name}.safetensors`));
-    it('has exactly the state-dict keys of PyTorch', () => {
-      assert.deepEqual([...make().stateDict().keys()], [...prefixed(fx, 'state.').keys()]);
+// every backend with data: reference (the oracle) and native when the addon is built
+for (const backend of listBackends().map(getBackend).filter((b) => b.hasData)) {
+  for (const [name, make] of cases) {
+    describe(`PyTorch fixture ${name} on the ${backend.name} backend`, () => {
+      const fx = loadSafetensors(join(FIXTURES, `${name}.safetensors`));
+      it('has exactly the state-dict keys of PyTorch', () => {
+        assert.deepEqual([...make(backend).stateDict().keys()], [...prefixed(fx, 'state.').keys()]);
+      });
+      it('train mode: output, label-smoothed loss, gradients, updated running stats', () => checkPass(make(backend), fx, 'train', 0.1, backend));
+      it('eval mode: output, loss, gradients, untouched running stats', () => checkPass(make(backend), fx, 'eval', 0, backend));
     });
-    it('train mode: output, label-smoothed loss, gradients, updated running stats', () => checkPass(make(), fx, 'train', 0.1));
-    it('eval mode: output, loss, gradients, untouched running stats', () => checkPass(make(), fx, 'eval', 0));
-  });
+  }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
+import { getBackend, getDefaultBackend, listBackends, setDefaultBackend } from '../src/backend/registry';
 import { subset } from '../src/data/dataset';
 import { decodeClassFile, loadFashionMnist } from '../src/data/fashion-mnist';
 import { DataLoader } from '../src/data/loader';
@@ -140,13 +141,21 @@ describe('checkpoints and exact resume', () => {
 });
 
 describe('learning', () => {
-  it('overfits 64 images to 100% training accuracy (fails when gradients are wrong)', { timeout: 120_000 }, async () => {
-    const data = loadFashionMnist();
-    const out = mkdtempSync(join(tmpdir(), 'rx-overfit-'));
-    const { records } = await train(config({ limitTrain: 64, limitTest: 16, epochs: 25, batchSize: 16, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, schedule: 'cosine', prefetch: 0 }), data, out, { resume: false });
-    assert.equal(records[records.length - 1].trainAcc, 1, `train accuracy by epoch: ${records.map((r) => r.trainAcc.toFixed(2)).join(' ')}`);
-    assert.ok(records[records.length - 1].trainLoss < 0.05);
-  });
+  for (const backend of listBackends().filter((b) => getBackend(b).hasData)) {
+    it(`overfits 64 images to 100% training accuracy on the ${backend} backend (fails when gradients are wrong)`, { timeout: 120_000 }, async () => {
+      const data = loadFashionMnist();
+      const out = mkdtempSync(join(tmpdir(), 'rx-overfit-'));
+      const before = getDefaultBackend();
+      setDefaultBackend(backend);
+      try {
+        const { records } = await train(config({ limitTrain: 64, limitTest: 16, epochs: 25, batchSize: 16, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, schedule: 'cosine', prefetch: 0 }), data, out, { resume: false });
+        assert.equal(records[records.length - 1].trainAcc, 1, `train accuracy by epoch: ${records.map((r) => r.trainAcc.toFixed(2)).join(' ')}`);
+        assert.ok(records[records.length - 1].trainLoss < 0.05);
+      } finally {
+        setDefaultBackend(before);
+      }
+    });
+  }
 });
 
 describe('bad input: clear errors, exit code 2', () => {

@@ -1,7 +1,12 @@
 // The `resnext` command: parses arguments with commander and dispatches to one file per subcommand.
 import { Command, CommanderError } from 'commander';
+import { nativeStatus, setNativeThreads } from '../backend/native';
+import { applyBackendEnvironment } from '../backend/registry';
+import { parsePositiveInt } from './util';
+import { registerBench } from './bench';
 import { registerConvParams } from './conv-params';
 import { registerConvert } from './convert';
+import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
 import { registerExport } from './export';
 import { registerForward } from './forward';
@@ -11,13 +16,32 @@ import { registerPredict } from './predict';
 import { registerSummary } from './summary';
 import { registerTrain } from './train';
 
+/** Commands that compute with real tensors (they warn once when running on the reference backend by necessity). */
+const COMPUTE_COMMANDS = new Set(['forward', 'predict', 'train', 'eval', 'bench', 'export']);
+
 /** Builds the command tree. */
 export function buildProgram(): Command {
   const program = new Command('resnext')
     .description('ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper\'s tables')
     .version(require('../../../package.json').version)
     .showHelpAfterError('(run with --help for usage)')
+    .option('--backend <name>', 'compute backend: native (default when built) or reference; or set RESNEXT_BACKEND')
+    .option('--threads <n>', 'threads for the native backend (default: all cores); or set RESNEXT_THREADS')
     .exitOverride();
+  program.hook('preAction', (_root, command) => {
+    const o = program.opts<{ backend?: string; threads?: string }>();
+    if (COMPUTE_COMMANDS.has(command.name()) && !nativeStatus().available && !(o.backend ?? process.env.RESNEXT_BACKEND)) {
+      process.stderr.write(`resnext: warning: the native backend is unavailable (${nativeStatus().reason.split('\n')[0]}); using the slower reference backend\n`);
+    }
+    try {
+      applyBackendEnvironment({ ...process.env, ...(o.backend ? { RESNEXT_BACKEND: o.backend } : {}) });
+      const threads = o.threads ?? process.env.RESNEXT_THREADS;
+      if (threads !== undefined) setNativeThreads(parsePositiveInt('--threads', threads));
+    } catch (e) {
+      process.stderr.write(`resnext: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+  });
   registerSummary(program);
   registerModels(program);
   registerConvParams(program);
@@ -28,6 +52,8 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerTrain(program);
   registerEval(program);
+  registerDoctor(program);
+  registerBench(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic';
+import { writeFileAtomic } from '../io/files';
 import type { DatasetSplits, ImageDataset } from './dataset';
 
 /** Fashion-MNIST's class names, by label. */

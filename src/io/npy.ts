@@ -1,8 +1,7 @@
 // NumPy .npy files (format 1.0–3.0): float32, float64 and int64 in C order, little-endian.
-import { readFileSync } from 'node:fs';
 import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
-import { writeFileAtomic } from './atomic';
+import { readFileChecked, writeFileAtomic } from './files';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 const DESCR = { float32: '<f4', float64: '<f8', int64: '<i8' } as const;
@@ -57,9 +56,7 @@ export function serializeNpy(t: Tensor): Buffer {
 
 /** Reads a .npy file. */
 export function loadNpy(path: string): Tensor {
-  let buf: Buffer;
-  try { buf = readFileSync(path); } catch (e) { throw new Error(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
-  return parseNpy(buf, path);
+  return parseNpy(readFileChecked(path), path);
 }
 
 /** Writes a .npy file atomically. */

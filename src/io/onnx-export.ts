@@ -9,7 +9,7 @@ import type { Module } from '../nn/module';
 import { zeros } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import { traceOps, type TracedOp } from '../tensor/trace';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomic } from './files';
 
 /** Export options. */
 export interface OnnxExportOptions {

@@ -1,11 +1,10 @@
 // safetensors reading and writing: u64 little-endian header length, a JSON header naming each tensor's
 // dtype, shape and [begin, end) byte range, then the raw data. Every field is validated.
-import { readFileSync } from 'node:fs';
 import type { DType } from '../backend/contract';
 import { tensor } from '../tensor/create';
 import { formatShape, numel } from '../tensor/shape';
 import { decode16 } from './half';
-import { writeFileAtomic } from './atomic';
+import { readFileChecked, writeFileAtomic } from './files';
 import type { Tensor } from '../tensor/tensor';
 
 const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Buffer, off: number, n: number) => ArrayLike<number> }> = {
@@ -66,13 +65,7 @@ export function parseSafetensors(buf: Buffer, source = 'safetensors'): Map<strin
 
 /** Reads a .safetensors file into named tensors. */
 export function loadSafetensors(path: string): Map<string, Tensor> {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new Error(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseSafetensors(buf, path);
+  return parseSafetensors(readFileChecked(path), path);
 }
 
 const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64' };

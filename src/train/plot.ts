@@ -2,7 +2,7 @@
 // through sharp's SVG rasteriser, to PNG.
 import sharp from 'sharp';
 import * as vega from 'vega';
-import { writeFileAtomic } from '../io/atomic';
+import { writeFileAtomic } from '../io/files';
 
 /** One epoch's numbers, as the JSONL log holds them. */
 export interface EpochRecord { epoch: number; trainLoss: number; trainAcc: number; testLoss: number; testTop1: number; }

@@ -7,7 +7,7 @@ import { noGrad } from '../autograd/engine';
 import { datasetSize, subset, type DatasetSplits, type ImageDataset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { evalTransform, type BatchTransform } from '../data/transforms';
-import { writeFileAtomic } from '../io/atomic';
+import { writeFileAtomic } from '../io/files';
 import { saveSafetensors } from '../io/safetensors';
 import { createModel } from '../models/registry';
 import type { ResNet } from '../models/resnet';

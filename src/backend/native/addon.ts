@@ -25,6 +25,7 @@ const ADDON = join(ROOT, 'native', 'build', 'Release', 'resnext_native.node');
 
 /** The addon, or why it could not be loaded. */
 export function loadAddon(): { addon: NativeAddon | null; reason: string } {
+  if (process.env.RESNEXT_DISABLE_NATIVE) return { addon: null, reason: 'disabled by RESNEXT_DISABLE_NATIVE' };
   if (!existsSync(ADDON)) {
     const status = join(ROOT, 'native', 'build', 'status.txt');
     const why = existsSync(status) ? readFileSync(status, 'utf8').trim() : 'the addon was never built (npm ci builds it; or run: node scripts/build-native.js)';

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""PyTorch 1.13 eager (NCHW or channels_last) or TorchScript timing of the tutorial's ResNeXt-50 or
+torchvision's resnext50_32x4d: inference, or a training step (forward, cross-entropy, backward, SGD
+with momentum). Prints one JSON line. Also exports a model to ONNX for onnxruntime (--export)."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+from torch import nn
+from torchvision.models import resnet as tv
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
+from make_fixtures import TutorialResNeXt  # noqa: E402  the tutorial's architecture
+
+
+def build(name):
+    if name == 'resnext50':
+        return TutorialResNeXt([3, 4, 6, 3], 32)
+    return getattr(tv, name)()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--model', default='resnext50')
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--train', action='store_true')
+    p.add_argument('--channels-last', action='store_true')
+    p.add_argument('--jit', action='store_true', help='TorchScript frozen + optimize_for_inference (inference only)')
+    p.add_argument('--export', help='write the model as ONNX (opset 13, dynamic batch) to this path and exit')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = build(a.model)
+    if a.export:
+        model.eval()
+        torch.onnx.export(model, torch.randn(1, 3, 224, 224), a.export, opset_version=13, input_names=['input'], output_names=['output'],
+                          dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}})
+        return
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    x = torch.randn(a.batch, 3, 224, 224).to(memory_format=fmt)
+    y = torch.arange(a.batch) % 1000
+    if a.train:
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+    else:
+        model.eval()
+        if a.jit:
+            with torch.no_grad():
+                model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.script(model)))
+
+        def step():
+            with torch.no_grad():
+                model(x)
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.steps):
+        t = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    med = times[len(times) // 2]
+    print(json.dumps({'medianMs': med, 'minMs': times[0], 'maxMs': times[-1], 'imagesPerSecond': 1000 * a.batch / med, 'torch': torch.__version__}))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,24 @@
+// `resnext doctor`: which backend is active, oneDNN's version, ISA and threads, and why the native
+// backend is unavailable when it is.
+import type { Command } from 'commander';
+import { getDefaultBackend, listBackends } from '../backend/registry';
+import { nativeStatus } from '../backend/native';
+import { guarded, printJson } from './util';
+
+/** Registers the doctor command. */
+export function registerDoctor(program: Command): void {
+  program.command('doctor')
+    .description('show the active compute backend, oneDNN version, CPU ISA and threads, or why the native backend is unavailable')
+    .option('--json', 'print as JSON')
+    .action(guarded('doctor', (o: { json?: boolean }) => {
+      const native = nativeStatus();
+      const report = { activeBackend: getDefaultBackend().name, backends: listBackends(), native, node: process.version, env: { RESNEXT_BACKEND: process.env.RESNEXT_BACKEND ?? null, RESNEXT_THREADS: process.env.RESNEXT_THREADS ?? null, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null } };
+      if (o.json) { printJson(report); return; }
+      const lines = [`active backend: ${report.activeBackend}`, `available backends: ${report.backends.join(', ')}`];
+      lines.push(native.available
+        ? `native: oneDNN ${native.oneDNN}, ISA ${native.isa}, ${native.threads} thread(s)`
+        : `native: unavailable — ${native.reason}`);
+      lines.push(`node ${report.node}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }));
+}
