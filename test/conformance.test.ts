@@ -103,6 +103,27 @@ for (const name of listBackends()) {
           assertClose(get(a.dgamma), r.dgamma, 1e-4, 'bn dgamma');
           assertClose(get(a.dbeta), r.dbeta, 1e-4, 'bn dbeta');
         }
+        const px = f(2 * 3 * 9 * 8), pg = { n: 2, c: 3, h: 9, w: 8, oh: 5, ow: 4, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+        const pdy = f(2 * 3 * 5 * 4);
+        assertClose(get(k.maxPool2d(own(px), pg)), ref.maxPool2d(px, pg), 0, 'maxPool2d');
+        assertClose(get(k.maxPool2dBackward(own(pdy), own(px), pg)), ref.maxPool2dBackward(pdy, px, pg), 1e-6, 'maxPool2dBackward');
+        const ag = { ...pg, oh: 4, ow: 3, kh: 0, kw: 0, strideH: 0, strideW: 0, padH: 0, padW: 0 }, ady = f(2 * 3 * 4 * 3);
+        assertClose(get(k.adaptiveAvgPool2d(own(px), ag)), ref.adaptiveAvgPool2d(px, ag), 1e-6, 'adaptiveAvgPool2d');
+        assertClose(get(k.adaptiveAvgPool2dBackward(own(ady), ag)), ref.adaptiveAvgPool2dBackward(ady, ag), 1e-6, 'adaptiveAvgPool2dBackward');
+        const lx = f(4 * 7), ldy = f(4 * 7), ly = ref.logSoftmax(lx, 4, 7);
+        assertClose(get(k.logSoftmax(own(lx), 4, 7)), ly, 1e-6, 'logSoftmax');
+        assertClose(get(k.logSoftmaxBackward(own(ldy), own(ly), 4, 7)), ref.logSoftmaxBackward(ldy, ly, 4, 7), 1e-5, 'logSoftmaxBackward');
+        const rb = f(7);
+        assertClose(get(k.addRowBias(own(lx), own(rb), 4, 7)), ref.addRowBias(lx, rb, 4, 7), 1e-6, 'addRowBias');
+        assertClose(get(k.mul(own(lx), own(ldy))), ref.mul(lx, ldy), 1e-6, 'mul');
+        for (const h of [{ lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 1e-2, nesterov: true }, { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false }]) {
+          const pr = f(12), gr = f(12), bf = f(12);
+          for (const buf of h.momentum ? [null, bf] : [null]) {
+            const a = k.sgdStep(own(pr), own(gr), buf && own(buf), h), r = ref.sgdStep(pr, gr, buf, h);
+            assertClose(get(a.param), r.param, 1e-6, 'sgd param');
+            if (r.momentumBuffer) assertClose(get(a.momentumBuffer!), r.momentumBuffer, 1e-6, 'sgd buffer');
+          }
+        }
         for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
           const a = f(6 * 7), bm = f(7 * 5);
           assertClose(get(k.matmul(backend.fromValues('float32', a), backend.fromValues('float32', bm), 6, 7, 5, ta, tb)), ref.matmul(a, bm, 6, 7, 5, ta, tb), 1e-5, `matmul ${ta} ${tb}`);

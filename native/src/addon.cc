@@ -133,6 +133,70 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+resnext::PoolGeometry poolGeometry(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || v.As<Napi::Int32Array>().ElementLength() != 12)
+    throw Napi::TypeError::New(v.Env(), "native: pool geometry must be an Int32Array of 12 values");
+  auto a = v.As<Napi::Int32Array>();
+  for (int i = 0; i < 12; i++) if (a[i] < 0) throw Napi::RangeError::New(v.Env(), "native: negative pool geometry value");
+  return {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]};
+}
+
+// maxPool2d(x, y, geometry) / maxPool2dBackward(dy, x, dx, geometry)
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[2]);
+  resnext::maxPool2d(g, floats(info[0], g.n * g.c * g.h * g.w, "x"), floats(info[1], g.n * g.c * g.oh * g.ow, "y"));
+  return info.Env().Undefined();
+}
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[3]);
+  resnext::maxPool2dBackward(g, floats(info[0], g.n * g.c * g.oh * g.ow, "dy"), floats(info[1], g.n * g.c * g.h * g.w, "x"), floats(info[2], g.n * g.c * g.h * g.w, "dx"));
+  return info.Env().Undefined();
+}
+// adaptiveAvgPool2d(x, y, geometry) / adaptiveAvgPool2dBackward(dy, dx, geometry)
+Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[2]);
+  if (g.oh < 1 || g.ow < 1) throw Napi::RangeError::New(info.Env(), "native: adaptive pool output must be ≥ 1");
+  resnext::adaptiveAvgPool2d(g, floats(info[0], g.n * g.c * g.h * g.w, "x"), floats(info[1], g.n * g.c * g.oh * g.ow, "y"));
+  return info.Env().Undefined();
+}
+Napi::Value AdaptiveAvgPool2dBackward(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[2]);
+  if (g.oh < 1 || g.ow < 1) throw Napi::RangeError::New(info.Env(), "native: adaptive pool output must be ≥ 1");
+  resnext::adaptiveAvgPool2dBackward(g, floats(info[0], g.n * g.c * g.oh * g.ow, "dy"), floats(info[1], g.n * g.c * g.h * g.w, "dx"));
+  return info.Env().Undefined();
+}
+// logSoftmax(x, y, rows, cols) / logSoftmaxBackward(dy, y, dx, rows, cols)
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  int64_t rows = count(info[2], "rows"), cols = count(info[3], "cols");
+  resnext::logSoftmax(floats(info[0], rows * cols, "x"), floats(info[1], rows * cols, "y"), rows, cols);
+  return info.Env().Undefined();
+}
+Napi::Value LogSoftmaxBackward(const Napi::CallbackInfo& info) {
+  int64_t rows = count(info[3], "rows"), cols = count(info[4], "cols");
+  resnext::logSoftmaxBackward(floats(info[0], rows * cols, "dy"), floats(info[1], rows * cols, "y"), floats(info[2], rows * cols, "dx"), rows, cols);
+  return info.Env().Undefined();
+}
+// addRowBias(x, bias, y, rows, cols)
+Napi::Value AddRowBias(const Napi::CallbackInfo& info) {
+  int64_t rows = count(info[3], "rows"), cols = count(info[4], "cols");
+  resnext::addRowBias(floats(info[0], rows * cols, "x"), floats(info[1], cols, "bias"), floats(info[2], rows * cols, "y"), rows, cols);
+  return info.Env().Undefined();
+}
+// mul(a, b, out)
+Napi::Value Mul(const Napi::CallbackInfo& info) {
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  resnext::mul(floats(info[0], n, "a"), floats(info[1], n, "b"), floats(info[2], n, "out"), n);
+  return info.Env().Undefined();
+}
+// sgdStep(param, grad, bufIn | null, paramOut, bufOut | null, lr, momentum, dampening, weightDecay, nesterov)
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  resnext::sgdStep(floats(info[0], n, "param"), floats(info[1], n, "grad"), floats(info[2], n, "momentum buffer", true), floats(info[3], n, "param out"),
+                   floats(info[4], n, "momentum buffer out", true), n, info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Number>().FloatValue(),
+                   info[7].As<Napi::Number>().FloatValue(), info[8].As<Napi::Number>().FloatValue(), info[9].As<Napi::Boolean>());
+  return info.Env().Undefined();
+}
+
 // info(): oneDNN version, CPU ISA, threads
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
@@ -163,6 +227,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormStats", Napi::Function::New(env, BatchNormStats));
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
   exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
+  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
+  exports.Set("adaptiveAvgPool2d", Napi::Function::New(env, AdaptiveAvgPool2d));
+  exports.Set("adaptiveAvgPool2dBackward", Napi::Function::New(env, AdaptiveAvgPool2dBackward));
+  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
+  exports.Set("logSoftmaxBackward", Napi::Function::New(env, LogSoftmaxBackward));
+  exports.Set("addRowBias", Napi::Function::New(env, AddRowBias));
+  exports.Set("mul", Napi::Function::New(env, Mul));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   return exports;

@@ -33,3 +33,18 @@ void batchNormForward(const float* x, const float* mean, const float* var, const
 void batchNormBackward(const float* dy, const float* x, const float* mean, const float* var, const float* gamma, float eps, bool batchStats,
                        float* dx, float* dgamma, float* dbeta, int64_t n, int64_t c, int64_t hw);
 }  // namespace resnext
+
+namespace resnext {
+// Resolved pooling geometry, in the order the TypeScript side packs it (PoolGeometry).
+struct PoolGeometry { int64_t n, c, h, w, oh, ow, kh, kw, strideH, strideW, padH, padW; };
+void maxPool2d(const PoolGeometry& g, const float* x, float* y);
+void maxPool2dBackward(const PoolGeometry& g, const float* dy, const float* x, float* dx);
+void adaptiveAvgPool2d(const PoolGeometry& g, const float* x, float* y);
+void adaptiveAvgPool2dBackward(const PoolGeometry& g, const float* dy, float* dx);
+void logSoftmax(const float* x, float* y, int64_t rows, int64_t cols);
+void logSoftmaxBackward(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols);
+void addRowBias(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
+void mul(const float* a, const float* b, float* out, int64_t n);
+void sgdStep(const float* param, const float* grad, const float* bufIn, float* paramOut, float* bufOut, int64_t n,
+             float lr, float momentum, float dampening, float weightDecay, bool nesterov);
+}  // namespace resnext

@@ -16,6 +16,16 @@ export interface NativeAddon {
   batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, n: number, c: number, hw: number): void;
   batchNormBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, batchStats: boolean,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, c: number, hw: number): void;
+  maxPool2d(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  adaptiveAvgPool2d(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  adaptiveAvgPool2dBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  logSoftmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  logSoftmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  addRowBias(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  sgdStep(param: Float32Array, grad: Float32Array, bufIn: Float32Array | null, paramOut: Float32Array, bufOut: Float32Array | null,
+    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean): void;
   info(): { version: string; isa: number; threads: number };
   setThreads(n: number): void;
 }

@@ -1,8 +1,9 @@
 // The native backend: the reference backend's storage (Float32Array / Float64Array) with the hot
 // kernels run in C++ through the addon — convolutions (forward, backward-data, backward-weights)
-// and matrix multiply by oneDNN; ReLU, scaled add, batch norm and channel sums as OpenMP loops. float64 (gradchecks) and anything oneDNN declines use the
+// and matrix multiply by oneDNN; ReLU, add, products, batch norm, channel sums, max and adaptive
+// average pooling, log-softmax, row bias and the SGD update as OpenMP loops. float64 (gradchecks) and anything oneDNN declines use the
 // reference kernels, so every result is defined by the oracle.
-import type { Backend, ConvGeometry, Kernels } from '../contract';
+import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { isaName, loadAddon, type NativeAddon } from './addon';
 
@@ -22,6 +23,10 @@ export function setNativeThreads(n: number): void {
 
 function pack(g: ConvGeometry): Int32Array {
   return Int32Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups);
+}
+
+function packPool(g: PoolGeometry): Int32Array {
+  return Int32Array.of(g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW);
 }
 
 const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
@@ -73,6 +78,20 @@ function nativeKernels(addon: NativeAddon): Kernels<FArray> {
       const dx = new Float32Array(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
       addon.batchNormBackward(dy as Float32Array, x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, eps, batchStats, dx, dgamma, dbeta, g.n, g.c, g.hw);
       return { dx, dgamma, dbeta };
+    },
+    mul: (a, b) => (!f32(a, b) ? ref.mul(a, b) : run((o) => addon.mul(a as Float32Array, b as Float32Array, o), a.length)),
+    maxPool2d: (x, g) => (!f32(x) ? ref.maxPool2d(x, g) : run((y) => addon.maxPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
+    maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length)),
+    adaptiveAvgPool2d: (x, g) => (!f32(x) ? ref.adaptiveAvgPool2d(x, g) : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
+    adaptiveAvgPool2dBackward: (dy, g) => (!f32(dy) ? ref.adaptiveAvgPool2dBackward(dy, g) : run((dx) => addon.adaptiveAvgPool2dBackward(dy as Float32Array, dx, packPool(g)), g.n * g.c * g.h * g.w)),
+    logSoftmax: (x, rows, cols) => (!f32(x) ? ref.logSoftmax(x, rows, cols) : run((y) => addon.logSoftmax(x as Float32Array, y, rows, cols), rows * cols)),
+    logSoftmaxBackward: (dy, y, rows, cols) => (!f32(dy, y) ? ref.logSoftmaxBackward(dy, y, rows, cols) : run((dx) => addon.logSoftmaxBackward(dy as Float32Array, y as Float32Array, dx, rows, cols), rows * cols)),
+    addRowBias: (x, bias, rows, cols) => (!f32(x, bias) ? ref.addRowBias(x, bias, rows, cols) : run((y) => addon.addRowBias(x as Float32Array, bias as Float32Array, y, rows, cols), rows * cols)),
+    sgdStep: (param, grad, buf, h) => {
+      if (!f32(param, grad, buf)) return ref.sgdStep(param, grad, buf, h);
+      const p = new Float32Array(param.length), b = h.momentum !== 0 ? new Float32Array(param.length) : null;
+      addon.sgdStep(param as Float32Array, grad as Float32Array, buf as Float32Array | null, p, b, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
+      return { param: p, momentumBuffer: b };
     },
     matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative(() => {
       const c = new Float32Array(m * n);
