@@ -18,8 +18,9 @@ const PY = '/usr/bin/python3';
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  return JSON.parse(line.startsWith('{') ? line : r.stdout);
+  // each measuring command prints one JSON object (possibly pretty-printed); the export step prints none
+  const text = r.stdout.trim(), start = text.indexOf('{');
+  return start >= 0 ? JSON.parse(text.slice(start)) : null;
 }
 
 const ours = (batch, train, steps) => run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', model, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), '--json', ...(train ? ['--train'] : [])], { OMP_NUM_THREADS: String(threads) });
