@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { loadWeights } from '../io/weights';
 import { createModel, getVariant } from '../models/registry';
-import type { StrideAt } from '../models/tutorial';
-import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
-import { guarded, parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
+import { addModelFlags, modelWithWeights, parseModelFlags, type ModelFlags } from './model-options';
+import { guarded, parsePositiveInt, parseShape, UsageError } from './util';
 
 /** Registers the export command. */
 export function registerExport(program: Command): void {
@@ -23,11 +22,7 @@ export function registerExport(program: Command): void {
       const batch = dynamic ? 1 : parsePositiveInt('--batch', o.batch);
       const model = o.weights
         ? modelWithWeights(name, loadWeights(o.weights), o, o.weights)
-        : createModel(name, {
-          seed: 0, inChannels: chw[0],
-          numClasses: o.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', o.numClasses),
-          strideAt: o.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', o.strideAt, ['1x1', '3x3']),
-        });
+        : createModel(name, { seed: 0, inChannels: chw[0], ...parseModelFlags(o) });
       saveOnnx(o.onnx, model, { inputShape: [batch, ...chw], dynamicBatch: dynamic });
       process.stdout.write(`wrote ${o.onnx} (input 'input' [${dynamic ? 'batch' : batch}, ${chw.join(', ')}], output 'output')\n`);
     }));

@@ -19,6 +19,14 @@ export function addModelFlags(cmd: Command): Command {
     .option('--stride-at <conv>', "where a downsampling block's stride sits: 1x1 or 3x3 (default: the model's)");
 }
 
+/** The parsed --num-classes and --stride-at (undefined when not given). */
+export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strideAt?: StrideAt } {
+  return {
+    numClasses: flags.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', flags.numClasses),
+    strideAt: flags.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']),
+  };
+}
+
 /** Classes and input channels a state dict implies (its classifier rows, its first conv's input). */
 function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inChannels?: number } {
   const fc = weights.get('fc.weight');
@@ -28,10 +36,10 @@ function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inCha
 
 /** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
 export function modelWithWeights(name: string, weights: Map<string, Tensor>, flags: ModelFlags, source: string, metaOnly = false): ResNet | TutorialResNeXt {
-  const inferred = inferShapes(weights);
+  const inferred = inferShapes(weights), parsed = parseModelFlags(flags);
   const model = createModel(name, {
-    numClasses: flags.numClasses !== undefined ? parsePositiveInt('--num-classes', flags.numClasses) : inferred.numClasses,
-    strideAt: flags.strideAt !== undefined ? parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']) : undefined,
+    numClasses: parsed.numClasses ?? inferred.numClasses,
+    strideAt: parsed.strideAt,
     inChannels: inferred.inChannels,
     backend: metaOnly ? metaBackend : undefined,
   });

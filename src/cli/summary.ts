@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { createModel, getVariant } from '../models/registry';
-import type { StrideAt } from '../models/tutorial';
 import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
-import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, parseShape, printJson, UsageError } from './util';
+import { parseModelFlags } from './model-options';
+import { guarded, parseChoice, parseNonNegativeInt, parseShape, printJson, UsageError } from './util';
 
 /** Registers the summary command. */
 export function registerSummary(program: Command): void {
@@ -22,9 +22,7 @@ export function registerSummary(program: Command): void {
       const input = o.input ? parseShape('--input', o.input) : [1, ...v.inputSize];
       if (input.length !== 4) throw new UsageError(`--input '${o.input}' must have 4 dimensions N,C,H,W`);
       const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
-      const strideAt = o.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', o.strideAt, ['1x1', '3x3']);
-      const numClasses = o.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', o.numClasses);
-      const model = createModel(name, { backend: metaBackend, strideAt, numClasses, inChannels: input[1] });
+      const model = createModel(name, { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
       const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
       if (o.json) printJson({ ...s.toJSON(), model: name });
       else process.stdout.write(`${s.toString()}\n`);

@@ -61,16 +61,6 @@ export class Generator {
     return Math.floor(this.random() * n);
   }
 
-  /** The full state, for checkpoints. */
-  getState(): number[] {
-    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0, this.spare === null ? NaN : this.spare];
-  }
-
-  /** Restores a state from getState(). */
-  setState(state: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => v >>> 0);
-    this.spare = Number.isNaN(state[4]) ? null : state[4];
-  }
 }
 
 function rotl(x: number, k: number): number {
