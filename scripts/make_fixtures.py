@@ -143,6 +143,7 @@ MODELS = {
     'resnext29_8x64d': (lambda: BlockResNet(8, 64), (3, 32, 32)),
     'resnext29_16x64d': (lambda: BlockResNet(16, 64), (3, 32, 32)),
     'resnext_small': (lambda: BlockResNet(4, 16, layers=(1, 1, 1), base=16), (3, 32, 32)),
+    'resnext_medium': (lambda: BlockResNet(8, 8, layers=(1, 1, 1), base=32), (3, 32, 32)),
 }
 
 
