@@ -60,6 +60,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; usage errors exit with code 2. */
 export async function main(argv: string[]): Promise<void> {
+  // output piped into `head` and the like: a closed pipe ends the command quietly, as in other CLIs
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
