@@ -67,6 +67,10 @@ for (const name of listBackends()) {
         const x = rand(xs.reduce((a, b) => a * b)), w = rand(ws.reduce((a, b) => a * b)), b = rand(g.o);
         const y = directConv(x, w, b, g);
         assertClose(get(k.conv2d(put(x), put(w), put(b), g)), y, 1e-12, 'forward');
+        // the fused inference epilogue: relu?(conv + bias + residual?)
+        const res = rand(y.length);
+        assertClose(get(k.conv2dFused(put(x), put(w), put(b), put(res), true, g)), y.map((v, i) => Math.max(v + res[i], 0)), 1e-12, 'fused + residual + relu');
+        assertClose(get(k.conv2dFused(put(x), put(w), put(b), null, false, g)), y, 1e-12, 'fused, no epilogue');
         // backward kernels via the adjoint identity <dy, conv(x, w)> = <conv_bwd_data(dy), x> = <conv_bwd_weight(dy, x), w>
         const dy = rand(y.length);
         const dot = (a: ArrayLike<number>, c: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * c[i]; return s; };
@@ -84,6 +88,10 @@ for (const name of listBackends()) {
           const x = f(xs.reduce((a, b) => a * b)), w = f(ws.reduce((a, b) => a * b)), b = f(g.o), dy = f(g.n * g.o * g.oh * g.ow);
           const own = (a: ArrayLike<number>) => backend.fromValues('float32', a);
           assertClose(get(k.conv2d(own(x), own(w), own(b), g)), ref.conv2d(x, w, b, g), 1e-4, `${label} forward`);
+          const res = f(dy.length);
+          for (const [r, relu] of [[res, true], [res, false], [null, true]] as const) {
+            assertClose(get(k.conv2dFused(own(x), own(w), own(b), r && own(r), relu, g)), ref.conv2dFused(x, w, b, r, relu, g), 1e-4, `${label} fused ${r ? 'residual' : ''} ${relu ? 'relu' : ''}`);
+          }
           assertClose(get(k.conv2dBackwardData(own(dy), own(w), g)), ref.conv2dBackwardData(dy, w, g), 1e-4, `${label} backward data`);
           assertClose(get(k.conv2dBackwardWeight(own(dy), own(x), g)), ref.conv2dBackwardWeight(dy, x, g), 1e-4, `${label} backward weights`);
         }

@@ -9,6 +9,23 @@ import { summary } from '../src/summary';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
 import { modelStatsFixture } from './helpers';
+import { getDefaultBackend } from '../src/backend/registry';
+import { profileBackend } from '../src/backend/profile';
+import { crossEntropy } from '../src/tensor/ops';
+import { traceOps } from '../src/tensor/trace';
+import { SGD } from '../src/train/optim';
+
+/** How many times the fused convolution kernel ran during `run`. */
+function fusedCalls(run: () => unknown): number {
+  const profile = profileBackend(getDefaultBackend());
+  try { run(); } finally { profile.stop(); }
+  return profile.rows().filter((r) => r.kernel === 'conv2dFused').reduce((s, r) => s + r.calls, 0);
+}
+
+/** The op names a trace records while `run` runs. */
+function traceOpsCounting(ops: string[], run: () => unknown): void {
+  traceOps((op) => ops.push(op.op), run);
+}
 
 const fx = modelStatsFixture().models;
 
@@ -78,5 +95,53 @@ describe('names, options and initialisation', () => {
   it('unknown models and bad options are clear errors', () => {
     assert.throws(() => createModel('resnext51'), /unknown model 'resnext51'; did you mean resnext50/);
     assert.throws(() => createModel('resnet18', { numClasses: 0 }), /numClasses must be a positive integer/);
+  });
+});
+
+describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one kernel)', () => {
+  const x = randn([2, 3, 40, 40], { generator: new Generator(5) });
+  // largest difference relative to the largest magnitude
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let m = 0, scale = 1e-12;
+    for (let i = 0; i < a.length; i++) { m = Math.max(m, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
+    return m / scale;
+  };
+  const fusedOps = (run: () => unknown) => {
+    const ops: string[] = [];
+    traceOpsCounting(ops, run);
+    return ops;
+  };
+  for (const name of ['resnext_tiny', 'resnet18', 'resnext_small']) {
+    it(`${name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
+      const model = createModel(name, { seed: 3 });
+      model.train();
+      noGrad(() => model.call(x));  // non-trivial running statistics
+      model.eval();
+      const plain = () => model.call(x).toArray();  // autograd on: modules run one by one
+      const fused = () => noGrad(() => model.call(x)).toArray();
+      assert.ok(maxDiff(fused(), plain()) < 1e-5, 'fused vs plain');
+      // an in-place optimizer step must invalidate the folded weights
+      const opt = new SGD(model.namedParameters(), { lr: 0.5, momentum: 0.9 });
+      model.train();
+      crossEntropy(model.call(x), [1, 2]).backward();
+      opt.step();
+      model.eval();
+      const after = plain();
+      assert.ok(maxDiff(fused(), after) < 1e-5, 'fused vs plain after a step');
+      assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0, 'the fused kernel ran');
+    });
+  }
+  it('stands aside for hooks, traces and training mode', () => {
+    const model = createModel('resnext_tiny', { seed: 1 });
+    model.eval();
+    assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0);
+    assert.ok(!fusedOps(() => noGrad(() => model.call(x))).includes('conv2dFused'), 'a trace sees every op');
+    const seen = new Set<string>();
+    const handles = model.namedModules().map(([, m]) => m.registerForwardHook((mod) => { seen.add(mod.typeName); }));
+    assert.equal(fusedCalls(() => noGrad(() => model.call(x))), 0, 'no fusion under hooks');
+    assert.ok(seen.has('BatchNorm2d') && seen.has('ReLU'), 'hooks see every layer');
+    for (const h of handles) h.remove();
+    model.train();
+    assert.equal(fusedCalls(() => noGrad(() => model.call(x))), 0, 'training mode uses batch statistics');
   });
 });

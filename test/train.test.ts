@@ -29,7 +29,7 @@ describe('optimizers match torch.optim over three steps', () => {
   ];
   for (const [name, make] of cases) {
     it(name, () => {
-      const p = new Parameter(fx.get('p0')!);
+      const p = new Parameter(tensor(fx.get('p0')!.toArray(), [5, 3]));  // a copy: the step updates it in place
       const opt = make([['w', p]]);
       for (let i = 0; i < 3; i++) {
         p.grad = tensor(fx.get(`grad${i}`)!.toArray(), [5, 3]);

@@ -49,6 +49,20 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { resnext::conv2dForward(g, x, w, b, y); });
 }
 
+// conv2dFused(x, w, bias, residual | null, y, relu, geometry)
+Napi::Value Conv2dFused(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[6]);
+  const float* x = floats(info[0], g.n * g.c * g.h * g.w, "x");
+  const float* w = floats(info[1], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
+  const float* b = floats(info[2], g.o, "bias");
+  const float* r = floats(info[3], g.n * g.o * g.oh * g.ow, "residual", true);
+  float* y = floats(info[4], g.n * g.o * g.oh * g.ow, "y");
+  if (!info[5].IsBoolean()) throw Napi::TypeError::New(info.Env(), "native: relu must be a boolean");
+  const bool relu = info[5].As<Napi::Boolean>().Value();
+  if (r == y) throw Napi::RangeError::New(info.Env(), "native: residual and y must be different arrays");
+  return guarded(info, [&] { resnext::conv2dFused(g, x, w, b, r, relu, y); });
+}
+
 // conv2dBackwardData(dy, w, dx, geometry)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[3]);
@@ -219,6 +233,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight));
+  exports.Set("conv2dFused", Napi::Function::New(env, Conv2dFused));
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));

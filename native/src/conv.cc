@@ -1,6 +1,7 @@
 // Grouped convolution forward, backward-data and backward-weights through oneDNN, on plain
 // NCHW activations and (G)OIHW weights owned by JavaScript. Primitive descriptors are cached by
 // geometry (ResNeXt reuses a few dozen shapes every step).
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -75,6 +76,21 @@ std::unordered_map<std::string, convolution_forward> forwardCache;
 std::unordered_map<std::string, convolution_backward_data> backwardDataCache;
 std::unordered_map<std::string, convolution_backward_weights> backwardWeightsCache;
 
+// Inference convolution with bias and the epilogue as post-ops: sum (the residual, preloaded into
+// dst) then ReLU. Keyed by geometry and epilogue.
+std::unordered_map<std::string, convolution_forward> fusedCache;
+
+convolution_forward makeFused(const ConvGeometry& g, bool residual, bool relu) {
+  Descs d = describe(g);
+  convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.dilates, d.padL, d.padR);
+  post_ops ops;
+  if (residual) ops.append_sum(1.0f);
+  if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+  primitive_attr attr;
+  attr.set_post_ops(ops);
+  return convolution_forward(convolution_forward::primitive_desc(desc, attr, cpuEngine()));
+}
+
 convolution_forward makeForward(const ConvGeometry& g) { return convolution_forward(forwardPd(g, false, prop_kind::forward_training)); }
 convolution_forward makeForwardBias(const ConvGeometry& g) { return convolution_forward(forwardPd(g, true, prop_kind::forward_training)); }
 
@@ -102,6 +118,21 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DST, wrap(d.dst, y)}};
   if (b) args.insert({DNNL_ARG_BIAS, wrap(d.bias, b)});
   prim.execute(cpuStream(), args);
+  cpuStream().wait();
+}
+
+void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y) {
+  Descs d = describe(g);
+  convolution_forward* prim;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    const std::string k = key(g, 'i', true) + (residual ? "+" : "") + (relu ? "r" : "");
+    auto it = fusedCache.find(k);
+    if (it == fusedCache.end()) it = fusedCache.emplace(k, makeFused(g, residual != nullptr, relu)).first;
+    prim = &it->second;
+  }
+  if (residual) std::memcpy(y, residual, sizeof(float) * g.n * g.o * g.oh * g.ow);
+  prim->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_BIAS, wrap(d.bias, b)}, {DNNL_ARG_DST, wrap(d.dst, y)}});
   cpuStream().wait();
 }
 

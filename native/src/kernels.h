@@ -16,6 +16,8 @@ dnnl::stream& cpuStream();
 
 // y = conv(x, w) + b (b may be null). Plain NCHW / (G)OIHW layouts.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
+// y = relu?(conv(x, w) + b + residual?): inference with oneDNN post-ops (sum, eltwise ReLU).
+void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
 // dx = gradient of conv2d with respect to x.
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 // dw = gradient of conv2d with respect to w.

@@ -51,6 +51,11 @@ export interface Kernels<S> {
   reluBackward(dy: S, y: S): S;
   /** Grouped, strided, padded, dilated convolution with optional bias. */
   conv2d(x: S, weight: S, bias: S | null, g: ConvGeometry): S;
+  /**
+   * Inference convolution with its epilogue fused: relu?(conv(x, w) + bias + residual?), where
+   * the caller has folded BatchNorm into weight and bias. No gradient.
+   */
+  conv2dFused(x: S, weight: S, bias: S, residual: S | null, relu: boolean, g: ConvGeometry): S;
   /** Gradient of conv2d with respect to its input. */
   conv2dBackwardData(dy: S, weight: S, g: ConvGeometry): S;
   /** Gradient of conv2d with respect to its weight. */
@@ -87,7 +92,7 @@ export interface Kernels<S> {
   nllLoss(logp: S, targets: Int32Array, rows: number, cols: number, smoothing: number): S;
   /** Gradient of nllLoss with respect to logp, given the per-row upstream gradient. */
   nllLossBackward(dloss: S, targets: Int32Array, rows: number, cols: number, smoothing: number): S;
-  /** One SGD step: g = grad + wd·p; buf = momentum·buf + (1−dampening)·g (buf = g at first); p −= lr·(nesterov ? g + momentum·buf : buf). */
+  /** One SGD step: g = grad + wd·p; buf = momentum·buf + (1−dampening)·g (buf = g at first); p −= lr·(nesterov ? g + momentum·buf : buf). A backend may update param and buffer in place and return them. */
   sgdStep(param: S, grad: S, momentumBuffer: S | null, h: SgdStep): { param: S; momentumBuffer: S | null };
   /** One AdamW step: p ·= 1 − lr·wd; m, v moving moments; p −= lr·m̂/(√v̂ + eps). */
   adamwStep(param: S, grad: S, expAvg: S, expAvgSq: S, h: AdamWStep): { param: S; expAvg: S; expAvgSq: S };
@@ -108,6 +113,11 @@ export interface Backend<S = unknown> {
   /** Number of elements in a storage. */
   size(storage: S): number;
   kernels: Kernels<S>;
+  /**
+   * Optional reuse of kernel outputs (native backend): outputs created between open() and
+   * close(keep) are recycled at close unless `keep` holds them. See src/train/step-scope.ts.
+   */
+  readonly bufferScope?: { open(): void; close(keep: ReadonlySet<S>): void };
 }
 
 /** Names of all kernels, derived from the contract (used by conformance tests). */

@@ -2,12 +2,14 @@
 // median / min / max per step and images per second.
 import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
+import { formatProfile, profileBackend } from '../backend/profile';
 import { getDefaultBackend } from '../backend/registry';
 import { createModel, getVariant } from '../models/registry';
 import { randn } from '../tensor/create';
 import * as F from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
+import { stepScope } from '../train/step-scope';
 import { guarded, parsePositiveInt, parseShape, printJson, UsageError } from './util';
 
 /** Timing statistics of repeated steps. */
@@ -22,9 +24,10 @@ export function registerBench(program: Command): void {
     .option('--train', 'time training steps: forward, cross-entropy, backward, SGD with momentum')
     .option('--steps <n>', 'timed steps', '10')
     .option('--warmup <n>', 'untimed steps first', '2')
+    .option('--profile', 'also time every kernel call and print where the step time goes')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch 8 --train --threads 2')
-    .action(guarded('bench', (name: string, o: { batch: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean }) => {
+    .action(guarded('bench', (name: string, o: { batch: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
       const chw = o.input ? parseShape('--input', o.input) : [...getVariant(name).inputSize];
       if (chw.length !== 3) throw new UsageError(`--input '${o.input}' must have 3 dimensions C,H,W`);
       const batch = parsePositiveInt('--batch', o.batch), steps = parsePositiveInt('--steps', o.steps), warmup = Number(o.warmup);
@@ -33,21 +36,24 @@ export function registerBench(program: Command): void {
       const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
       const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
       const step = o.train
-        ? () => { model.train(); F.crossEntropy(model.call(x), targets).backward(); opt.step(); opt.zeroGrad(); }
-        : () => { model.eval(); noGrad(() => model.call(x)).toArray(); };
+        ? () => { model.train(); stepScope(model, opt, () => { F.crossEntropy(model.call(x), targets).backward(); opt.step(); opt.zeroGrad(); }); }
+        : () => { model.eval(); stepScope(model, null, () => noGrad(() => model.call(x)).toArray()); };
       for (let i = 0; i < warmup; i++) step();
       const times: number[] = [];
+      const profile = o.profile ? profileBackend(getDefaultBackend()) : null;
       for (let i = 0; i < steps; i++) {
         const t = process.hrtime.bigint();
         step();
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
+      profile?.stop();
       const sorted = [...times].sort((a, b) => a - b), median = sorted[Math.floor(sorted.length / 2)];
       const r: BenchResult = {
         model: name, backend: getDefaultBackend().name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
         medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond: (1000 * batch) / median,
       };
       if (o.json) { printJson(r); return; }
+      if (profile) process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
       process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s\n`);
     }));
 }

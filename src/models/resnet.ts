@@ -3,8 +3,8 @@
 // with groups > 1: a bottleneck's inner width is ⌊planes·widthPerGroup/64⌋·groups.
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, type Conv2dOptions, type LayerOptions } from '../nn/layers';
 import { Module } from '../nn/module';
+import { convBnAct, fusionApplies } from '../nn/fused';
 import { Sequential } from '../nn/sequential';
-import { add } from '../tensor/ops/elementwise';
 import { flatten } from '../tensor/ops/shape';
 import type { Tensor } from '../tensor/tensor';
 import type { StrideAt } from './tutorial';
@@ -33,8 +33,9 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(this.relu.call(this.bn1.call(this.conv1.call(x)))));
-    return this.relu.call(add(out, this.downsample ? this.downsample.call(x) : x));
+    const fuse = fusionApplies(x, this);
+    const out = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fuse);
+    return convBnAct(this.conv2, this.bn2, out, { residual: () => (this.downsample ? this.downsample.call(x) : x), relu: this.relu }, fuse);
   }
 }
 
@@ -59,10 +60,10 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
-    out = this.bn3.call(this.conv3.call(out));
-    return this.relu.call(add(out, this.downsample ? this.downsample.call(x) : x));
+    const fuse = fusionApplies(x, this);
+    let out = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fuse);
+    out = convBnAct(this.conv2, this.bn2, out, { relu: this.relu }, fuse);
+    return convBnAct(this.conv3, this.bn3, out, { residual: () => (this.downsample ? this.downsample.call(x) : x), relu: this.relu }, fuse);
   }
 }
 
@@ -118,7 +119,7 @@ export class ResNet extends Module {
 
   /** The pooled features before the classifier: [N, C] (2048 for ResNet-50 and up). */
   forwardFeatures(x: Tensor): Tensor {
-    let h = this.relu.call(this.bn1.call(this.conv1.call(x)));
+    let h = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fusionApplies(x, this));
     if (this.maxpool) h = this.maxpool.call(h);
     for (const stage of this.stages) h = stage.call(h);
     return flatten(this.avgpool.call(h), 1);

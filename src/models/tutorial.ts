@@ -3,6 +3,7 @@
 // `strideAt` picks where a stage's stride sits: '1x1' (the tutorial) or '3x3' (the paper).
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, AdaptiveAvgPool2d, type LayerOptions } from '../nn/layers';
 import { Module } from '../nn/module';
+import { fusionApplies, runLayers } from '../nn/fused';
 import { Sequential } from '../nn/sequential';
 import { add } from '../tensor/ops/elementwise';
 import { flatten } from '../tensor/ops/shape';
@@ -39,9 +40,11 @@ export class TutorialBottleneck extends Module {
   override get typeName(): string { return 'Bottleneck'; }
 
   forward(x: Tensor): Tensor {
+    const skip = () => (this.projection ? this.projection.call(x) : x);
+    // fused: the last conv/bn of `residual` takes the skip and the ReLU as its epilogue
+    if (fusionApplies(x, this)) return runLayers(this.residual.layerList(), x, true, { residual: skip, relu: this.relu });
     const residual = this.residual.call(x);
-    const skip = this.projection ? this.projection.call(x) : x;
-    return this.relu.call(add(residual, skip));
+    return this.relu.call(add(residual, skip()));
   }
 }
 

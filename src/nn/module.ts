@@ -38,6 +38,9 @@ export abstract class Module {
   /** The computation; call modules through call() so hooks run. */
   abstract forward(x: Tensor): Tensor;
 
+  /** Whether any forward (pre-)hook is registered on this module. */
+  hasHooks(): boolean { return this._preHooks.size + this._hooks.size > 0; }
+
   /** Runs forward with pre-hooks and hooks (PyTorch's module(x)). */
   call(x: Tensor): Tensor {
     const inputs = [x];

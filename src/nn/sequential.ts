@@ -1,5 +1,6 @@
 // Sequential: children named '0', '1', … called in order (PyTorch's nn.Sequential).
 import type { Tensor } from '../tensor/tensor';
+import { fusionApplies, runLayers } from './fused';
 import { Module } from './module';
 
 /** A chain of modules. */
@@ -15,6 +16,9 @@ export class Sequential extends Module {
   /** Number of children. */
   get length(): number { return this.layers.length; }
 
+  /** The children, in order. */
+  layerList(): readonly Module[] { return this.layers; }
+
   /** The i-th child. */
   at(i: number): Module {
     const m = this.layers[i];
@@ -23,8 +27,6 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = x;
-    for (const m of this.layers) out = m.call(out);
-    return out;
+    return runLayers(this.layers, x, fusionApplies(x, this));
   }
 }

@@ -11,6 +11,8 @@ export class Tensor implements Differentiable<Tensor> {
   readonly shape: readonly number[];
   /** Gradient accumulated by backward() (leaves only). */
   grad: Tensor | null = null;
+  /** Bumped by in-place updates of the storage (optimizer steps), like PyTorch's _version; caches compare it. */
+  version = 0;
   /** The op that produced this tensor, when recorded by autograd. */
   gradFn: GradFn<Tensor> | null;
   private _requiresGrad: boolean;
@@ -91,7 +93,7 @@ export class Tensor implements Differentiable<Tensor> {
   /** Replaces this tensor's values with src's (same shape), like torch's copy_ under no_grad. */
   copyFrom(src: Tensor): void {
     if (formatShape(src.shape) !== formatShape(this.shape)) throw new Error(`copyFrom: shape ${formatShape(src.shape)} does not match ${formatShape(this.shape)}`);
-    if (src.backend === this.backend && src.dtype === this.dtype) { this.storage = src.storage; return; }
+    // a copy, never shared storage: optimizers update parameters in place
     this.storage = this.backend.hasData && src.backend.hasData
       ? this.backend.fromValues(this.dtype, src.toArray())
       : this.backend.zeros(this.dtype, this.numel);

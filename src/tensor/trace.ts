@@ -24,6 +24,11 @@ export function traceOps<T>(onOp: (op: TracedOp) => void, fn: () => T): T {
   }
 }
 
+/** Whether a trace is running (fused inference paths stand aside so the trace sees every op). */
+export function isTracing(): boolean {
+  return listener !== null;
+}
+
 /** Reports an op to the running trace, if any (called by every op). */
 export function emitOp(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Readonly<Record<string, unknown>>): void {
   if (listener) listener({ op, inputs, output, attrs });

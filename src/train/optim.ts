@@ -40,7 +40,11 @@ export abstract class Optimizer {
   /** Updates every parameter that has a gradient. */
   step(): void {
     this.stepCount++;
-    for (const e of this.entries) if (e.param.grad) this.update(e, e.param.grad);
+    for (const e of this.entries) {
+      if (!e.param.grad) continue;
+      this.update(e, e.param.grad);
+      e.param.version++;
+    }
   }
 
   /** Clears all gradients. */

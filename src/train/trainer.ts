@@ -18,6 +18,7 @@ import { ConfusionMatrix, topkHits } from './metrics';
 import { AdamW, SGD, type Optimizer } from './optim';
 import { writeCurves, type EpochRecord } from './plot';
 import { learningRate, type ScheduleOptions } from './schedule';
+import { stepScope } from './step-scope';
 
 /** Everything a run is configured by (the CLI's flags). */
 export interface TrainConfig {
@@ -72,11 +73,13 @@ export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoad
   let loss = 0, top1 = 0, top5 = 0, seen = 0;
   const confusion = new ConfusionMatrix(numClasses);
   for await (const b of loader.epoch(0)) {
-    const logits = noGrad(() => model.call(b.x));
-    loss += noGrad(() => F.crossEntropy(logits, b.y, { reduction: 'sum' })).item();
-    top1 += topkHits(logits, b.y, 1);
-    top5 += topkHits(logits, b.y, Math.min(5, numClasses));
-    confusion.add(logits, b.y);
+    stepScope(model, null, () => noGrad(() => {
+      const logits = model.call(b.x);
+      loss += F.crossEntropy(logits, b.y, { reduction: 'sum' }).item();
+      top1 += topkHits(logits, b.y, 1);
+      top5 += topkHits(logits, b.y, Math.min(5, numClasses));
+      confusion.add(logits, b.y);
+    }));
     seen += b.y.length;
   }
   return { loss: loss / seen, top1: top1 / seen, top5: top5 / seen, confusion };
@@ -140,16 +143,19 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
       let clock = Date.now();
       for await (const b of trainLoader.epoch(epoch, state.batch)) {
         optimizer.lr = learningRate(schedule, state.step);
-        const logits = model.call(b.x);
-        const loss = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
-        loss.backward();
-        optimizer.step();
-        optimizer.zeroGrad();
+        const { loss, correct } = stepScope(model, optimizer, () => {
+          const logits = model.call(b.x);
+          const lossTensor = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
+          lossTensor.backward();
+          optimizer.step();
+          optimizer.zeroGrad();
+          return { loss: lossTensor.item(), correct: topkHits(logits.detach(), b.y, 1) };
+        });
         const now = Date.now();
         state.partial.seconds += (now - clock) / 1000;
         clock = now;
-        state.partial.loss += loss.item() * b.y.length;
-        state.partial.correct += topkHits(logits.detach(), b.y, 1);
+        state.partial.loss += loss * b.y.length;
+        state.partial.correct += correct;
         state.partial.seen += b.y.length;
         state.step++;
         state.batch = b.index + 1;

@@ -28,6 +28,7 @@ export const metaBackend: Backend<MetaStorage> = {
     relu: (x) => like(x, x.size),
     reluBackward: (dy) => like(dy, dy.size),
     conv2d: (x, _w, _b, g) => like(x, g.n * g.o * g.oh * g.ow),
+    conv2dFused: (x, _w, _b, _r, _relu, g) => like(x, g.n * g.o * g.oh * g.ow),
     conv2dBackwardData: (dy, _w, g) => like(dy, g.n * g.c * g.h * g.w),
     conv2dBackwardWeight: (dy, _x, g) => like(dy, (g.o * g.c / g.groups) * g.kh * g.kw),
     channelSum: (x, g) => like(x, g.c),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 /** The addon's functions (see native/src/addon.cc). */
 export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array): void;
+  conv2dFused(x: Float32Array, w: Float32Array, bias: Float32Array, residual: Float32Array | null, y: Float32Array, relu: boolean, geometry: Int32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackwardWeight(dy: Float32Array, x: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): void;

@@ -6,8 +6,11 @@
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { isaName, loadAddon, type NativeAddon } from './addon';
+import { BufferPool } from './buffer-pool';
 
 const loaded = loadAddon();
+/** Where the native kernels take their outputs from (reused inside a step scope). */
+export const nativeBufferPool = new BufferPool();
 
 /** Whether the addon loaded, why not, and what oneDNN reports. */
 export function nativeStatus(): { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number } {
@@ -31,7 +34,7 @@ function packPool(g: PoolGeometry): Int32Array {
 
 const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
-function nativeKernels(addon: NativeAddon): Kernels<FArray> {
+function nativeKernels(addon: NativeAddon, pool: BufferPool): Kernels<FArray> {
   const ref = referenceBackend.kernels;
   // oneDNN runs it when every operand is float32 and it accepts the shape; otherwise the oracle does
   const tryNative = <T>(attempt: () => T, fallback: () => T): T => {
@@ -39,24 +42,29 @@ function nativeKernels(addon: NativeAddon): Kernels<FArray> {
   };
   // a fresh float32 output of `size` elements, filled by a native call
   const run = (fill: (out: Float32Array) => void, size: number): Float32Array => {
-    const out = new Float32Array(size);
+    const out = pool.take(size);
     fill(out);
     return out;
   };
   return {
     ...ref,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative(() => {
-      const y = new Float32Array(g.n * g.o * g.oh * g.ow);
+      const y = pool.take(g.n * g.o * g.oh * g.ow);
       addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
       return y;
     }, () => ref.conv2d(x, w, b, g))),
+    conv2dFused: (x, w, b, r, relu, g) => (!f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : tryNative(() => {
+      const y = pool.take(g.n * g.o * g.oh * g.ow);
+      addon.conv2dFused(x as Float32Array, w as Float32Array, b as Float32Array, r as Float32Array | null, y, relu, pack(g));
+      return y;
+    }, () => ref.conv2dFused(x, w, b, r, relu, g))),
     conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative(() => {
-      const dx = new Float32Array(g.n * g.c * g.h * g.w);
+      const dx = pool.take(g.n * g.c * g.h * g.w);
       addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
       return dx;
     }, () => ref.conv2dBackwardData(dy, w, g))),
     conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative(() => {
-      const dw = new Float32Array((g.o * g.c / g.groups) * g.kh * g.kw);
+      const dw = pool.take((g.o * g.c / g.groups) * g.kh * g.kw);
       addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
       return dw;
     }, () => ref.conv2dBackwardWeight(dy, x, g))),
@@ -75,7 +83,7 @@ function nativeKernels(addon: NativeAddon): Kernels<FArray> {
       : run((y) => addon.batchNormForward(x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, beta as Float32Array | null, eps, y, g.n, g.c, g.hw), x.length)),
     batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
       if (!f32(dy, x, mean, variance, gamma)) return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
-      const dx = new Float32Array(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
+      const dx = pool.take(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
       addon.batchNormBackward(dy as Float32Array, x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, eps, batchStats, dx, dgamma, dbeta, g.n, g.c, g.hw);
       return { dx, dgamma, dbeta };
     },
@@ -89,12 +97,13 @@ function nativeKernels(addon: NativeAddon): Kernels<FArray> {
     addRowBias: (x, bias, rows, cols) => (!f32(x, bias) ? ref.addRowBias(x, bias, rows, cols) : run((y) => addon.addRowBias(x as Float32Array, bias as Float32Array, y, rows, cols), rows * cols)),
     sgdStep: (param, grad, buf, h) => {
       if (!f32(param, grad, buf)) return ref.sgdStep(param, grad, buf, h);
-      const p = new Float32Array(param.length), b = h.momentum !== 0 ? new Float32Array(param.length) : null;
-      addon.sgdStep(param as Float32Array, grad as Float32Array, buf as Float32Array | null, p, b, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
+      // in place, as torch.optim does: a fresh copy of every parameter per step would cost page faults
+      const p = param as Float32Array, b = h.momentum === 0 ? null : (buf as Float32Array | null) ?? new Float32Array(param.length);
+      addon.sgdStep(p, grad as Float32Array, buf as Float32Array | null, p, b, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
       return { param: p, momentumBuffer: b };
     },
     matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative(() => {
-      const c = new Float32Array(m * n);
+      const c = pool.take(m * n);
       addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
       return c;
     }, () => ref.matmul(a, b, m, k, n, ta, tb))),
@@ -103,5 +112,8 @@ function nativeKernels(addon: NativeAddon): Kernels<FArray> {
 
 /** The native backend, or null when the addon is unavailable (see nativeStatus()). */
 export const nativeBackend: Backend<FArray> | null = loaded.addon
-  ? { ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon) }
+  ? {
+    ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon, nativeBufferPool),
+    bufferScope: { open: () => nativeBufferPool.open(), close: (keep) => nativeBufferPool.close(keep) },
+  }
   : null;

@@ -24,6 +24,11 @@ export const referenceBackend: Backend<FArray> = {
     addScaled: ew.addScaled, mul: ew.mul, sumAll: ew.sumAll, expandScalar: ew.expandScalar,
     exp: ew.exp, relu: ew.relu, reluBackward: ew.reluBackward,
     conv2d, conv2dBackwardData, conv2dBackwardWeight, channelSum,
+    conv2dFused: (x, w, bias, residual, relu, g) => {
+      const y = conv2d(x, w, bias, g);
+      const sum = residual ? ew.addScaled(y, residual, 1, 1) : y;
+      return relu ? ew.relu(sum) : sum;
+    },
     batchNormStats, batchNormForward, batchNormBackward,
     maxPool2d: pool.maxPool2d, maxPool2dBackward: pool.maxPool2dBackward,
     avgPool2d: pool.avgPool2d, avgPool2dBackward: pool.avgPool2dBackward,

@@ -2,6 +2,7 @@
 import type { ConvGeometry } from '../../backend/contract';
 import { formatShape, pair } from '../shape';
 import { Tensor } from '../tensor';
+import { isGradEnabled } from '../../autograd/engine';
 import { backendOf, expectRank, floatDtypeOf, record } from './common';
 
 /** Stride, padding, dilation (int or [h, w]) and groups of a convolution. */
@@ -61,4 +62,27 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     needs[1] ? dy.withStorage(k.conv2dBackwardWeight(dy.storage, x.storage, g), weight.shape) : null,
     bias && needs[2] ? dy.withStorage(k.channelSum(dy.storage, { n: g.n, c: g.o, hw: g.oh * g.ow }), bias.shape) : null,
   ], { geometry: g, weight, bias });
+}
+
+/**
+ * Inference-only convolution with its epilogue fused: relu?(conv2d(x, weight) + bias + residual?).
+ * BatchNorm is folded into weight and bias by the caller (see nn/fused.ts). No gradient: it
+ * refuses inputs that require one while autograd is on.
+ */
+export function conv2dFused(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor | null, relu: boolean, opts: Conv2dOptions = {}): Tensor {
+  expectRank('conv2dFused', 'input', x, 4, '[N, C, H, W]');
+  expectRank('conv2dFused', 'weight', weight, 4, '[O, C/groups, KH, KW]');
+  if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) throw new Error(`conv2dFused: bias must have shape [${weight.shape[0]}], got ${formatShape(bias.shape)}`);
+  const g = resolveConvGeometry(x.shape, weight.shape, opts);
+  const outShape = [g.n, g.o, g.oh, g.ow];
+  if (residual && formatShape(residual.shape) !== formatShape(outShape)) {
+    throw new Error(`conv2dFused: residual ${formatShape(residual.shape)} does not match the output ${formatShape(outShape)}`);
+  }
+  const inputs = residual ? [x, weight, bias, residual] : [x, weight, bias];
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw new Error('conv2dFused: inference only; run it under noGrad() or use conv2d');
+  const backend = backendOf('conv2dFused', inputs), dtype = floatDtypeOf('conv2dFused', inputs);
+  const y = backend.kernels.conv2dFused(x.storage, weight.storage, bias.storage, residual ? residual.storage : null, relu, g);
+  return record('conv2dFused', inputs, y, outShape, dtype, backend, () => {
+    throw new Error('conv2dFused: no gradient (inference only)');
+  }, { geometry: g, relu });
 }

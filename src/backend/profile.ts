@@ -1,0 +1,67 @@
+// Kernel profiler: wraps a backend's kernel table in place to time every call, grouped by kernel
+// and (for convolutions) by geometry, so a benchmark can show where a step's time goes.
+import type { Backend, ConvGeometry } from './contract';
+
+/** Accumulated time of one kernel (and geometry). */
+export interface ProfileRow { kernel: string; detail: string; calls: number; ms: number; gflop: number; }
+
+/** A running profile: `rows()` reads it, `stop()` restores the original kernels. */
+export interface KernelProfile { rows(): ProfileRow[]; reset(): void; stop(): void; }
+
+const convKernels = new Set(['conv2d', 'conv2dFused', 'conv2dBackwardData', 'conv2dBackwardWeight']);
+
+function convDetail(g: ConvGeometry): string {
+  const stride = g.strideH === 1 && g.strideW === 1 ? '' : ` s${g.strideH}`;
+  const groups = g.groups === 1 ? '' : ` g${g.groups}`;
+  return `${g.c}->${g.o} ${g.kh}x${g.kw}${stride}${groups} @${g.h}x${g.w}`;
+}
+
+/** Multiply-adds of one convolution (the same for its forward, backward-data and backward-weights). */
+function convMacs(g: ConvGeometry): number {
+  return g.n * g.o * g.oh * g.ow * (g.c / g.groups) * g.kh * g.kw;
+}
+
+/** Starts timing every kernel call of `backend` until stop(). */
+export function profileBackend(backend: Backend): KernelProfile {
+  const kernels = backend.kernels as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const originals = { ...kernels };
+  const table = new Map<string, ProfileRow>();
+  for (const [name, fn] of Object.entries(originals)) {
+    kernels[name] = (...args: unknown[]) => {
+      const start = process.hrtime.bigint();
+      const result = fn(...args);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const g = convKernels.has(name) ? args[args.length - 1] as ConvGeometry : null;
+      const detail = g ? convDetail(g) : '';
+      const key = `${name}|${detail}`;
+      const row = table.get(key) ?? { kernel: name, detail, calls: 0, ms: 0, gflop: 0 };
+      row.calls++;
+      row.ms += ms;
+      if (g) row.gflop += (2 * convMacs(g)) / 1e9;
+      table.set(key, row);
+      return result;
+    };
+  }
+  return {
+    rows: () => [...table.values()].sort((a, b) => b.ms - a.ms),
+    reset: () => table.clear(),
+    stop: () => Object.assign(kernels, originals),
+  };
+}
+
+/** The profile as a text table: kernel, geometry, calls, total ms, share, GFLOP/s (convolutions). */
+export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): string {
+  const total = rows.reduce((s, r) => s + r.ms, 0);
+  const byKernel = new Map<string, number>();
+  for (const r of rows) byKernel.set(r.kernel, (byKernel.get(r.kernel) ?? 0) + r.ms);
+  const lines = [`kernel time per step: ${(total / steps).toFixed(1)} ms`, '', 'by kernel:'];
+  for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) {
+    lines.push(`  ${k.padEnd(28)} ${(ms / steps).toFixed(1).padStart(9)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%`);
+  }
+  lines.push('', `slowest calls by kernel and geometry (top ${limit}):`);
+  for (const r of rows.slice(0, limit)) {
+    const rate = r.gflop > 0 ? `${(r.gflop / (r.ms / 1000)).toFixed(1).padStart(7)} GFLOP/s` : '';
+    lines.push(`  ${r.kernel.padEnd(22)} ${r.detail.padEnd(26)} ${(r.ms / steps).toFixed(2).padStart(9)} ms ${(100 * r.ms / total).toFixed(1).padStart(5)}% ${rate}`);
+  }
+  return lines.join('\n') + '\n';
+}
