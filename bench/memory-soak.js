@@ -14,9 +14,12 @@ const x = r.randn([batch, 1, 28, 28]);
 const y = Array.from({ length: batch }, (_, i) => i % 10);
 const samples = [];
 for (let s = 1; s <= steps; s++) {
-  r.F.crossEntropy(model.call(x), y).backward();
-  opt_.step();
-  opt_.zeroGrad();
+  // as the trainer runs a step: kernel outputs are reused from one step to the next
+  r.stepScope(model, opt_, () => {
+    r.F.crossEntropy(model.call(x), y).backward();
+    opt_.step();
+    opt_.zeroGrad();
+  });
   if (s % 100 === 0) {
     const rss = process.memoryUsage().rss / 2 ** 20;
     samples.push(rss);

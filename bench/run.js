@@ -68,6 +68,12 @@ function main() {
     }
   }
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
+  // where our time goes: one profiled run of each case (kernel timings add a little overhead)
+  for (const [label, args] of [['training step, batch 8', ['--batch', '8', '--train', '--steps', '3']], ['inference, batch 8', ['--batch', '8', '--steps', '5']]]) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', model, ...args, '--warmup', '2', '--threads', String(threads), '--profile'],
+      { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    lines.push(`## Profile of ours: ${label}`, '', '```', r.stdout.trim(), '```', '');
+  }
   const out = join(__dirname, 'RESULTS.md');
   writeFileSync(`${out}.tmp`, lines.join('\n'));
   renameSync(`${out}.tmp`, out);

@@ -35,6 +35,8 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
     body();
   } catch (const dnnl::error& e) {
     throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("native: ") + e.what());
   }
   return info.Env().Undefined();
 }
@@ -61,6 +63,86 @@ Napi::Value Conv2dFused(const Napi::CallbackInfo& info) {
   const bool relu = info[5].As<Napi::Boolean>().Value();
   if (r == y) throw Napi::RangeError::New(info.Env(), "native: residual and y must be different arrays");
   return guarded(info, [&] { resnext::conv2dFused(g, x, w, b, r, relu, y); });
+}
+
+bool flag(const Napi::Value& v, const char* what) {
+  if (!v.IsBoolean()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+int layoutArg(const Napi::Value& v) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "native: layout must be a number");
+  return v.As<Napi::Number>().Int32Value();
+}
+
+// Physical elements of a [n, c, h, w] tensor stored in `layout` (0: plain).
+size_t physicalSize(const Napi::Env& env, int layout, int64_t n, int64_t c, int64_t h, int64_t w) {
+  if (layout == 0) return n * c * h * w;
+  std::vector<int64_t> d;
+  try { d = resnext::layoutDims(layout); } catch (const std::exception& e) { throw Napi::RangeError::New(env, std::string("native: ") + e.what()); }
+  if (d.size() != 5 || d[0] != n || d[1] != c || d[2] != h || d[3] != w) throw Napi::RangeError::New(env, "native: layout " + std::to_string(layout) + " does not match the tensor's dimensions");
+  return d[4];
+}
+
+// blockedPlan(geometry, residual, relu) -> [dstLayout, dstElements, weightElements]
+Napi::Value BlockedPlan(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[0]);
+  bool residual = flag(info[1], "residual"), relu = flag(info[2], "relu");
+  resnext::BlockedInfo p{};
+  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu); });
+  auto out = Napi::Array::New(info.Env(), 3);
+  out.Set(0u, p.dstLayout);
+  out.Set(1u, static_cast<double>(p.dstElements));
+  out.Set(2u, static_cast<double>(p.weightElements));
+  return out;
+}
+
+// blockedPrepareWeights(w, out, geometry, residual, relu): plain (G)OIHW weights into the plan's layout
+Napi::Value BlockedPrepareWeights(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[2]);
+  bool residual = flag(info[3], "residual"), relu = flag(info[4], "relu");
+  resnext::BlockedInfo p{};
+  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu); });
+  const float* w = floats(info[0], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
+  float* out = floats(info[1], p.weightElements, "prepared weight");
+  return guarded(info, [&] { resnext::blockedPrepareWeights(g, residual, relu, w, out); });
+}
+
+// conv2dFusedBlocked(x, xLayout, preparedWeight, bias, residual | null, residualLayout, y, relu, geometry)
+Napi::Value Conv2dFusedBlocked(const Napi::CallbackInfo& info) {
+  ConvGeometry g = geometry(info[8]);
+  const bool relu = flag(info[7], "relu");
+  const bool hasResidual = !(info[4].IsNull() || info[4].IsUndefined());
+  resnext::BlockedInfo p{};
+  guarded(info, [&] { p = resnext::blockedPlan(g, hasResidual, relu); });
+  const int xLayout = layoutArg(info[1]), rLayout = layoutArg(info[5]);
+  const float* x = floats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
+  const float* w = floats(info[2], p.weightElements, "prepared weight");
+  const float* b = floats(info[3], g.o, "bias");
+  const float* r = hasResidual ? floats(info[4], physicalSize(info.Env(), rLayout, g.n, g.o, g.oh, g.ow), "residual") : nullptr;
+  float* y = floats(info[6], p.dstElements, "y");
+  if (r == y || x == y) throw Napi::RangeError::New(info.Env(), "native: y must not alias an input");
+  return guarded(info, [&] { resnext::conv2dFusedBlocked(g, relu, x, xLayout, w, b, r, rLayout, y); });
+}
+
+// layoutDims(layout) -> [dims..., physical elements]
+Napi::Value LayoutDims(const Napi::CallbackInfo& info) {
+  std::vector<int64_t> d;
+  guarded(info, [&] { d = resnext::layoutDims(layoutArg(info[0])); });
+  auto out = Napi::Array::New(info.Env(), d.size());
+  for (size_t i = 0; i < d.size(); i++) out.Set(static_cast<uint32_t>(i), static_cast<double>(d[i]));
+  return out;
+}
+
+// layoutToPlain(src, layout, dst)
+Napi::Value LayoutToPlain(const Napi::CallbackInfo& info) {
+  const int layout = layoutArg(info[1]);
+  std::vector<int64_t> d;
+  guarded(info, [&] { d = resnext::layoutDims(layout); });
+  if (d.size() != 5) throw Napi::RangeError::New(info.Env(), "native: only 4-D layouts are supported");
+  const float* src = floats(info[0], d[4], "src");
+  float* dst = floats(info[2], d[0] * d[1] * d[2] * d[3], "dst");
+  return guarded(info, [&] { resnext::layoutToPlain(layout, src, dst); });
 }
 
 // conv2dBackwardData(dy, w, dx, geometry)
@@ -234,6 +316,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight));
   exports.Set("conv2dFused", Napi::Function::New(env, Conv2dFused));
+  exports.Set("blockedPlan", Napi::Function::New(env, BlockedPlan));
+  exports.Set("blockedPrepareWeights", Napi::Function::New(env, BlockedPrepareWeights));
+  exports.Set("conv2dFusedBlocked", Napi::Function::New(env, Conv2dFusedBlocked));
+  exports.Set("layoutDims", Napi::Function::New(env, LayoutDims));
+  exports.Set("layoutToPlain", Napi::Function::New(env, LayoutToPlain));
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));

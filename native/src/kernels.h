@@ -1,6 +1,7 @@
 // The native kernels' C++ interface: oneDNN primitives over caller-owned float32 buffers.
 #pragma once
 #include <cstdint>
+#include <vector>
 #include <oneapi/dnnl/dnnl.hpp>
 
 namespace resnext {
@@ -18,6 +19,14 @@ dnnl::stream& cpuStream();
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
 // y = relu?(conv(x, w) + b + residual?): inference with oneDNN post-ops (sum, eltwise ReLU).
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
+// Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose.
+struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
+BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu);
+void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out);
+void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
+                        const float* residual, int residualLayout, float* y);
+std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements]
+void layoutToPlain(int layout, const float* src, float* dst);
 // dx = gradient of conv2d with respect to x.
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 // dw = gradient of conv2d with respect to w.

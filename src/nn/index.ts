@@ -4,3 +4,4 @@ export * from './layers';
 export * from './module';
 export * from './parameter';
 export * from './sequential';
+export { convBnAct, fusionApplies, runLayers, type Epilogue } from './fused';

@@ -6,6 +6,12 @@ import { join } from 'node:path';
 export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array): void;
   conv2dFused(x: Float32Array, w: Float32Array, bias: Float32Array, residual: Float32Array | null, y: Float32Array, relu: boolean, geometry: Int32Array): void;
+  blockedPlan(geometry: Int32Array, residual: boolean, relu: boolean): [dstLayout: number, dstElements: number, weightElements: number];
+  blockedPrepareWeights(w: Float32Array, out: Float32Array, geometry: Int32Array, residual: boolean, relu: boolean): void;
+  conv2dFusedBlocked(x: Float32Array, xLayout: number, w: Float32Array, bias: Float32Array, residual: Float32Array | null, residualLayout: number,
+    y: Float32Array, relu: boolean, geometry: Int32Array): void;
+  layoutDims(layout: number): number[];
+  layoutToPlain(src: Float32Array, layout: number, dst: Float32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackwardWeight(dy: Float32Array, x: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): void;

@@ -6,11 +6,14 @@
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { isaName, loadAddon, type NativeAddon } from './addon';
+import { BlockedLayouts } from './blocked';
 import { BufferPool } from './buffer-pool';
 
 const loaded = loadAddon();
 /** Where the native kernels take their outputs from (reused inside a step scope). */
 export const nativeBufferPool = new BufferPool();
+/** Which native storages hold blocked (oneDNN-chosen) layouts; see blocked.ts. */
+const nativeLayouts = loaded.addon ? new BlockedLayouts(loaded.addon, (size) => nativeBufferPool.take(size)) : null;
 
 /** Whether the addon loaded, why not, and what oneDNN reports. */
 export function nativeStatus(): { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number } {
@@ -34,7 +37,7 @@ function packPool(g: PoolGeometry): Int32Array {
 
 const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
-function nativeKernels(addon: NativeAddon, pool: BufferPool): Kernels<FArray> {
+function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FArray> {
   const ref = referenceBackend.kernels;
   // oneDNN runs it when every operand is float32 and it accepts the shape; otherwise the oracle does
   const tryNative = <T>(attempt: () => T, fallback: () => T): T => {
@@ -42,29 +45,32 @@ function nativeKernels(addon: NativeAddon, pool: BufferPool): Kernels<FArray> {
   };
   // a fresh float32 output of `size` elements, filled by a native call
   const run = (fill: (out: Float32Array) => void, size: number): Float32Array => {
-    const out = pool.take(size);
+    const out = layouts.output(size);
     fill(out);
     return out;
   };
-  return {
+  return layouts.plainInputs({
     ...ref,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative(() => {
-      const y = pool.take(g.n * g.o * g.oh * g.ow);
+      const y = layouts.output(g.n * g.o * g.oh * g.ow);
       addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
       return y;
     }, () => ref.conv2d(x, w, b, g))),
     conv2dFused: (x, w, b, r, relu, g) => (!f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : tryNative(() => {
-      const y = pool.take(g.n * g.o * g.oh * g.ow);
-      addon.conv2dFused(x as Float32Array, w as Float32Array, b as Float32Array, r as Float32Array | null, y, relu, pack(g));
+      const packed = pack(g);
+      const blocked = layouts.conv2dFused(x as Float32Array, w as Float32Array, b as Float32Array, r as Float32Array | null, relu, g, packed);
+      if (blocked) return blocked;
+      const y = layouts.output(g.n * g.o * g.oh * g.ow);
+      addon.conv2dFused(layouts.plain(x) as Float32Array, w as Float32Array, b as Float32Array, r && layouts.plain(r) as Float32Array, y, relu, packed);
       return y;
-    }, () => ref.conv2dFused(x, w, b, r, relu, g))),
+    }, () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g))),
     conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative(() => {
-      const dx = pool.take(g.n * g.c * g.h * g.w);
+      const dx = layouts.output(g.n * g.c * g.h * g.w);
       addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
       return dx;
     }, () => ref.conv2dBackwardData(dy, w, g))),
     conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative(() => {
-      const dw = pool.take((g.o * g.c / g.groups) * g.kh * g.kw);
+      const dw = layouts.output((g.o * g.c / g.groups) * g.kh * g.kw);
       addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
       return dw;
     }, () => ref.conv2dBackwardWeight(dy, x, g))),
@@ -83,7 +89,7 @@ function nativeKernels(addon: NativeAddon, pool: BufferPool): Kernels<FArray> {
       : run((y) => addon.batchNormForward(x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, beta as Float32Array | null, eps, y, g.n, g.c, g.hw), x.length)),
     batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
       if (!f32(dy, x, mean, variance, gamma)) return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
-      const dx = pool.take(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
+      const dx = layouts.output(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
       addon.batchNormBackward(dy as Float32Array, x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, eps, batchStats, dx, dgamma, dbeta, g.n, g.c, g.hw);
       return { dx, dgamma, dbeta };
     },
@@ -103,17 +109,18 @@ function nativeKernels(addon: NativeAddon, pool: BufferPool): Kernels<FArray> {
       return { param: p, momentumBuffer: b };
     },
     matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative(() => {
-      const c = pool.take(m * n);
+      const c = layouts.output(m * n);
       addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
       return c;
     }, () => ref.matmul(a, b, m, k, n, ta, tb))),
-  };
+  }, new Set(['conv2dFused']));
 }
 
 /** The native backend, or null when the addon is unavailable (see nativeStatus()). */
 export const nativeBackend: Backend<FArray> | null = loaded.addon
   ? {
-    ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon, nativeBufferPool),
+    ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon, nativeLayouts!),
+    read: (s) => referenceBackend.read(nativeLayouts!.plain(s)),
     bufferScope: { open: () => nativeBufferPool.open(), close: (keep) => nativeBufferPool.close(keep) },
   }
   : null;

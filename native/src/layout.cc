@@ -1,0 +1,138 @@
+// Inference in oneDNN's preferred (blocked) layouts: the fused convolution is planned with
+// format `any`, so oneDNN picks the layouts its fastest kernel wants (e.g. nChw16c); its output
+// stays in that layout for the next convolution, and everything else reorders it to plain NCHW
+// first. Layouts are numbered: 0 is plain NCHW, n > 0 the n-th blocked layout seen.
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels.h"
+
+namespace resnext {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+struct BlockedPlan {
+  convolution_forward prim;
+  memory::desc src, weights, dst;
+  int dstLayout;
+};
+
+std::mutex planMutex;
+std::unordered_map<std::string, BlockedPlan> plans;
+std::vector<memory::desc> layouts;  // layout n is layouts[n - 1]
+std::vector<float> scratch;         // a reordered input (only the JavaScript thread calls in)
+
+memory::desc plain(const memory::dims& d) { return memory::desc(d, dt::f32, tag::nchw); }
+
+int layoutIdLocked(const memory::desc& d) {
+  if (d == plain(d.dims())) return 0;
+  for (size_t i = 0; i < layouts.size(); i++) if (layouts[i] == d) return static_cast<int>(i) + 1;
+  layouts.push_back(d);
+  return static_cast<int>(layouts.size());
+}
+
+memory::desc describeLocked(int layout, const memory::dims& dims) {
+  if (layout == 0) return plain(dims);
+  if (layout < 0 || static_cast<size_t>(layout) > layouts.size()) throw std::invalid_argument("unknown layout " + std::to_string(layout));
+  const memory::desc& d = layouts[layout - 1];
+  if (d.dims() != dims) throw std::invalid_argument("layout " + std::to_string(layout) + " does not have the expected dimensions");
+  return d;
+}
+
+const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
+  std::string k = "b";
+  for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups}) k += ":" + std::to_string(v);
+  k += residual ? "+" : "";
+  k += relu ? "r" : "";
+  auto it = plans.find(k);
+  if (it != plans.end()) return it->second;
+  const memory::dims src{g.n, g.c, g.h, g.w}, dst{g.n, g.o, g.oh, g.ow};
+  const memory::dims wei = g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
+  const memory::dims padR{(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH, (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
+  convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
+      memory::desc(src, dt::f32, tag::any), memory::desc(wei, dt::f32, tag::any), memory::desc({g.o}, dt::f32, tag::x), memory::desc(dst, dt::f32, tag::any),
+      {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1}, {g.padH, g.padW}, padR);
+  post_ops ops;
+  if (residual) ops.append_sum(1.0f);
+  if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+  primitive_attr attr;
+  attr.set_post_ops(ops);
+  convolution_forward::primitive_desc pd(desc, attr, cpuEngine());
+  BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(), 0};
+  p.dstLayout = layoutIdLocked(p.dst);
+  return plans.emplace(k, std::move(p)).first->second;
+}
+
+void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
+  memory a(from, cpuEngine(), const_cast<float*>(src)), b(to, cpuEngine(), dst);
+  reorder(a, b).execute(cpuStream(), a, b);
+  cpuStream().wait();
+}
+
+memory::dims weightDims(const ConvGeometry& g) {
+  return g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
+}
+
+}  // namespace
+
+BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  const BlockedPlan& p = planLocked(g, residual, relu);
+  return {p.dstLayout, static_cast<int64_t>(p.dst.get_size() / sizeof(float)), static_cast<int64_t>(p.weights.get_size() / sizeof(float))};
+}
+
+void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  const BlockedPlan& p = planLocked(g, residual, relu);
+  const memory::dims d = weightDims(g);
+  reorderInto(memory::desc(d, dt::f32, g.groups == 1 ? tag::oihw : tag::goihw), w, p.weights, out);
+}
+
+void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
+                        const float* residual, int residualLayout, float* y) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  const BlockedPlan& p = planLocked(g, residual != nullptr, relu);
+  const memory::desc xd = describeLocked(xLayout, {g.n, g.c, g.h, g.w});
+  const float* src = x;
+  if (xd != p.src) {
+    scratch.resize(p.src.get_size() / sizeof(float));
+    reorderInto(xd, x, p.src, scratch.data());
+    src = scratch.data();
+  }
+  if (residual) {
+    const memory::desc rd = describeLocked(residualLayout, {g.n, g.o, g.oh, g.ow});
+    if (rd == p.dst) std::memcpy(y, residual, p.dst.get_size());
+    else reorderInto(rd, residual, p.dst, y);
+  }
+  memory::desc bias({g.o}, dt::f32, tag::x);
+  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, cpuEngine(), const_cast<float*>(src))},
+                               {DNNL_ARG_WEIGHTS, memory(p.weights, cpuEngine(), const_cast<float*>(w))},
+                               {DNNL_ARG_BIAS, memory(bias, cpuEngine(), const_cast<float*>(b))},
+                               {DNNL_ARG_DST, memory(p.dst, cpuEngine(), y)}});
+  cpuStream().wait();
+}
+
+std::vector<int64_t> layoutDims(int layout) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  if (layout < 1 || static_cast<size_t>(layout) > layouts.size()) throw std::invalid_argument("unknown layout " + std::to_string(layout));
+  const memory::desc& d = layouts[layout - 1];
+  const memory::dims shape = d.dims();  // dims() returns a copy: take begin and end of one
+  std::vector<int64_t> dims(shape.begin(), shape.end());
+  dims.push_back(static_cast<int64_t>(d.get_size() / sizeof(float)));  // physical elements last
+  return dims;
+}
+
+void layoutToPlain(int layout, const float* src, float* dst) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  if (layout < 1 || static_cast<size_t>(layout) > layouts.size()) throw std::invalid_argument("unknown layout " + std::to_string(layout));
+  const memory::desc d = layouts[layout - 1];
+  reorderInto(d, src, plain(d.dims()), dst);
+}
+
+}  // namespace resnext

@@ -1,0 +1,74 @@
+// Blocked activations for inference: the fused convolution writes its output in the layout
+// oneDNN's fastest kernel wants (e.g. nChw16c) and the next fused convolution reads it as is.
+// Which storages are blocked is recorded here; every other kernel, and reading values, sees
+// plain NCHW (a reorder first), so the rest of the library never meets a blocked array.
+import type { ConvGeometry, Kernels } from '../contract';
+import type { FArray } from '../reference';
+import type { NativeAddon } from './addon';
+
+/** Layout 0 is plain NCHW; n > 0 is a layout the addon numbered. */
+export class BlockedLayouts {
+  /** Off with RESNEXT_BLOCKED_LAYOUTS=0 (plain NCHW everywhere, for comparisons). */
+  enabled = process.env.RESNEXT_BLOCKED_LAYOUTS !== '0';
+  private readonly tags = new WeakMap<Float32Array, number>();
+  private readonly plans = new Map<string, { dstLayout: number; dstElements: number; weightElements: number }>();
+  private readonly prepared = new WeakMap<Float32Array, Map<string, Float32Array>>();
+
+  constructor(private readonly addon: NativeAddon, private readonly take: (size: number) => Float32Array) {}
+
+  /** A fresh output array with no layout recorded (pooled arrays may carry an old one). */
+  output(size: number): Float32Array {
+    const a = this.take(size);
+    this.tags.delete(a);
+    return a;
+  }
+
+  /** The plain NCHW values of a storage (itself when it is not blocked). */
+  plain<S>(s: S): S {
+    if (!(s instanceof Float32Array)) return s;
+    const layout = this.tags.get(s);
+    if (!layout) return s;
+    const dims = this.addon.layoutDims(layout);
+    const out = this.output(dims[0] * dims[1] * dims[2] * dims[3]);
+    this.addon.layoutToPlain(s, layout, out);
+    return out as S;
+  }
+
+  /** The kernel table with every Float32Array argument made plain first, except in `aware` kernels. */
+  plainInputs(kernels: Kernels<FArray>, aware: ReadonlySet<string>): Kernels<FArray> {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(kernels) as [string, (...a: unknown[]) => unknown][]) {
+      wrapped[name] = aware.has(name) ? fn : (...args: unknown[]) => fn(...args.map((a) => this.plain(a)));
+    }
+    return wrapped as unknown as Kernels<FArray>;
+  }
+
+  /**
+   * relu?(conv(x, w) + b + residual?) with a blocked output, or null when the plan's output is
+   * not the size of a plain one (then the caller runs the plain kernel).
+   */
+  conv2dFused(x: Float32Array, w: Float32Array, b: Float32Array, r: Float32Array | null, relu: boolean, g: ConvGeometry, packed: Int32Array): Float32Array | null {
+    if (!this.enabled) return null;
+    const key = `${packed.join(',')}|${r ? 1 : 0}${relu ? 1 : 0}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      const [dstLayout, dstElements, weightElements] = this.addon.blockedPlan(packed, r !== null, relu);
+      plan = { dstLayout, dstElements, weightElements };
+      this.plans.set(key, plan);
+    }
+    if (plan.dstElements !== g.n * g.o * g.oh * g.ow) return null;
+    // weights reordered once per (folded) weight array and plan
+    let byPlan = this.prepared.get(w);
+    if (!byPlan) { byPlan = new Map(); this.prepared.set(w, byPlan); }
+    let pw = byPlan.get(key);
+    if (!pw) {
+      pw = new Float32Array(plan.weightElements);
+      this.addon.blockedPrepareWeights(w, pw, packed, r !== null, relu);
+      byPlan.set(key, pw);
+    }
+    const y = this.output(plan.dstElements);
+    this.addon.conv2dFusedBlocked(x, this.tags.get(x) ?? 0, pw, b, r, r ? this.tags.get(r) ?? 0 : 0, y, relu, packed);
+    if (plan.dstLayout !== 0) this.tags.set(y, plan.dstLayout);
+    return y;
+  }
+}
