@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { nativeStatus } from '../src/backend/native';
-import { FIXTURES, ROOT, runCli } from './helpers';
+import type { Backend } from '../src/backend/contract';
+import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { BufferPool } from '../src/backend/native/buffer-pool';
+import { referenceBackend, type FArray } from '../src/backend/reference';
+import { getBackend } from '../src/backend/registry';
+import { resolveConvGeometry } from '../src/tensor/ops/conv';
+import { Generator } from '../src/tensor/random';
+import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
 
 const native = nativeStatus();
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -38,5 +44,38 @@ describe('backend selection', () => {
     const forced = cli(['doctor', '--backend', 'native'], env);
     assert.equal(forced.status, 2);
     assert.match(forced.stderr, /the native backend is unavailable: disabled by RESNEXT_DISABLE_NATIVE/);
+  });
+});
+
+describe('native inference layouts and buffer reuse', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+  it('fused convolutions chain in blocked layouts and every other reader sees plain NCHW', () => {
+    const nb = getBackend('native') as Backend<FArray>, k = nb.kernels, ref = referenceBackend.kernels;
+    const gen = new Generator(4), f = (n: number) => Float32Array.from({ length: n }, () => gen.normal());
+    const g1 = resolveConvGeometry([2, 16, 10, 10], [32, 16, 1, 1], {});
+    const g2 = resolveConvGeometry([2, 32, 10, 10], [32, 8, 3, 3], { padding: 1, groups: 4 });
+    const x = f(2 * 16 * 100), w1 = f(32 * 16), b1 = f(32), w2 = f(32 * 8 * 9), b2 = f(32);
+    const y1 = k.conv2dFused(nb.fromValues('float32', x), nb.fromValues('float32', w1), nb.fromValues('float32', b1), null, true, g1);
+    assert.ok(nativeLayoutOf(y1) > 0, 'a 32-channel output is kept in a blocked layout');
+    // blocked input and blocked residual
+    const y2 = k.conv2dFused(y1, nb.fromValues('float32', w2), nb.fromValues('float32', b2), y1, true, g2);
+    const r1 = ref.conv2dFused(x, w1, b1, null, true, g1), r2 = ref.conv2dFused(r1, w2, b2, r1, true, g2);
+    assertClose(nb.read(y2), r2, 1e-4, 'read() of a blocked result');
+    assertClose(nb.read(k.relu(y2)), ref.relu(r2), 1e-4, 'a plain kernel given a blocked input');
+    assertClose(nb.read(y1), r1, 1e-4, 'the blocked intermediate');
+  });
+  it('a step scope recycles kernel outputs and never what is kept', () => {
+    const pool = new BufferPool(), size = 1 << 17;
+    pool.open();
+    const kept = pool.take(size), dropped = pool.take(size), small = pool.take(16);
+    pool.close(new Set([kept]));
+    assert.equal(pool.idleElements(), size, 'only the dropped output is idle (small ones are never pooled)');
+    pool.open();
+    const again = pool.take(size);
+    assert.equal(again, dropped);
+    assert.notEqual(again, kept);
+    assert.notEqual(pool.take(size), kept, 'a kept array is never handed out again');
+    pool.close(new Set());
+    assert.equal(small.length, 16);
+    assert.throws(() => pool.close(new Set()), /close\(\) without open\(\)/);
   });
 });

@@ -23,6 +23,11 @@ export class BlockedLayouts {
     return a;
   }
 
+  /** The layout a storage holds (0: plain NCHW). */
+  layoutOf(s: unknown): number {
+    return s instanceof Float32Array ? this.tags.get(s) ?? 0 : 0;
+  }
+
   /** The plain NCHW values of a storage (itself when it is not blocked). */
   plain<S>(s: S): S {
     if (!(s instanceof Float32Array)) return s;

@@ -22,6 +22,11 @@ export function nativeStatus(): { available: boolean; reason: string; oneDNN?: s
   return { available: true, reason: '', oneDNN: info.version, isa: isaName(info.isa), threads: info.threads };
 }
 
+/** The layout a native storage holds: 0 for plain NCHW, n > 0 for a blocked layout oneDNN chose. */
+export function nativeLayoutOf(storage: unknown): number {
+  return nativeLayouts?.layoutOf(storage) ?? 0;
+}
+
 /** Sets the number of threads oneDNN uses (OpenMP). */
 export function setNativeThreads(n: number): void {
   loaded.addon?.setThreads(n);
