@@ -1,8 +1,9 @@
 // The native backend: the reference backend's storage (Float32Array / Float64Array) with the hot
-// kernels run in C++ through the addon — convolutions (forward, backward-data, backward-weights)
-// and matrix multiply by oneDNN; ReLU, add, products, batch norm, channel sums, max and adaptive
-// average pooling, log-softmax, row bias and the SGD update as OpenMP loops. float64 (gradchecks) and anything oneDNN declines use the
-// reference kernels, so every result is defined by the oracle.
+// kernels run in C++ through the addon — convolutions (forward, fused inference, backward-data,
+// backward-weights) and matrix multiply by oneDNN; ReLU, add, products, batch norm, pooling,
+// log-softmax, row bias and the SGD update as OpenMP loops. Outputs come from a buffer pool inside
+// a step scope; fused inference outputs may stay blocked (blocked.ts). float64 (gradchecks) and
+// anything oneDNN declines use the reference kernels, so every result is defined by the oracle.
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { isaName, loadAddon, type NativeAddon } from './addon';
