@@ -48,7 +48,7 @@ describe('backend selection', () => {
 });
 
 describe('native inference layouts and buffer reuse', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
-  it('fused convolutions chain in blocked layouts and every other reader sees plain NCHW', () => {
+  it('fused convolutions and max pooling chain in blocked layouts; every other reader sees plain NCHW', () => {
     const nb = getBackend('native') as Backend<FArray>, k = nb.kernels, ref = referenceBackend.kernels;
     const gen = new Generator(4), f = (n: number) => Float32Array.from({ length: n }, () => gen.normal());
     const g1 = resolveConvGeometry([2, 16, 10, 10], [32, 16, 1, 1], {});
@@ -62,6 +62,11 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
     assertClose(nb.read(y2), r2, 1e-4, 'read() of a blocked result');
     assertClose(nb.read(k.relu(y2)), ref.relu(r2), 1e-4, 'a plain kernel given a blocked input');
     assertClose(nb.read(y1), r1, 1e-4, 'the blocked intermediate');
+    // max pooling keeps a blocked input in its layout
+    const pg = { n: 2, c: 32, h: 10, w: 10, oh: 5, ow: 5, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+    const pooled = k.maxPool2d(y1, pg);
+    assert.ok(nativeLayoutOf(pooled) > 0, 'pooled output stays blocked');
+    assertClose(nb.read(pooled), ref.maxPool2d(r1, pg), 1e-4, 'max pooling in the blocked layout');
   });
   it('a step scope recycles kernel outputs and never what is kept', () => {
     const pool = new BufferPool(), size = 1 << 17;

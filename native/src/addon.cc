@@ -311,6 +311,29 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// maxPoolBlockedPlan(geometry, xLayout) -> [dstLayout, dstElements]
+Napi::Value MaxPoolBlockedPlan(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[0]);
+  resnext::BlockedInfo p{};
+  guarded(info, [&] { p = resnext::maxPoolBlockedPlan(g, layoutArg(info[1])); });
+  auto out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, p.dstLayout);
+  out.Set(1u, static_cast<double>(p.dstElements));
+  return out;
+}
+
+// maxPoolBlocked(x, xLayout, y, geometry)
+Napi::Value MaxPoolBlocked(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[3]);
+  const int xLayout = layoutArg(info[1]);
+  if (xLayout < 1) throw Napi::RangeError::New(info.Env(), "native: maxPoolBlocked needs a blocked input");
+  resnext::BlockedInfo p{};
+  guarded(info, [&] { p = resnext::maxPoolBlockedPlan(g, xLayout); });
+  const float* x = floats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
+  float* y = floats(info[2], p.dstElements, "y");
+  return guarded(info, [&] { resnext::maxPoolBlocked(g, x, xLayout, y); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
@@ -319,6 +342,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blockedPlan", Napi::Function::New(env, BlockedPlan));
   exports.Set("blockedPrepareWeights", Napi::Function::New(env, BlockedPrepareWeights));
   exports.Set("conv2dFusedBlocked", Napi::Function::New(env, Conv2dFusedBlocked));
+  exports.Set("maxPoolBlockedPlan", Napi::Function::New(env, MaxPoolBlockedPlan));
+  exports.Set("maxPoolBlocked", Napi::Function::New(env, MaxPoolBlocked));
   exports.Set("layoutDims", Napi::Function::New(env, LayoutDims));
   exports.Set("layoutToPlain", Napi::Function::New(env, LayoutToPlain));
   exports.Set("matmul", Napi::Function::New(env, Matmul));

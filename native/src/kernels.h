@@ -56,6 +56,9 @@ void logSoftmax(const float* x, float* y, int64_t rows, int64_t cols);
 void logSoftmaxBackward(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols);
 void addRowBias(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
 void mul(const float* a, const float* b, float* out, int64_t n);
+// max pooling of a blocked (layout > 0) input in its layout, for inference (layout.cc)
+BlockedInfo maxPoolBlockedPlan(const PoolGeometry& g, int xLayout);
+void maxPoolBlocked(const PoolGeometry& g, const float* x, int xLayout, float* y);
 void sgdStep(const float* param, const float* grad, const float* bufIn, float* paramOut, float* bufOut, int64_t n,
              float lr, float momentum, float dampening, float weightDecay, bool nesterov);
 }  // namespace resnext

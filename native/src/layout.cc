@@ -1,5 +1,5 @@
-// Inference in oneDNN's preferred (blocked) layouts: the fused convolution is planned with
-// format `any`, so oneDNN picks the layouts its fastest kernel wants (e.g. nChw16c); its output
+// Inference in oneDNN's preferred layouts: the fused convolution is planned in NHWC when oneDNN
+// has a fast kernel for it, else with format `any` (e.g. nChw16c); its output
 // stays in that layout for the next convolution, and everything else reorders it to plain NCHW
 // first. Layouts are numbered: 0 is plain NCHW, n > 0 the n-th blocked layout seen.
 #include <cstring>
@@ -55,15 +55,22 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   const memory::dims src{g.n, g.c, g.h, g.w}, dst{g.n, g.o, g.oh, g.ow};
   const memory::dims wei = g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
   const memory::dims padR{(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH, (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
-  convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-      memory::desc(src, dt::f32, tag::any), memory::desc(wei, dt::f32, tag::any), memory::desc({g.o}, dt::f32, tag::x), memory::desc(dst, dt::f32, tag::any),
-      {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1}, {g.padH, g.padW}, padR);
   post_ops ops;
   if (residual) ops.append_sum(1.0f);
   if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
   primitive_attr attr;
   attr.set_post_ops(ops);
-  convolution_forward::primitive_desc pd(desc, attr, cpuEngine());
+  auto make = [&](tag activations) {
+    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
+        memory::desc(src, dt::f32, activations), memory::desc(wei, dt::f32, tag::any), memory::desc({g.o}, dt::f32, tag::x), memory::desc(dst, dt::f32, activations),
+        {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1}, {g.padH, g.padW}, padR);
+    return convolution_forward::primitive_desc(desc, attr, cpuEngine());
+  };
+  // NHWC everywhere when oneDNN has a real kernel for it (its 1x1 and grouped kernels do): a chain
+  // of convolutions then needs no reorders between them; otherwise the layout oneDNN prefers.
+  convolution_forward::primitive_desc pd = make(tag::nhwc);
+  const std::string impl = pd.impl_info_str();
+  if (impl.find("gemm") != std::string::npos || impl.find("ref") != std::string::npos) pd = make(tag::any);
   BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(), 0};
   p.dstLayout = layoutIdLocked(p.dst);
   return plans.emplace(k, std::move(p)).first->second;
@@ -115,6 +122,41 @@ void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xL
                                {DNNL_ARG_WEIGHTS, memory(p.weights, cpuEngine(), const_cast<float*>(w))},
                                {DNNL_ARG_BIAS, memory(bias, cpuEngine(), const_cast<float*>(b))},
                                {DNNL_ARG_DST, memory(p.dst, cpuEngine(), y)}});
+  cpuStream().wait();
+}
+
+// Max pooling of a blocked input, in its layout (inference): no reorder to NCHW and back.
+namespace {
+struct PoolPlan { pooling_forward prim; memory::desc src, dst; int dstLayout; };
+std::unordered_map<std::string, PoolPlan> poolPlans;
+
+const PoolPlan& poolPlanLocked(const PoolGeometry& g, int xLayout) {
+  std::string k = std::to_string(xLayout);
+  for (int64_t v : {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW}) k += ":" + std::to_string(v);
+  auto it = poolPlans.find(k);
+  if (it != poolPlans.end()) return it->second;
+  const memory::desc src = describeLocked(xLayout, {g.n, g.c, g.h, g.w});
+  const memory::dims padR{(g.oh - 1) * g.strideH + g.kh - g.h - g.padH, (g.ow - 1) * g.strideW + g.kw - g.w - g.padW};
+  if (padR[0] < 0 || padR[1] < 0) throw std::invalid_argument("pooling window leaves input rows unread");
+  pooling_forward::desc desc(prop_kind::forward_inference, algorithm::pooling_max, src, memory::desc({g.n, g.c, g.oh, g.ow}, dt::f32, tag::any),
+                             {g.strideH, g.strideW}, {g.kh, g.kw}, {g.padH, g.padW}, padR);
+  pooling_forward::primitive_desc pd(desc, cpuEngine());
+  PoolPlan p{pooling_forward(pd), pd.src_desc(), pd.dst_desc(), 0};
+  p.dstLayout = layoutIdLocked(p.dst);
+  return poolPlans.emplace(k, std::move(p)).first->second;
+}
+}  // namespace
+
+BlockedInfo maxPoolBlockedPlan(const PoolGeometry& g, int xLayout) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  const PoolPlan& p = poolPlanLocked(g, xLayout);
+  return {p.dstLayout, static_cast<int64_t>(p.dst.get_size() / sizeof(float)), 0};
+}
+
+void maxPoolBlocked(const PoolGeometry& g, const float* x, int xLayout, float* y) {
+  std::lock_guard<std::mutex> lock(planMutex);
+  const PoolPlan& p = poolPlanLocked(g, xLayout);
+  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, cpuEngine(), const_cast<float*>(x))}, {DNNL_ARG_DST, memory(p.dst, cpuEngine(), y)}});
   cpuStream().wait();
 }
 

@@ -16,11 +16,7 @@ export interface Epilogue { residual?: (() => Tensor) | null; relu?: ReLU | null
 /** Whether `root`'s submodules may run fused on input x (root's own hooks have already run). */
 export function fusionApplies(x: Tensor, root: Module): boolean {
   if (isGradEnabled() || isTracing() || !x.backend.hasData) return false;
-  for (const [path, m] of root.namedModules()) {
-    if (path === '') continue;
-    if (m.training || m.hasHooks()) return false;
-  }
-  return true;
+  return !root.someDescendant((m) => m.training || m.hasHooks());
 }
 
 interface Folded { key: unknown[]; weight: Tensor; bias: Tensor; }

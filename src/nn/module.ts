@@ -88,6 +88,12 @@ export abstract class Module {
   /** Direct children in registration order. */
   namedChildren(): [string, Module][] { return [...this._modules]; }
 
+  /** Whether `test` holds for some descendant (not this module), depth-first, without building paths. */
+  someDescendant(test: (m: Module) => boolean): boolean {
+    for (const m of this._modules.values()) if (test(m) || m.someDescendant(test)) return true;
+    return false;
+  }
+
   /** This module and all descendants, depth-first, with their dotted paths ('' for this one). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];

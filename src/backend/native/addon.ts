@@ -10,6 +10,8 @@ export interface NativeAddon {
   blockedPrepareWeights(w: Float32Array, out: Float32Array, geometry: Int32Array, residual: boolean, relu: boolean): void;
   conv2dFusedBlocked(x: Float32Array, xLayout: number, w: Float32Array, bias: Float32Array, residual: Float32Array | null, residualLayout: number,
     y: Float32Array, relu: boolean, geometry: Int32Array): void;
+  maxPoolBlockedPlan(geometry: Int32Array, xLayout: number): [dstLayout: number, dstElements: number];
+  maxPoolBlocked(x: Float32Array, xLayout: number, y: Float32Array, geometry: Int32Array): void;
   layoutDims(layout: number): number[];
   layoutToPlain(src: Float32Array, layout: number, dst: Float32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;

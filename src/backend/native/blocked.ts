@@ -2,7 +2,7 @@
 // oneDNN's fastest kernel wants (e.g. nChw16c) and the next fused convolution reads it as is.
 // Which storages are blocked is recorded here; every other kernel, and reading values, sees
 // plain NCHW (a reorder first), so the rest of the library never meets a blocked array.
-import type { ConvGeometry, Kernels } from '../contract';
+import type { ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import type { FArray } from '../reference';
 import type { NativeAddon } from './addon';
 
@@ -74,6 +74,18 @@ export class BlockedLayouts {
     const y = this.output(plan.dstElements);
     this.addon.conv2dFusedBlocked(x, this.tags.get(x) ?? 0, pw, b, r, r ? this.tags.get(r) ?? 0 : 0, y, relu, packed);
     if (plan.dstLayout !== 0) this.tags.set(y, plan.dstLayout);
+    return y;
+  }
+
+  /** Max pooling of a blocked input in its own layout, or null when x is plain (or the plan's output is padded). */
+  maxPool2d(x: Float32Array, g: PoolGeometry, packed: Int32Array): Float32Array | null {
+    const layout = this.tags.get(x);
+    if (!layout) return null;
+    const [dstLayout, dstElements] = this.addon.maxPoolBlockedPlan(packed, layout);
+    if (dstElements !== g.n * g.c * g.oh * g.ow) return null;
+    const y = this.output(dstElements);
+    this.addon.maxPoolBlocked(x, layout, y, packed);
+    if (dstLayout !== 0) this.tags.set(y, dstLayout);
     return y;
   }
 }

@@ -100,7 +100,12 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
       return { dx, dgamma, dbeta };
     },
     mul: (a, b) => (!f32(a, b) ? ref.mul(a, b) : run((o) => addon.mul(a as Float32Array, b as Float32Array, o), a.length)),
-    maxPool2d: (x, g) => (!f32(x) ? ref.maxPool2d(x, g) : run((y) => addon.maxPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
+    maxPool2d: (x, g) => {
+      if (!f32(x)) return ref.maxPool2d(x, g);
+      const blocked = tryNative(() => layouts.maxPool2d(x as Float32Array, g, packPool(g)), () => null);
+      const px = layouts.plain(x) as Float32Array;
+      return blocked ?? run((y) => addon.maxPool2d(px, y, packPool(g)), g.n * g.c * g.oh * g.ow);
+    },
     maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length)),
     adaptiveAvgPool2d: (x, g) => (!f32(x) ? ref.adaptiveAvgPool2d(x, g) : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
     adaptiveAvgPool2dBackward: (dy, g) => (!f32(dy) ? ref.adaptiveAvgPool2dBackward(dy, g) : run((dx) => addon.adaptiveAvgPool2dBackward(dy as Float32Array, dx, packPool(g)), g.n * g.c * g.h * g.w)),
@@ -119,7 +124,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
       addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
       return c;
     }, () => ref.matmul(a, b, m, k, n, ta, tb))),
-  }, new Set(['conv2dFused']));
+  }, new Set(['conv2dFused', 'maxPool2d']));
 }
 
 /** The native backend, or null when the addon is unavailable (see nativeStatus()). */
