@@ -1,6 +1,7 @@
 // Grouped convolution forward, backward-data and backward-weights through oneDNN, on plain
 // NCHW activations and (G)OIHW weights owned by JavaScript. Primitive descriptors are cached by
 // geometry (ResNeXt reuses a few dozen shapes every step).
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -111,7 +112,15 @@ memory wrap(const memory::desc& md, const float* p) { return memory(md, cpuEngin
 
 }  // namespace
 
+// Grouped convolutions try oneDNN's NHWC kernels first (conv_nhwc.cc); RESNEXT_PLAIN_GROUPED_CONV
+// keeps them on the plain path, for comparisons.
+static bool groupedViaNhwc(const ConvGeometry& g) {
+  static const bool disabled = std::getenv("RESNEXT_PLAIN_GROUPED_CONV") != nullptr;
+  return g.groups > 1 && !disabled;
+}
+
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  if (groupedViaNhwc(g) && conv2dForwardNhwc(g, x, w, b, y)) return;
   Descs d = describe(g);
   auto& prim = cached(key(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DST, wrap(d.dst, y)}};
@@ -145,6 +154,7 @@ void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const fl
 }
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  if (groupedViaNhwc(g) && conv2dBackwardDataNhwc(g, dy, w, dx)) return;
   Descs d = describe(g);
   auto& prim = cached(key(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrap(d.src, dx)}});
@@ -152,6 +162,7 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
 }
 
 void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
+  if (groupedViaNhwc(g) && conv2dBackwardWeightNhwc(g, dy, x, dw)) return;
   Descs d = describe(g);
   auto& prim = cached(key(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrap(d.weights, dw)}});

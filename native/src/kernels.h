@@ -19,6 +19,15 @@ dnnl::stream& cpuStream();
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
 // y = relu?(conv(x, w) + b + residual?): inference with oneDNN post-ops (sum, eltwise ReLU).
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
+// Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
+void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
+
+// Grouped convolutions for training through oneDNN's NHWC kernels (conv_nhwc.cc), reordering
+// at the call's edges; false when oneDNN has no fast NHWC kernel for the shape (use the plain path).
+bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
+bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float* w, float* dx);
+bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const float* x, float* dw);
+
 // Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose.
 struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu);

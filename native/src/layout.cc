@@ -76,17 +76,17 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   return plans.emplace(k, std::move(p)).first->second;
 }
 
-void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
-  memory a(from, cpuEngine(), const_cast<float*>(src)), b(to, cpuEngine(), dst);
-  reorder(a, b).execute(cpuStream(), a, b);
-  cpuStream().wait();
-}
-
 memory::dims weightDims(const ConvGeometry& g) {
   return g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
 }
 
 }  // namespace
+
+void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
+  memory a(from, cpuEngine(), const_cast<float*>(src)), b(to, cpuEngine(), dst);
+  reorder(a, b).execute(cpuStream(), a, b);
+  cpuStream().wait();
+}
 
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu) {
   std::lock_guard<std::mutex> lock(planMutex);

@@ -1,0 +1,136 @@
+// Grouped convolutions for training through oneDNN's NHWC kernels: on plain NCHW oneDNN 2.6 runs
+// a grouped conv (ResNeXt's 32 groups of 4) through a slow gemm path, while its NHWC kernels are
+// several times faster even after reordering the operands at each call's edges. Used only where
+// oneDNN reports a real (non-gemm, non-reference) NHWC kernel for the shape.
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels.h"
+
+namespace resnext {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+struct Geometry {
+  memory::dims src, wei, dst, strides, dilates, padL, padR;
+  memory::desc plainSrc, plainWei, plainDst;
+};
+
+Geometry geometryOf(const ConvGeometry& g) {
+  Geometry r;
+  r.src = {g.n, g.c, g.h, g.w};
+  r.dst = {g.n, g.o, g.oh, g.ow};
+  r.wei = {g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
+  r.strides = {g.strideH, g.strideW};
+  r.dilates = {g.dilH - 1, g.dilW - 1};
+  r.padL = {g.padH, g.padW};
+  r.padR = {(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH, (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
+  r.plainSrc = memory::desc(r.src, dt::f32, tag::nchw);
+  r.plainWei = memory::desc(r.wei, dt::f32, tag::goihw);
+  r.plainDst = memory::desc(r.dst, dt::f32, tag::nchw);
+  return r;
+}
+
+bool fast(const char* impl) {
+  const std::string s = impl;
+  return s.find("gemm") == std::string::npos && s.find("ref") == std::string::npos;
+}
+
+// One shape's primitives (absent when oneDNN has no fast NHWC kernel for that direction).
+struct Plan {
+  Geometry geo;
+  bool forwardFast = false, dataFast = false, weightsFast = false;
+  convolution_forward::primitive_desc fwd, fwdBias;
+  convolution_backward_data::primitive_desc bwdData;
+  convolution_backward_weights::primitive_desc bwdWeights;
+  primitive fwdPrim, fwdBiasPrim, bwdDataPrim, bwdWeightsPrim;
+};
+
+std::mutex mu;
+std::unordered_map<std::string, Plan> plans;
+std::vector<float> bufA, bufB, bufW;  // reordered operands (only the JavaScript thread calls in)
+
+Plan& planFor(const ConvGeometry& g) {
+  std::string k;
+  for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups}) k += std::to_string(v) + ":";
+  auto it = plans.find(k);
+  if (it != plans.end()) return it->second;
+  Plan p;
+  p.geo = geometryOf(g);
+  const Geometry& q = p.geo;
+  const memory::desc src(q.src, dt::f32, tag::nhwc), dst(q.dst, dt::f32, tag::nhwc), wei(q.wei, dt::f32, tag::any), bias({g.o}, dt::f32, tag::x);
+  p.fwd = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
+  p.fwdBias = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
+  p.bwdData = convolution_backward_data::primitive_desc(convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
+  p.bwdWeights = convolution_backward_weights::primitive_desc(convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
+  p.forwardFast = fast(p.fwd.impl_info_str()) && fast(p.fwdBias.impl_info_str());
+  p.dataFast = fast(p.bwdData.impl_info_str());
+  p.weightsFast = fast(p.bwdWeights.impl_info_str());
+  if (p.forwardFast) { p.fwdPrim = convolution_forward(p.fwd); p.fwdBiasPrim = convolution_forward(p.fwdBias); }
+  if (p.dataFast) p.bwdDataPrim = convolution_backward_data(p.bwdData);
+  if (p.weightsFast) p.bwdWeightsPrim = convolution_backward_weights(p.bwdWeights);
+  return plans.emplace(k, std::move(p)).first->second;
+}
+
+// `src` in `from` layout, as a pointer in `to` layout (reordered into `buf` when they differ).
+const float* as(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf) {
+  if (from == to) return src;
+  buf.resize(to.get_size() / sizeof(float));
+  reorderInto(from, src, to, buf.data());
+  return buf.data();
+}
+
+memory mem(const memory::desc& d, const float* p) { return memory(d, cpuEngine(), const_cast<float*>(p)); }
+
+}  // namespace
+
+bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
+  std::lock_guard<std::mutex> lock(mu);
+  Plan& p = planFor(g);
+  if (!p.forwardFast) return false;
+  const auto& pd = b ? p.fwdBias : p.fwd;
+  const float* xs = as(p.geo.plainSrc, x, pd.src_desc(), bufA);
+  const float* ws = as(p.geo.plainWei, w, pd.weights_desc(), bufW);
+  bufB.resize(pd.dst_desc().get_size() / sizeof(float));
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DST, mem(pd.dst_desc(), bufB.data())}};
+  if (b) args.insert({DNNL_ARG_BIAS, mem(pd.bias_desc(), b)});
+  (b ? p.fwdBiasPrim : p.fwdPrim).execute(cpuStream(), args);
+  cpuStream().wait();
+  reorderInto(pd.dst_desc(), bufB.data(), p.geo.plainDst, y);
+  return true;
+}
+
+bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
+  std::lock_guard<std::mutex> lock(mu);
+  Plan& p = planFor(g);
+  if (!p.dataFast) return false;
+  const auto& pd = p.bwdData;
+  const float* dys = as(p.geo.plainDst, dy, pd.diff_dst_desc(), bufA);
+  const float* ws = as(p.geo.plainWei, w, pd.weights_desc(), bufW);
+  bufB.resize(pd.diff_src_desc().get_size() / sizeof(float));
+  p.bwdDataPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DIFF_SRC, mem(pd.diff_src_desc(), bufB.data())}});
+  cpuStream().wait();
+  reorderInto(pd.diff_src_desc(), bufB.data(), p.geo.plainSrc, dx);
+  return true;
+}
+
+bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
+  std::lock_guard<std::mutex> lock(mu);
+  Plan& p = planFor(g);
+  if (!p.weightsFast) return false;
+  const auto& pd = p.bwdWeights;
+  const float* dys = as(p.geo.plainDst, dy, pd.diff_dst_desc(), bufA);
+  const float* xs = as(p.geo.plainSrc, x, pd.src_desc(), bufB);
+  bufW.resize(pd.diff_weights_desc().get_size() / sizeof(float));
+  p.bwdWeightsPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_DIFF_WEIGHTS, mem(pd.diff_weights_desc(), bufW.data())}});
+  cpuStream().wait();
+  reorderInto(pd.diff_weights_desc(), bufW.data(), p.geo.plainWei, dw);
+  return true;
+}
+
+}  // namespace resnext
