@@ -23,17 +23,10 @@ stream& cpuStream() {
   return s;
 }
 
-namespace {
-
-struct Descs {
-  memory::desc src, weights, bias, dst;
-  memory::dims strides, dilates, padL, padR;
-};
-
 // oneDNN counts dilation from 0 and needs the right padding that makes the output size exact
 // (it is negative when a strided window skips the last input rows, as PyTorch's floor does).
-Descs describe(const ConvGeometry& g) {
-  Descs d;
+ConvDescs describeConv(const ConvGeometry& g) {
+  ConvDescs d;
   d.src = memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::nchw);
   d.dst = memory::desc({g.n, g.o, g.oh, g.ow}, dt::f32, tag::nchw);
   d.weights = g.groups == 1
@@ -48,15 +41,17 @@ Descs describe(const ConvGeometry& g) {
   return d;
 }
 
-std::string key(const ConvGeometry& g, char kind, bool bias) {
+std::string convKey(const ConvGeometry& g, char kind, bool bias) {
   std::string k(1, kind);
   for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups})
     k += ":" + std::to_string(v);
   return k + (bias ? "b" : "");
 }
 
+namespace {
+
 convolution_forward::primitive_desc forwardPd(const ConvGeometry& g, bool withBias, prop_kind prop) {
-  Descs d = describe(g);
+  ConvDescs d = describeConv(g);
   auto desc = withBias
       ? convolution_forward::desc(prop, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.dilates, d.padL, d.padR)
       : convolution_forward::desc(prop, algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
@@ -82,7 +77,7 @@ std::unordered_map<std::string, convolution_backward_weights> backwardWeightsCac
 std::unordered_map<std::string, convolution_forward> fusedCache;
 
 convolution_forward makeFused(const ConvGeometry& g, bool relu) {
-  Descs d = describe(g);
+  ConvDescs d = describeConv(g);
   convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, d.src, d.weights, d.bias, d.dst, d.strides, d.dilates, d.padL, d.padR);
   post_ops ops;
   if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -95,14 +90,14 @@ convolution_forward makeForward(const ConvGeometry& g) { return convolution_forw
 convolution_forward makeForwardBias(const ConvGeometry& g) { return convolution_forward(forwardPd(g, true, prop_kind::forward_training)); }
 
 convolution_backward_data makeBackwardData(const ConvGeometry& g) {
-  Descs d = describe(g);
+  ConvDescs d = describeConv(g);
   auto hint = forwardPd(g, false, prop_kind::forward_training);
   convolution_backward_data::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
   return convolution_backward_data(convolution_backward_data::primitive_desc(desc, cpuEngine(), hint));
 }
 
 convolution_backward_weights makeBackwardWeights(const ConvGeometry& g) {
-  Descs d = describe(g);
+  ConvDescs d = describeConv(g);
   auto hint = forwardPd(g, false, prop_kind::forward_training);
   convolution_backward_weights::desc desc(algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilates, d.padL, d.padR);
   return convolution_backward_weights(convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint));
@@ -121,8 +116,8 @@ static bool groupedViaNhwc(const ConvGeometry& g) {
 
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
   if (groupedViaNhwc(g) && conv2dForwardNhwc(g, x, w, b, y)) return;
-  Descs d = describe(g);
-  auto& prim = cached(key(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
+  ConvDescs d = describeConv(g);
+  auto& prim = cached(convKey(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DST, wrap(d.dst, y)}};
   if (b) args.insert({DNNL_ARG_BIAS, wrap(d.bias, b)});
   prim.execute(cpuStream(), args);
@@ -130,12 +125,12 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 }
 
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y) {
-  Descs d = describe(g);
+  ConvDescs d = describeConv(g);
   const bool reluInConv = relu && !residual;
   convolution_forward* prim;
   {
     std::lock_guard<std::mutex> lock(cacheMutex);
-    const std::string k = key(g, 'i', true) + (reluInConv ? "r" : "");
+    const std::string k = convKey(g, 'i', true) + (reluInConv ? "r" : "");
     auto it = fusedCache.find(k);
     if (it == fusedCache.end()) it = fusedCache.emplace(k, makeFused(g, reluInConv)).first;
     prim = &it->second;
@@ -155,16 +150,16 @@ void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const fl
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
   if (groupedViaNhwc(g) && conv2dBackwardDataNhwc(g, dy, w, dx)) return;
-  Descs d = describe(g);
-  auto& prim = cached(key(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
+  ConvDescs d = describeConv(g);
+  auto& prim = cached(convKey(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrap(d.src, dx)}});
   cpuStream().wait();
 }
 
 void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
   if (groupedViaNhwc(g) && conv2dBackwardWeightNhwc(g, dy, x, dw)) return;
-  Descs d = describe(g);
-  auto& prim = cached(key(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
+  ConvDescs d = describeConv(g);
+  auto& prim = cached(convKey(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrap(d.weights, dw)}});
   cpuStream().wait();
 }

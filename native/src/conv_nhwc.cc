@@ -16,26 +16,6 @@ using dt = memory::data_type;
 
 namespace {
 
-struct Geometry {
-  memory::dims src, wei, dst, strides, dilates, padL, padR;
-  memory::desc plainSrc, plainWei, plainDst;
-};
-
-Geometry geometryOf(const ConvGeometry& g) {
-  Geometry r;
-  r.src = {g.n, g.c, g.h, g.w};
-  r.dst = {g.n, g.o, g.oh, g.ow};
-  r.wei = {g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
-  r.strides = {g.strideH, g.strideW};
-  r.dilates = {g.dilH - 1, g.dilW - 1};
-  r.padL = {g.padH, g.padW};
-  r.padR = {(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH, (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
-  r.plainSrc = memory::desc(r.src, dt::f32, tag::nchw);
-  r.plainWei = memory::desc(r.wei, dt::f32, tag::goihw);
-  r.plainDst = memory::desc(r.dst, dt::f32, tag::nchw);
-  return r;
-}
-
 bool fast(const char* impl) {
   const std::string s = impl;
   return s.find("gemm") == std::string::npos && s.find("ref") == std::string::npos;
@@ -43,7 +23,7 @@ bool fast(const char* impl) {
 
 // One shape's primitives (absent when oneDNN has no fast NHWC kernel for that direction).
 struct Plan {
-  Geometry geo;
+  ConvDescs geo;  // the caller's plain layouts
   bool forwardFast = false, dataFast = false, weightsFast = false;
   convolution_forward::primitive_desc fwd, fwdBias;
   convolution_backward_data::primitive_desc bwdData;
@@ -56,14 +36,13 @@ std::unordered_map<std::string, Plan> plans;
 std::vector<float> bufA, bufB, bufW;  // reordered operands (only the JavaScript thread calls in)
 
 Plan& planFor(const ConvGeometry& g) {
-  std::string k;
-  for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups}) k += std::to_string(v) + ":";
+  const std::string k = convKey(g, 'n', false);
   auto it = plans.find(k);
   if (it != plans.end()) return it->second;
   Plan p;
-  p.geo = geometryOf(g);
-  const Geometry& q = p.geo;
-  const memory::desc src(q.src, dt::f32, tag::nhwc), dst(q.dst, dt::f32, tag::nhwc), wei(q.wei, dt::f32, tag::any), bias({g.o}, dt::f32, tag::x);
+  p.geo = describeConv(g);
+  const ConvDescs& q = p.geo;
+  const memory::desc src(q.src.dims(), dt::f32, tag::nhwc), dst(q.dst.dims(), dt::f32, tag::nhwc), wei(q.weights.dims(), dt::f32, tag::any), bias = q.bias;
   p.fwd = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
   p.fwdBias = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
   p.bwdData = convolution_backward_data::primitive_desc(convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
@@ -94,14 +73,14 @@ bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, co
   Plan& p = planFor(g);
   if (!p.forwardFast) return false;
   const auto& pd = b ? p.fwdBias : p.fwd;
-  const float* xs = as(p.geo.plainSrc, x, pd.src_desc(), bufA);
-  const float* ws = as(p.geo.plainWei, w, pd.weights_desc(), bufW);
+  const float* xs = as(p.geo.src, x, pd.src_desc(), bufA);
+  const float* ws = as(p.geo.weights, w, pd.weights_desc(), bufW);
   bufB.resize(pd.dst_desc().get_size() / sizeof(float));
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DST, mem(pd.dst_desc(), bufB.data())}};
   if (b) args.insert({DNNL_ARG_BIAS, mem(pd.bias_desc(), b)});
   (b ? p.fwdBiasPrim : p.fwdPrim).execute(cpuStream(), args);
   cpuStream().wait();
-  reorderInto(pd.dst_desc(), bufB.data(), p.geo.plainDst, y);
+  reorderInto(pd.dst_desc(), bufB.data(), p.geo.dst, y);
   return true;
 }
 
@@ -110,12 +89,12 @@ bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float*
   Plan& p = planFor(g);
   if (!p.dataFast) return false;
   const auto& pd = p.bwdData;
-  const float* dys = as(p.geo.plainDst, dy, pd.diff_dst_desc(), bufA);
-  const float* ws = as(p.geo.plainWei, w, pd.weights_desc(), bufW);
+  const float* dys = as(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
+  const float* ws = as(p.geo.weights, w, pd.weights_desc(), bufW);
   bufB.resize(pd.diff_src_desc().get_size() / sizeof(float));
   p.bwdDataPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DIFF_SRC, mem(pd.diff_src_desc(), bufB.data())}});
   cpuStream().wait();
-  reorderInto(pd.diff_src_desc(), bufB.data(), p.geo.plainSrc, dx);
+  reorderInto(pd.diff_src_desc(), bufB.data(), p.geo.src, dx);
   return true;
 }
 
@@ -124,12 +103,12 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
   Plan& p = planFor(g);
   if (!p.weightsFast) return false;
   const auto& pd = p.bwdWeights;
-  const float* dys = as(p.geo.plainDst, dy, pd.diff_dst_desc(), bufA);
-  const float* xs = as(p.geo.plainSrc, x, pd.src_desc(), bufB);
+  const float* dys = as(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
+  const float* xs = as(p.geo.src, x, pd.src_desc(), bufB);
   bufW.resize(pd.diff_weights_desc().get_size() / sizeof(float));
   p.bwdWeightsPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_DIFF_WEIGHTS, mem(pd.diff_weights_desc(), bufW.data())}});
   cpuStream().wait();
-  reorderInto(pd.diff_weights_desc(), bufW.data(), p.geo.plainWei, dw);
+  reorderInto(pd.diff_weights_desc(), bufW.data(), p.geo.weights, dw);
   return true;
 }
 

@@ -1,6 +1,7 @@
 // The native kernels' C++ interface: oneDNN primitives over caller-owned float32 buffers.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -14,6 +15,15 @@ struct ConvGeometry {
 // The engine and stream every primitive runs on (one CPU engine for the process).
 dnnl::engine& cpuEngine();
 dnnl::stream& cpuStream();
+
+// A convolution's plain (NCHW, (G)OIHW) memory descriptors and window arguments, as oneDNN wants them.
+struct ConvDescs {
+  dnnl::memory::desc src, weights, bias, dst;
+  dnnl::memory::dims strides, dilates, padL, padR;
+};
+ConvDescs describeConv(const ConvGeometry& g);
+// A cache key: `kind`, every geometry value, and whether there is a bias.
+std::string convKey(const ConvGeometry& g, char kind, bool bias);
 
 // y = conv(x, w) + b (b may be null). Plain NCHW / (G)OIHW layouts.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);

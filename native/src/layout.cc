@@ -46,15 +46,10 @@ memory::desc describeLocked(int layout, const memory::dims& dims) {
 }
 
 const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
-  std::string k = "b";
-  for (int64_t v : {g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups}) k += ":" + std::to_string(v);
-  k += residual ? "+" : "";
-  k += relu ? "r" : "";
+  const std::string k = convKey(g, 'b', true) + (residual ? "+" : "") + (relu ? "r" : "");
   auto it = plans.find(k);
   if (it != plans.end()) return it->second;
-  const memory::dims src{g.n, g.c, g.h, g.w}, dst{g.n, g.o, g.oh, g.ow};
-  const memory::dims wei = g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
-  const memory::dims padR{(g.oh - 1) * g.strideH + (g.kh - 1) * g.dilH + 1 - g.h - g.padH, (g.ow - 1) * g.strideW + (g.kw - 1) * g.dilW + 1 - g.w - g.padW};
+  const ConvDescs d = describeConv(g);
   post_ops ops;
   if (residual) ops.append_sum(1.0f);
   if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -62,8 +57,8 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   attr.set_post_ops(ops);
   auto make = [&](tag activations) {
     convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-        memory::desc(src, dt::f32, activations), memory::desc(wei, dt::f32, tag::any), memory::desc({g.o}, dt::f32, tag::x), memory::desc(dst, dt::f32, activations),
-        {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1}, {g.padH, g.padW}, padR);
+        memory::desc(d.src.dims(), dt::f32, activations), memory::desc(d.weights.dims(), dt::f32, tag::any), d.bias, memory::desc(d.dst.dims(), dt::f32, activations),
+        d.strides, d.dilates, d.padL, d.padR);
     return convolution_forward::primitive_desc(desc, attr, cpuEngine());
   };
   // NHWC everywhere when oneDNN has a real kernel for it (its 1x1 and grouped kernels do): a chain
@@ -74,10 +69,6 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(), 0};
   p.dstLayout = layoutIdLocked(p.dst);
   return plans.emplace(k, std::move(p)).first->second;
-}
-
-memory::dims weightDims(const ConvGeometry& g) {
-  return g.groups == 1 ? memory::dims{g.o, g.c, g.kh, g.kw} : memory::dims{g.groups, g.o / g.groups, g.c / g.groups, g.kh, g.kw};
 }
 
 }  // namespace
@@ -97,8 +88,7 @@ BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu) {
 void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out) {
   std::lock_guard<std::mutex> lock(planMutex);
   const BlockedPlan& p = planLocked(g, residual, relu);
-  const memory::dims d = weightDims(g);
-  reorderInto(memory::desc(d, dt::f32, g.groups == 1 ? tag::oihw : tag::goihw), w, p.weights, out);
+  reorderInto(describeConv(g).weights, w, p.weights, out);
 }
 
 void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
