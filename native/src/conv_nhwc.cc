@@ -42,17 +42,21 @@ Plan& planFor(const ConvGeometry& g) {
   Plan p;
   p.geo = describeConv(g);
   const ConvDescs& q = p.geo;
-  const memory::desc src(q.src.dims(), dt::f32, tag::nhwc), dst(q.dst.dims(), dt::f32, tag::nhwc), wei(q.weights.dims(), dt::f32, tag::any), bias = q.bias;
-  p.fwd = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
-  p.fwdBias = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
-  p.bwdData = convolution_backward_data::primitive_desc(convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
-  p.bwdWeights = convolution_backward_weights::primitive_desc(convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
-  p.forwardFast = fast(p.fwd.impl_info_str()) && fast(p.fwdBias.impl_info_str());
-  p.dataFast = fast(p.bwdData.impl_info_str());
-  p.weightsFast = fast(p.bwdWeights.impl_info_str());
-  if (p.forwardFast) { p.fwdPrim = convolution_forward(p.fwd); p.fwdBiasPrim = convolution_forward(p.fwdBias); }
-  if (p.dataFast) p.bwdDataPrim = convolution_backward_data(p.bwdData);
-  if (p.weightsFast) p.bwdWeightsPrim = convolution_backward_weights(p.bwdWeights);
+  try {
+    const memory::desc src(q.src.dims(), dt::f32, tag::nhwc), dst(q.dst.dims(), dt::f32, tag::nhwc), wei(q.weights.dims(), dt::f32, tag::any), bias = q.bias;
+    p.fwd = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
+    p.fwdBias = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
+    p.bwdData = convolution_backward_data::primitive_desc(convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
+    p.bwdWeights = convolution_backward_weights::primitive_desc(convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
+    p.forwardFast = fast(p.fwd.impl_info_str()) && fast(p.fwdBias.impl_info_str());
+    p.dataFast = fast(p.bwdData.impl_info_str());
+    p.weightsFast = fast(p.bwdWeights.impl_info_str());
+    if (p.forwardFast) { p.fwdPrim = convolution_forward(p.fwd); p.fwdBiasPrim = convolution_forward(p.fwdBias); }
+    if (p.dataFast) p.bwdDataPrim = convolution_backward_data(p.bwdData);
+    if (p.weightsFast) p.bwdWeightsPrim = convolution_backward_weights(p.bwdWeights);
+  } catch (const dnnl::error&) {
+    p.forwardFast = p.dataFast = p.weightsFast = false;  // no NHWC kernel at all: the plain path runs it
+  }
   return plans.emplace(k, std::move(p)).first->second;
 }
 

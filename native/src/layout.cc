@@ -63,9 +63,14 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   };
   // NHWC everywhere when oneDNN has a real kernel for it (its 1x1 and grouped kernels do): a chain
   // of convolutions then needs no reorders between them; otherwise the layout oneDNN prefers.
-  convolution_forward::primitive_desc pd = make(tag::nhwc);
-  const std::string impl = pd.impl_info_str();
-  if (impl.find("gemm") != std::string::npos || impl.find("ref") != std::string::npos) pd = make(tag::any);
+  convolution_forward::primitive_desc pd;
+  try {
+    pd = make(tag::nhwc);
+    const std::string impl = pd.impl_info_str();
+    if (impl.find("gemm") != std::string::npos || impl.find("ref") != std::string::npos) pd = make(tag::any);
+  } catch (const dnnl::error&) {
+    pd = make(tag::any);  // no NHWC kernel for this shape
+  }
   BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(), 0};
   p.dstLayout = layoutIdLocked(p.dst);
   return plans.emplace(k, std::move(p)).first->second;
