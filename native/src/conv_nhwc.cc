@@ -14,12 +14,12 @@ using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-namespace {
-
-bool fast(const char* impl) {
+bool fastKernel(const char* impl) {
   const std::string s = impl;
   return s.find("gemm") == std::string::npos && s.find("ref") == std::string::npos;
 }
+
+namespace {
 
 // One shape's primitives (absent when oneDNN has no fast NHWC kernel for that direction).
 struct Plan {
@@ -48,9 +48,9 @@ Plan& planFor(const ConvGeometry& g) {
     p.fwdBias = convolution_forward::primitive_desc(convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, bias, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine());
     p.bwdData = convolution_backward_data::primitive_desc(convolution_backward_data::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
     p.bwdWeights = convolution_backward_weights::primitive_desc(convolution_backward_weights::desc(algorithm::convolution_direct, src, wei, dst, q.strides, q.dilates, q.padL, q.padR), cpuEngine(), p.fwd);
-    p.forwardFast = fast(p.fwd.impl_info_str()) && fast(p.fwdBias.impl_info_str());
-    p.dataFast = fast(p.bwdData.impl_info_str());
-    p.weightsFast = fast(p.bwdWeights.impl_info_str());
+    p.forwardFast = fastKernel(p.fwd.impl_info_str()) && fastKernel(p.fwdBias.impl_info_str());
+    p.dataFast = fastKernel(p.bwdData.impl_info_str());
+    p.weightsFast = fastKernel(p.bwdWeights.impl_info_str());
     if (p.forwardFast) { p.fwdPrim = convolution_forward(p.fwd); p.fwdBiasPrim = convolution_forward(p.fwdBias); }
     if (p.dataFast) p.bwdDataPrim = convolution_backward_data(p.bwdData);
     if (p.weightsFast) p.bwdWeightsPrim = convolution_backward_weights(p.bwdWeights);

@@ -32,6 +32,9 @@ void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const fl
 // Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
 void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
 
+// Whether a oneDNN implementation name is a real kernel (not its gemm or reference fallback).
+bool fastKernel(const char* impl);
+
 // Grouped convolutions for training through oneDNN's NHWC kernels (conv_nhwc.cc), reordering
 // at the call's edges; false when oneDNN has no fast NHWC kernel for the shape (use the plain path).
 bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);

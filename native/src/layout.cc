@@ -66,8 +66,7 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   convolution_forward::primitive_desc pd;
   try {
     pd = make(tag::nhwc);
-    const std::string impl = pd.impl_info_str();
-    if (impl.find("gemm") != std::string::npos || impl.find("ref") != std::string::npos) pd = make(tag::any);
+    if (!fastKernel(pd.impl_info_str())) pd = make(tag::any);
   } catch (const dnnl::error&) {
     pd = make(tag::any);  // no NHWC kernel for this shape
   }
