@@ -1,5 +1,6 @@
-// Blocked activations for inference: the fused convolution writes its output in the layout
-// oneDNN's fastest kernel wants (e.g. nChw16c) and the next fused convolution reads it as is.
+// Inference activations in oneDNN's layouts: the fused convolution writes its output in the layout
+// its kernel runs in (NHWC, or a blocked one such as nChw16c) and the next fused convolution (or
+// max pooling) reads it as is.
 // Which storages are blocked is recorded here; every other kernel, and reading values, sees
 // plain NCHW (a reorder first), so the rest of the library never meets a blocked array.
 import type { ConvGeometry, Kernels, PoolGeometry } from '../contract';
@@ -72,14 +73,14 @@ export class BlockedLayouts {
       byPlan.set(key, pw);
     }
     const y = this.output(plan.dstElements);
-    this.addon.conv2dFusedBlocked(x, this.tags.get(x) ?? 0, pw, b, r, r ? this.tags.get(r) ?? 0 : 0, y, relu, packed);
+    this.addon.conv2dFusedBlocked(x, this.layoutOf(x), pw, b, r, this.layoutOf(r), y, relu, packed);
     if (plan.dstLayout !== 0) this.tags.set(y, plan.dstLayout);
     return y;
   }
 
   /** Max pooling of a blocked input in its own layout, or null when x is plain (or the plan's output is padded). */
   maxPool2d(x: Float32Array, g: PoolGeometry, packed: Int32Array): Float32Array | null {
-    const layout = this.tags.get(x);
+    const layout = this.layoutOf(x);
     if (!layout) return null;
     const [dstLayout, dstElements] = this.addon.maxPoolBlockedPlan(packed, layout);
     if (dstElements !== g.n * g.c * g.oh * g.ow) return null;

@@ -103,8 +103,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
     maxPool2d: (x, g) => {
       if (!f32(x)) return ref.maxPool2d(x, g);
       const blocked = tryNative(() => layouts.maxPool2d(x as Float32Array, g, packPool(g)), () => null);
-      const px = layouts.plain(x) as Float32Array;
-      return blocked ?? run((y) => addon.maxPool2d(px, y, packPool(g)), g.n * g.c * g.oh * g.ow);
+      return blocked ?? run((y) => addon.maxPool2d(layouts.plain(x) as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow);
     },
     maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length)),
     adaptiveAvgPool2d: (x, g) => (!f32(x) ? ref.adaptiveAvgPool2d(x, g) : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
