@@ -41,6 +41,18 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   return info.Env().Undefined();
 }
 
+bool flag(const Napi::Value& v, const char* what) {
+  if (!v.IsBoolean()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+// A JavaScript array of numbers.
+Napi::Array numbers(const Napi::Env& env, const std::vector<double>& values) {
+  auto out = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); i++) out.Set(static_cast<uint32_t>(i), values[i]);
+  return out;
+}
+
 // conv2d(x, w, bias | null, y, geometry)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[4]);
@@ -59,15 +71,9 @@ Napi::Value Conv2dFused(const Napi::CallbackInfo& info) {
   const float* b = floats(info[2], g.o, "bias");
   const float* r = floats(info[3], g.n * g.o * g.oh * g.ow, "residual", true);
   float* y = floats(info[4], g.n * g.o * g.oh * g.ow, "y");
-  if (!info[5].IsBoolean()) throw Napi::TypeError::New(info.Env(), "native: relu must be a boolean");
-  const bool relu = info[5].As<Napi::Boolean>().Value();
+  const bool relu = flag(info[5], "relu");
   if (r == y) throw Napi::RangeError::New(info.Env(), "native: residual and y must be different arrays");
   return guarded(info, [&] { resnext::conv2dFused(g, x, w, b, r, relu, y); });
-}
-
-bool flag(const Napi::Value& v, const char* what) {
-  if (!v.IsBoolean()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
 }
 
 int layoutArg(const Napi::Value& v) {
@@ -90,11 +96,7 @@ Napi::Value BlockedPlan(const Napi::CallbackInfo& info) {
   bool residual = flag(info[1], "residual"), relu = flag(info[2], "relu");
   resnext::BlockedInfo p{};
   guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu); });
-  auto out = Napi::Array::New(info.Env(), 3);
-  out.Set(0u, p.dstLayout);
-  out.Set(1u, static_cast<double>(p.dstElements));
-  out.Set(2u, static_cast<double>(p.weightElements));
-  return out;
+  return numbers(info.Env(), {static_cast<double>(p.dstLayout), static_cast<double>(p.dstElements), static_cast<double>(p.weightElements)});
 }
 
 // blockedPrepareWeights(w, out, geometry, residual, relu): plain (G)OIHW weights into the plan's layout
@@ -129,9 +131,7 @@ Napi::Value Conv2dFusedBlocked(const Napi::CallbackInfo& info) {
 Napi::Value LayoutDims(const Napi::CallbackInfo& info) {
   std::vector<int64_t> d;
   guarded(info, [&] { d = resnext::layoutDims(layoutArg(info[0])); });
-  auto out = Napi::Array::New(info.Env(), d.size());
-  for (size_t i = 0; i < d.size(); i++) out.Set(static_cast<uint32_t>(i), static_cast<double>(d[i]));
-  return out;
+  return numbers(info.Env(), std::vector<double>(d.begin(), d.end()));
 }
 
 // layoutToPlain(src, layout, dst)
@@ -316,10 +316,7 @@ Napi::Value MaxPoolBlockedPlan(const Napi::CallbackInfo& info) {
   auto g = poolGeometry(info[0]);
   resnext::BlockedInfo p{};
   guarded(info, [&] { p = resnext::maxPoolBlockedPlan(g, layoutArg(info[1])); });
-  auto out = Napi::Array::New(info.Env(), 2);
-  out.Set(0u, p.dstLayout);
-  out.Set(1u, static_cast<double>(p.dstElements));
-  return out;
+  return numbers(info.Env(), {static_cast<double>(p.dstLayout), static_cast<double>(p.dstElements)});
 }
 
 // maxPoolBlocked(x, xLayout, y, geometry)

@@ -85,6 +85,8 @@ convolution_forward makeFused(const ConvGeometry& g, bool relu) {
   attr.set_post_ops(ops);
   return convolution_forward(convolution_forward::primitive_desc(desc, attr, cpuEngine()));
 }
+convolution_forward makeFusedPlain(const ConvGeometry& g) { return makeFused(g, false); }
+convolution_forward makeFusedRelu(const ConvGeometry& g) { return makeFused(g, true); }
 
 convolution_forward makeForward(const ConvGeometry& g) { return convolution_forward(forwardPd(g, false, prop_kind::forward_training)); }
 convolution_forward makeForwardBias(const ConvGeometry& g) { return convolution_forward(forwardPd(g, true, prop_kind::forward_training)); }
@@ -103,9 +105,9 @@ convolution_backward_weights makeBackwardWeights(const ConvGeometry& g) {
   return convolution_backward_weights(convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint));
 }
 
-memory wrap(const memory::desc& md, const float* p) { return memory(md, cpuEngine(), const_cast<float*>(p)); }
-
 }  // namespace
+
+memory wrapMemory(const memory::desc& md, const float* p) { return memory(md, cpuEngine(), const_cast<float*>(p)); }
 
 // Grouped convolutions try oneDNN's NHWC kernels first (conv_nhwc.cc); RESNEXT_PLAIN_GROUPED_CONV
 // keeps them on the plain path, for comparisons.
@@ -118,8 +120,8 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
   if (groupedViaNhwc(g) && conv2dForwardNhwc(g, x, w, b, y)) return;
   ConvDescs d = describeConv(g);
   auto& prim = cached(convKey(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DST, wrap(d.dst, y)}};
-  if (b) args.insert({DNNL_ARG_BIAS, wrap(d.bias, b)});
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_DST, wrapMemory(d.dst, y)}};
+  if (b) args.insert({DNNL_ARG_BIAS, wrapMemory(d.bias, b)});
   prim.execute(cpuStream(), args);
   cpuStream().wait();
 }
@@ -127,15 +129,8 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y) {
   ConvDescs d = describeConv(g);
   const bool reluInConv = relu && !residual;
-  convolution_forward* prim;
-  {
-    std::lock_guard<std::mutex> lock(cacheMutex);
-    const std::string k = convKey(g, 'i', true) + (reluInConv ? "r" : "");
-    auto it = fusedCache.find(k);
-    if (it == fusedCache.end()) it = fusedCache.emplace(k, makeFused(g, reluInConv)).first;
-    prim = &it->second;
-  }
-  prim->execute(cpuStream(), {{DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_BIAS, wrap(d.bias, b)}, {DNNL_ARG_DST, wrap(d.dst, y)}});
+  auto& prim = cached(convKey(g, reluInConv ? 'r' : 'i', true), fusedCache, cacheMutex, reluInConv ? makeFusedRelu : makeFusedPlain, g);
+  prim.execute(cpuStream(), {{DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_BIAS, wrapMemory(d.bias, b)}, {DNNL_ARG_DST, wrapMemory(d.dst, y)}});
   cpuStream().wait();
   if (!residual) return;
   const int64_t n = g.n * g.o * g.oh * g.ow;
@@ -152,7 +147,7 @@ void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, 
   if (groupedViaNhwc(g) && conv2dBackwardDataNhwc(g, dy, w, dx)) return;
   ConvDescs d = describeConv(g);
   auto& prim = cached(convKey(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
-  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrap(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrap(d.src, dx)}});
+  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrapMemory(d.src, dx)}});
   cpuStream().wait();
 }
 
@@ -160,7 +155,7 @@ void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x
   if (groupedViaNhwc(g) && conv2dBackwardWeightNhwc(g, dy, x, dw)) return;
   ConvDescs d = describeConv(g);
   auto& prim = cached(convKey(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
-  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrap(d.dst, dy)}, {DNNL_ARG_SRC, wrap(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrap(d.weights, dw)}});
+  prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(d.dst, dy)}, {DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrapMemory(d.weights, dw)}});
   cpuStream().wait();
 }
 

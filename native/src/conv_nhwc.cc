@@ -60,16 +60,6 @@ Plan& planFor(const ConvGeometry& g) {
   return plans.emplace(k, std::move(p)).first->second;
 }
 
-// `src` in `from` layout, as a pointer in `to` layout (reordered into `buf` when they differ).
-const float* as(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf) {
-  if (from == to) return src;
-  buf.resize(to.get_size() / sizeof(float));
-  reorderInto(from, src, to, buf.data());
-  return buf.data();
-}
-
-memory mem(const memory::desc& d, const float* p) { return memory(d, cpuEngine(), const_cast<float*>(p)); }
-
 }  // namespace
 
 bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
@@ -77,11 +67,11 @@ bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, co
   Plan& p = planFor(g);
   if (!p.forwardFast) return false;
   const auto& pd = b ? p.fwdBias : p.fwd;
-  const float* xs = as(p.geo.src, x, pd.src_desc(), bufA);
-  const float* ws = as(p.geo.weights, w, pd.weights_desc(), bufW);
+  const float* xs = inLayout(p.geo.src, x, pd.src_desc(), bufA);
+  const float* ws = inLayout(p.geo.weights, w, pd.weights_desc(), bufW);
   bufB.resize(pd.dst_desc().get_size() / sizeof(float));
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DST, mem(pd.dst_desc(), bufB.data())}};
-  if (b) args.insert({DNNL_ARG_BIAS, mem(pd.bias_desc(), b)});
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrapMemory(pd.src_desc(), xs)}, {DNNL_ARG_WEIGHTS, wrapMemory(pd.weights_desc(), ws)}, {DNNL_ARG_DST, wrapMemory(pd.dst_desc(), bufB.data())}};
+  if (b) args.insert({DNNL_ARG_BIAS, wrapMemory(pd.bias_desc(), b)});
   (b ? p.fwdBiasPrim : p.fwdPrim).execute(cpuStream(), args);
   cpuStream().wait();
   reorderInto(pd.dst_desc(), bufB.data(), p.geo.dst, y);
@@ -93,10 +83,10 @@ bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float*
   Plan& p = planFor(g);
   if (!p.dataFast) return false;
   const auto& pd = p.bwdData;
-  const float* dys = as(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
-  const float* ws = as(p.geo.weights, w, pd.weights_desc(), bufW);
+  const float* dys = inLayout(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
+  const float* ws = inLayout(p.geo.weights, w, pd.weights_desc(), bufW);
   bufB.resize(pd.diff_src_desc().get_size() / sizeof(float));
-  p.bwdDataPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_WEIGHTS, mem(pd.weights_desc(), ws)}, {DNNL_ARG_DIFF_SRC, mem(pd.diff_src_desc(), bufB.data())}});
+  p.bwdDataPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(pd.diff_dst_desc(), dys)}, {DNNL_ARG_WEIGHTS, wrapMemory(pd.weights_desc(), ws)}, {DNNL_ARG_DIFF_SRC, wrapMemory(pd.diff_src_desc(), bufB.data())}});
   cpuStream().wait();
   reorderInto(pd.diff_src_desc(), bufB.data(), p.geo.src, dx);
   return true;
@@ -107,10 +97,10 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
   Plan& p = planFor(g);
   if (!p.weightsFast) return false;
   const auto& pd = p.bwdWeights;
-  const float* dys = as(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
-  const float* xs = as(p.geo.src, x, pd.src_desc(), bufB);
+  const float* dys = inLayout(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
+  const float* xs = inLayout(p.geo.src, x, pd.src_desc(), bufB);
   bufW.resize(pd.diff_weights_desc().get_size() / sizeof(float));
-  p.bwdWeightsPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, mem(pd.diff_dst_desc(), dys)}, {DNNL_ARG_SRC, mem(pd.src_desc(), xs)}, {DNNL_ARG_DIFF_WEIGHTS, mem(pd.diff_weights_desc(), bufW.data())}});
+  p.bwdWeightsPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(pd.diff_dst_desc(), dys)}, {DNNL_ARG_SRC, wrapMemory(pd.src_desc(), xs)}, {DNNL_ARG_DIFF_WEIGHTS, wrapMemory(pd.diff_weights_desc(), bufW.data())}});
   cpuStream().wait();
   reorderInto(pd.diff_weights_desc(), bufW.data(), p.geo.weights, dw);
   return true;

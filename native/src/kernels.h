@@ -29,8 +29,12 @@ std::string convKey(const ConvGeometry& g, char kind, bool bias);
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
 // y = relu?(conv(x, w) + b + residual?): inference with oneDNN post-ops (sum, eltwise ReLU).
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
+// A oneDNN memory object over a caller-owned buffer (no copy).
+dnnl::memory wrapMemory(const dnnl::memory::desc& md, const float* p);
 // Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
 void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
+// src (laid out as `from`) as a pointer laid out as `to`: src itself when they match, else reordered into buf.
+const float* inLayout(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, std::vector<float>& buf);
 
 // Whether a oneDNN implementation name is a real kernel (not its gemm or reference fallback).
 bool fastKernel(const char* impl);

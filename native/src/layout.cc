@@ -19,7 +19,7 @@ namespace {
 
 struct BlockedPlan {
   convolution_forward prim;
-  memory::desc src, weights, dst;
+  memory::desc src, weights, bias, dst;
   int dstLayout;
 };
 
@@ -70,7 +70,7 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   } catch (const dnnl::error&) {
     pd = make(tag::any);  // no NHWC kernel for this shape
   }
-  BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.dst_desc(), 0};
+  BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(), 0};
   p.dstLayout = layoutIdLocked(p.dst);
   return plans.emplace(k, std::move(p)).first->second;
 }
@@ -78,9 +78,16 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
 }  // namespace
 
 void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
-  memory a(from, cpuEngine(), const_cast<float*>(src)), b(to, cpuEngine(), dst);
+  memory a = wrapMemory(from, src), b = wrapMemory(to, dst);
   reorder(a, b).execute(cpuStream(), a, b);
   cpuStream().wait();
+}
+
+const float* inLayout(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf) {
+  if (from == to) return src;
+  buf.resize(to.get_size() / sizeof(float));
+  reorderInto(from, src, to, buf.data());
+  return buf.data();
 }
 
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu) {
@@ -100,22 +107,14 @@ void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xL
   std::lock_guard<std::mutex> lock(planMutex);
   const BlockedPlan& p = planLocked(g, residual != nullptr, relu);
   const memory::desc xd = describeLocked(xLayout, {g.n, g.c, g.h, g.w});
-  const float* src = x;
-  if (xd != p.src) {
-    scratch.resize(p.src.get_size() / sizeof(float));
-    reorderInto(xd, x, p.src, scratch.data());
-    src = scratch.data();
-  }
+  const float* src = inLayout(xd, x, p.src, scratch);
   if (residual) {
     const memory::desc rd = describeLocked(residualLayout, {g.n, g.o, g.oh, g.ow});
     if (rd == p.dst) std::memcpy(y, residual, p.dst.get_size());
     else reorderInto(rd, residual, p.dst, y);
   }
-  memory::desc bias({g.o}, dt::f32, tag::x);
-  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, cpuEngine(), const_cast<float*>(src))},
-                               {DNNL_ARG_WEIGHTS, memory(p.weights, cpuEngine(), const_cast<float*>(w))},
-                               {DNNL_ARG_BIAS, memory(bias, cpuEngine(), const_cast<float*>(b))},
-                               {DNNL_ARG_DST, memory(p.dst, cpuEngine(), y)}});
+  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, wrapMemory(p.src, src)}, {DNNL_ARG_WEIGHTS, wrapMemory(p.weights, w)},
+                               {DNNL_ARG_BIAS, wrapMemory(p.bias, b)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}});
   cpuStream().wait();
 }
 
@@ -150,7 +149,7 @@ BlockedInfo maxPoolBlockedPlan(const PoolGeometry& g, int xLayout) {
 void maxPoolBlocked(const PoolGeometry& g, const float* x, int xLayout, float* y) {
   std::lock_guard<std::mutex> lock(planMutex);
   const PoolPlan& p = poolPlanLocked(g, xLayout);
-  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, cpuEngine(), const_cast<float*>(x))}, {DNNL_ARG_DST, memory(p.dst, cpuEngine(), y)}});
+  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, wrapMemory(p.src, x)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}});
   cpuStream().wait();
 }
 
