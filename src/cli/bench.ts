@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
 import { formatProfile, profileBackend } from '../backend/profile';
 import { getDefaultBackend } from '../backend/registry';
-import { createModel, getVariant } from '../models/registry';
+import { createModel } from '../models/registry';
 import { randn } from '../tensor/create';
 import * as F from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
-import { guarded, parsePositiveInt, parseShape, printJson, UsageError } from './util';
+import { parseImageShape } from './model-options';
+import { guarded, parsePositiveInt, printJson } from './util';
 
 /** Timing statistics of repeated steps. */
 export interface BenchResult { model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number; medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; }
@@ -28,8 +29,7 @@ export function registerBench(program: Command): void {
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch 8 --train --threads 2')
     .action(guarded('bench', (name: string, o: { batch: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
-      const chw = o.input ? parseShape('--input', o.input) : [...getVariant(name).inputSize];
-      if (chw.length !== 3) throw new UsageError(`--input '${o.input}' must have 3 dimensions C,H,W`);
+      const chw = parseImageShape(name, o.input);
       const batch = parsePositiveInt('--batch', o.batch), steps = parsePositiveInt('--steps', o.steps), warmup = Number(o.warmup);
       const model = createModel(name, { seed: 0, inChannels: chw[0] });
       const x = randn([batch, ...chw], { generator: new Generator(1) });

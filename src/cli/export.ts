@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { loadWeights } from '../io/weights';
-import { createModel, getVariant } from '../models/registry';
-import { addModelFlags, modelWithWeights, parseModelFlags, type ModelFlags } from './model-options';
-import { guarded, parsePositiveInt, parseShape, UsageError } from './util';
+import { createModel } from '../models/registry';
+import { addModelFlags, modelWithWeights, parseImageShape, parseModelFlags, type ModelFlags } from './model-options';
+import { guarded, parsePositiveInt } from './util';
 
 /** Registers the export command. */
 export function registerExport(program: Command): void {
@@ -16,8 +16,7 @@ export function registerExport(program: Command): void {
     .option('--input <shape>', "C,H,W of one image (default: the model's native size)"))
     .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch dynamic')
     .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batch: string; input?: string }) => {
-      const chw = o.input ? parseShape('--input', o.input) : [...getVariant(name).inputSize];
-      if (chw.length !== 3) throw new UsageError(`--input '${o.input}' must have 3 dimensions C,H,W`);
+      const chw = parseImageShape(name, o.input);
       const dynamic = o.batch === 'dynamic';
       const batch = dynamic ? 1 : parsePositiveInt('--batch', o.batch);
       const model = o.weights

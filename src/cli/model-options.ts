@@ -1,13 +1,13 @@
-// Options shared by the commands that build a model for a weights file (convert, forward,
-// export, predict): --num-classes, --stride-at, and the checkpoint → model fit.
+// Options shared by the commands that build a model (convert, forward, export, predict, bench):
+// --num-classes, --stride-at, --input C,H,W, and the checkpoint → model fit.
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { describeReport } from '../nn/module';
-import { createModel } from '../models/registry';
+import { createModel, getVariant } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
 import type { Tensor } from '../tensor/tensor';
-import { parseChoice, parsePositiveInt, UsageError } from './util';
+import { parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
 
 /** The raw option values commander hands over. */
 export interface ModelFlags { numClasses?: string; strideAt?: string; }
@@ -25,6 +25,13 @@ export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strid
     numClasses: flags.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', flags.numClasses),
     strideAt: flags.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']),
   };
+}
+
+/** One image's [C, H, W] from --input, or the model's native size when it is not given. */
+export function parseImageShape(model: string, input: string | undefined): number[] {
+  const chw = input ? parseShape('--input', input) : [...getVariant(model).inputSize];
+  if (chw.length !== 3) throw new UsageError(`--input '${input}' must have 3 dimensions C,H,W`);
+  return chw;
 }
 
 /** Classes and input channels a state dict implies (its classifier rows, its first conv's input). */
