@@ -62,6 +62,10 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
     assertClose(nb.read(y2), r2, 1e-4, 'read() of a blocked result');
     assertClose(nb.read(k.relu(y2)), ref.relu(r2), 1e-4, 'a plain kernel given a blocked input');
     assertClose(nb.read(y1), r1, 1e-4, 'the blocked intermediate');
+    // a plain residual for a blocked output is reordered into the output's layout first
+    const plainResidual = f(2 * 32 * 100);
+    const y3 = k.conv2dFused(y1, nb.fromValues('float32', w2), nb.fromValues('float32', b2), nb.fromValues('float32', plainResidual), false, g2);
+    assertClose(nb.read(y3), ref.conv2dFused(r1, w2, b2, plainResidual, false, g2), 1e-4, 'blocked conv + plain residual');
     // max pooling keeps a blocked input in its layout
     const pg = { n: 2, c: 32, h: 10, w: 10, oh: 5, ow: 5, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
     const pooled = k.maxPool2d(y1, pg);

@@ -21,12 +21,14 @@ struct BlockedPlan {
   convolution_forward prim;
   memory::desc src, weights, bias, dst;
   int dstLayout;
+  bool residualOperand;  // the residual is a binary-add post-op operand (else a sum into dst)
 };
 
 std::mutex planMutex;
 std::unordered_map<std::string, BlockedPlan> plans;
 std::vector<memory::desc> layouts;  // layout n is layouts[n - 1]
 std::vector<float> scratch;         // a reordered input (only the JavaScript thread calls in)
+std::vector<float> residualScratch; // a reordered residual
 
 memory::desc plain(const memory::dims& d) { return memory::desc(d, dt::f32, tag::nchw); }
 
@@ -50,12 +52,20 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   auto it = plans.find(k);
   if (it != plans.end()) return it->second;
   const ConvDescs d = describeConv(g);
-  post_ops ops;
-  if (residual) ops.append_sum(1.0f);
-  if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
-  primitive_attr attr;
-  attr.set_post_ops(ops);
-  auto make = [&](tag activations) {
+  // The residual enters as a binary-add post-op reading it where it lies; a sum post-op would need
+  // it copied into dst first (a full extra pass over memory).
+  auto attrFor = [&](const memory::desc* residualDesc) {
+    post_ops ops;
+    if (residual) {
+      if (residualDesc) ops.append_binary(algorithm::binary_add, *residualDesc);
+      else ops.append_sum(1.0f);
+    }
+    if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    primitive_attr attr;
+    attr.set_post_ops(ops);
+    return attr;
+  };
+  auto make = [&](tag activations, const primitive_attr& attr) {
     convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
         memory::desc(d.src.dims(), dt::f32, activations), memory::desc(d.weights.dims(), dt::f32, tag::any), d.bias, memory::desc(d.dst.dims(), dt::f32, activations),
         d.strides, d.dilates, d.padL, d.padR);
@@ -63,14 +73,25 @@ const BlockedPlan& planLocked(const ConvGeometry& g, bool residual, bool relu) {
   };
   // NHWC everywhere when oneDNN has a real kernel for it (its 1x1 and grouped kernels do): a chain
   // of convolutions then needs no reorders between them; otherwise the layout oneDNN prefers.
+  const primitive_attr sumAttr = attrFor(nullptr);
   convolution_forward::primitive_desc pd;
   try {
-    pd = make(tag::nhwc);
-    if (!fastKernel(pd.impl_info_str())) pd = make(tag::any);
+    pd = make(tag::nhwc, sumAttr);
+    if (!fastKernel(pd.impl_info_str())) pd = make(tag::any, sumAttr);
   } catch (const dnnl::error&) {
-    pd = make(tag::any);  // no NHWC kernel for this shape
+    pd = make(tag::any, sumAttr);  // no NHWC kernel for this shape
   }
-  BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(), 0};
+  bool residualOperand = false;
+  if (residual) {
+    const memory::desc dst = pd.dst_desc();
+    try {
+      convolution_forward::primitive_desc withOperand = make(dst == memory::desc(d.dst.dims(), dt::f32, tag::nhwc) ? tag::nhwc : tag::any, attrFor(&dst));
+      if (fastKernel(withOperand.impl_info_str()) && withOperand.dst_desc() == dst) { pd = withOperand; residualOperand = true; }
+    } catch (const dnnl::error&) {
+      // keep the sum post-op
+    }
+  }
+  BlockedPlan p{convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(), 0, residualOperand};
   p.dstLayout = layoutIdLocked(p.dst);
   return plans.emplace(k, std::move(p)).first->second;
 }
@@ -108,13 +129,19 @@ void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xL
   const BlockedPlan& p = planLocked(g, residual != nullptr, relu);
   const memory::desc xd = describeLocked(xLayout, {g.n, g.c, g.h, g.w});
   const float* src = inLayout(xd, x, p.src, scratch);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrapMemory(p.src, src)}, {DNNL_ARG_WEIGHTS, wrapMemory(p.weights, w)},
+                                       {DNNL_ARG_BIAS, wrapMemory(p.bias, b)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}};
   if (residual) {
     const memory::desc rd = describeLocked(residualLayout, {g.n, g.o, g.oh, g.ow});
-    if (rd == p.dst) std::memcpy(y, residual, p.dst.get_size());
-    else reorderInto(rd, residual, p.dst, y);
+    if (p.residualOperand) {
+      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrapMemory(p.dst, inLayout(rd, residual, p.dst, residualScratch)));
+    } else if (rd == p.dst) {
+      std::memcpy(y, residual, p.dst.get_size());
+    } else {
+      reorderInto(rd, residual, p.dst, y);
+    }
   }
-  p.prim.execute(cpuStream(), {{DNNL_ARG_SRC, wrapMemory(p.src, src)}, {DNNL_ARG_WEIGHTS, wrapMemory(p.weights, w)},
-                               {DNNL_ARG_BIAS, wrapMemory(p.bias, b)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}});
+  p.prim.execute(cpuStream(), args);
   cpuStream().wait();
 }
 
