@@ -2,7 +2,8 @@
 // Side-by-side benchmark: ours (native backend) vs PyTorch 1.13 eager (NCHW and channels_last) and
 // TorchScript vs onnxruntime-node (the same model exported to ONNX by PyTorch), same threads and
 // input size, measured in interleaved rounds (ours, theirs, ours, theirs …) because this machine's
-// speed drifts. Writes bench/RESULTS.md with medians and ratios.
+// speed drifts. Each round also measures the machine's FMA peak (bench/peak-flops.cc), so every
+// figure is also given as a fraction of peak. Writes bench/RESULTS.md with medians and ratios.
 // Usage: node bench/run.js [--model resnext50] [--threads 2] [--rounds 3]
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, renameSync, writeFileSync } = require('node:fs');
@@ -28,23 +29,34 @@ const torch = (batch, train, steps, extra) => run(PY, [join(__dirname, 'torch_be
 const onnxFile = join(mkdtempSync(join(tmpdir(), 'rx-bench-')), `${model}.onnx`);
 const ort = (batch, steps) => run(process.execPath, [join(__dirname, 'ort_bench.js'), onnxFile, '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)]);
 
+const peakBinary = join(mkdtempSync(join(tmpdir(), 'rx-peak-')), 'peak-flops');
+const peak = () => run(peakBinary, [], { OMP_NUM_THREADS: String(threads) }).gflopPerSecond;
+
+// `target`: the images/s ratio over the fastest of `peers` that issue 4 asks for
 const cases = [
-  { name: `training step, batch 8`, ours: () => ours(8, true, 5), peers: { 'PyTorch eager NCHW': () => torch(8, true, 5, []), 'PyTorch eager channels_last': () => torch(8, true, 5, ['--channels-last']) } },
-  { name: `inference, batch 8`, ours: () => ours(8, false, 8), peers: { 'onnxruntime-node': () => ort(8, 8), 'PyTorch eager channels_last': () => torch(8, false, 8, ['--channels-last']), 'TorchScript frozen+optimized': () => torch(8, false, 8, ['--jit']) } },
-  { name: `inference, batch 1 (latency)`, ours: () => ours(1, false, 20), peers: { 'onnxruntime-node': () => ort(1, 20), 'TorchScript frozen+optimized': () => torch(1, false, 20, ['--jit']) } },
+  { name: `training step, batch 8`, ours: () => ours(8, true, 5), target: { peers: ['PyTorch eager channels_last'], ratio: 1.5 },
+    peers: { 'PyTorch eager NCHW': () => torch(8, true, 5, []), 'PyTorch eager channels_last': () => torch(8, true, 5, ['--channels-last']) } },
+  { name: `inference, batch 8`, ours: () => ours(8, false, 8), target: { peers: ['onnxruntime-node'], ratio: 1.3 },
+    peers: { 'onnxruntime-node': () => ort(8, 8), 'PyTorch eager channels_last': () => torch(8, false, 8, ['--channels-last']), 'TorchScript frozen+optimized': () => torch(8, false, 8, ['--jit']) } },
+  { name: `inference, batch 1 (latency)`, ours: () => ours(1, false, 20), target: { peers: ['onnxruntime-node', 'TorchScript frozen+optimized'], ratio: 1.0 },
+    peers: { 'onnxruntime-node': () => ort(1, 20), 'TorchScript frozen+optimized': () => torch(1, false, 20, ['--jit']) } },
 ];
 
 function main() {
   const versions = { node: process.version, torch: null, ort: null, oneDNN: null };
   run(PY, [join(__dirname, 'torch_bench.py'), '--model', model, '--export', onnxFile]);
+  run('g++', ['-O2', '-march=native', '-ffp-contract=fast', '-fopenmp', join(__dirname, 'peak-flops.cc'), '-o', peakBinary]);
   const doctor = JSON.parse(spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'doctor', '--json'], { encoding: 'utf8' }).stdout);
   versions.oneDNN = doctor.native.oneDNN ?? 'unavailable';
-  const results = cases.map((c) => ({ name: c.name, ours: [], peers: Object.fromEntries(Object.keys(c.peers).map((k) => [k, []])) }));
+  const results = cases.map((c) => ({ name: c.name, gflopPerImage: 0, ours: [], peers: Object.fromEntries(Object.keys(c.peers).map((k) => [k, []])) }));
+  const peaks = [];
   for (let r = 0; r < rounds; r++) {
+    peaks.push(peak());
     cases.forEach((c, i) => {
       // interleave: ours, then each peer, every round
       const o = c.ours();
       results[i].ours.push(o.imagesPerSecond);
+      results[i].gflopPerImage = o.gflopPerImage;
       for (const [k, f] of Object.entries(c.peers)) {
         const p = f();
         results[i].peers[k].push(p.imagesPerSecond);
@@ -55,18 +67,28 @@ function main() {
     });
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const peakGflops = median(peaks);
+  const ofPeak = (imagesPerSecond, r) => `${Math.round((100 * imagesPerSecond * r.gflopPerImage) / peakGflops)}%`;
   const lines = [
     `# Benchmark: ${model} at 224x224, ${threads} threads`, '',
     `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, oneDNN ${versions.oneDNN}, PyTorch ${versions.torch}, onnxruntime-node ${versions.ort}.`,
+    `FMA peak (bench/peak-flops.cc, ${threads} threads, median of the rounds): ${peakGflops.toFixed(0)} GFLOP/s (rounds: ${peaks.map((p) => p.toFixed(0)).join(', ')}).`,
     `Each number is the median of ${rounds} interleaved rounds (ours, theirs, ours, theirs …); each round's figure is the median step of a fresh process after 2 warm-up steps.`,
-    'Ratio = our images/s ÷ theirs (above 1: we are faster). Generated by `node bench/run.js`.', '',
-    '| case | ours (img/s) | peer | peer (img/s) | ratio |', '|---|---|---|---|---|',
+    'Ratio = our images/s ÷ theirs (above 1: we are faster). "% of peak": images/s × FLOPs per image (2 per mult-add; a training step counts 3 passes) ÷ the FMA peak.',
+    'Generated by `node bench/run.js`.', '',
+    '| case | ours (img/s) | ours, % of peak | peer | peer (img/s) | peer, % of peak | ratio |', '|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     for (const [k, xs] of Object.entries(r.peers)) {
-      lines.push(`| ${r.name} | ${median(r.ours).toFixed(2)} | ${k} | ${median(xs).toFixed(2)} | ${(median(r.ours) / median(xs)).toFixed(2)}x |`);
+      lines.push(`| ${r.name} | ${median(r.ours).toFixed(2)} | ${ofPeak(median(r.ours), r)} | ${k} | ${median(xs).toFixed(2)} | ${ofPeak(median(xs), r)} | ${(median(r.ours) / median(xs)).toFixed(2)}x |`);
     }
   }
+  lines.push('', '## Targets (issue 4) against the machine\'s peak', '',
+    '| case | target | needs (img/s) | needs, % of peak | ours now | met |', '|---|---|---|---|---|---|');
+  cases.forEach((c, i) => {
+    const r = results[i], needed = c.target.ratio * Math.max(...c.target.peers.map((k) => median(r.peers[k])));
+    lines.push(`| ${c.name} | ${c.target.ratio}x ${c.target.peers.join(' and ')} | ${needed.toFixed(2)} | ${ofPeak(needed, r)} | ${median(r.ours).toFixed(2)} (${ofPeak(median(r.ours), r)}) | ${median(r.ours) > needed ? 'yes' : 'no'} |`);
+  });
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
   // where our time goes: one profiled run of each case (kernel timings add a little overhead)
   for (const [label, args] of [['training step, batch 8', ['--batch', '8', '--train', '--steps', '3']], ['inference, batch 8', ['--batch', '8', '--steps', '5']]]) {

@@ -88,6 +88,30 @@ describe('resnext paper', () => {
   });
 });
 
+describe('resnext bench', () => {
+  it('times steps and counts FLOPs from the model\'s mult-adds (PyTorch\'s count)', () => {
+    const multAdds = modelStatsFixture().models.resnext_tiny.multAddsPerImage;
+    for (const [mode, passes] of [['inference', 1], ['train', 3]] as const) {
+      const r = runCli(['bench', 'resnext_tiny', '--batch', '2', '--input', '3,32,32', '--steps', '2', '--warmup', '1', '--json', ...(mode === 'train' ? ['--train'] : [])]);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.mode, mode);
+      assert.ok(j.minMs > 0 && j.minMs <= j.medianMs && j.medianMs <= j.maxMs);
+      assert.ok(Math.abs(j.imagesPerSecond - 2000 / j.medianMs) < 1e-9);
+      // mult-adds scale with the pixel count of every layer's output: 32x32 is 1/49 of 224x224
+      assert.ok(j.gflopPerImage > 0 && j.gflopPerImage < (2 * passes * multAdds) / 1e9 / 10, `${mode}: ${j.gflopPerImage}`);
+      assert.ok(Math.abs(j.gflopPerSecond - j.gflopPerImage * j.imagesPerSecond) < 1e-6);
+    }
+    const native = JSON.parse(runCli(['bench', 'resnext_tiny', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']).stdout);
+    assert.ok(Math.abs(native.gflopPerImage - (2 * multAdds) / 1e9) < 1e-9, 'at the native size: 2 FLOPs per PyTorch mult-add');
+  });
+  it('rejects a bad --batch with exit code 2', () => {
+    const r = runCli(['bench', 'resnext_tiny', '--batch', '0']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--batch must be a positive integer/);
+  });
+});
+
 describe('help', () => {
   for (const cmd of [[], ['summary'], ['models'], ['conv-params'], ['paper']]) {
     it(`resnext ${cmd.join(' ')} --help`, () => {

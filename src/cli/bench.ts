@@ -11,10 +11,17 @@ import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
 import { parseImageShape } from './model-options';
+import { modelStats } from './stats';
 import { guarded, parsePositiveInt, printJson } from './util';
 
-/** Timing statistics of repeated steps. */
-export interface BenchResult { model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number; medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; }
+/**
+ * Timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
+ * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention.
+ */
+export interface BenchResult {
+  model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number;
+  medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; gflopPerImage: number; gflopPerSecond: number;
+}
 
 /** Registers the bench command. */
 export function registerBench(program: Command): void {
@@ -48,12 +55,14 @@ export function registerBench(program: Command): void {
       }
       profile?.stop();
       const sorted = [...times].sort((a, b) => a - b), median = sorted[Math.floor(sorted.length / 2)];
+      const imagesPerSecond = (1000 * batch) / median;
+      const gflopPerImage = (2 * modelStats(name, { inChannels: chw[0] }, chw).multAddsPerImage * (o.train ? 3 : 1)) / 1e9;
       const r: BenchResult = {
         model: name, backend: getDefaultBackend().name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
-        medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond: (1000 * batch) / median,
+        medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond, gflopPerImage, gflopPerSecond: imagesPerSecond * gflopPerImage,
       };
       if (o.json) { printJson(r); return; }
       if (profile) process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
-      process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s\n`);
+      process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, ${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`);
     }));
 }

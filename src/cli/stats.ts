@@ -6,10 +6,10 @@ import { summary } from '../summary';
 /** Params and mult-adds of one image at the model's native input size. */
 export interface ModelStats { params: number; multAddsPerImage: number; inputSize: number[]; }
 
-/** Computes a model's parameter count and per-image mult-adds without any arithmetic. */
-export function modelStats(name: string, opts: CreateModelOptions = {}): ModelStats {
-  const v = getVariant(name);
+/** Computes a model's parameter count and per-image mult-adds without any arithmetic (at `inputSize`, C,H,W; default the model's native size). */
+export function modelStats(name: string, opts: CreateModelOptions = {}, inputSize?: readonly number[]): ModelStats {
+  const size = [...(inputSize ?? getVariant(name).inputSize)];
   const model = createModel(name, { ...opts, backend: metaBackend });
-  const s = summary(model, [1, ...v.inputSize]);
-  return { params: s.totals.totalParams, multAddsPerImage: s.totals.totalMultAdds, inputSize: [...v.inputSize] };
+  const s = summary(model, [1, ...size]);
+  return { params: s.totals.totalParams, multAddsPerImage: s.totals.totalMultAdds, inputSize: size };
 }
