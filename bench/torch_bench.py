@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 eager (NCHW or channels_last) or TorchScript timing of the tutorial's ResNeXt-50 or
-torchvision's resnext50_32x4d: inference, or a training step (forward, cross-entropy, backward, SGD
-with momentum). Prints one JSON line. Also exports a model to ONNX for onnxruntime (--export)."""
+"""PyTorch 1.13 eager (NCHW or channels_last) or TorchScript timing of one of our registered models,
+built as scripts/make_fixtures.py builds it for the fixtures (the tutorial's ResNeXt-50, torchvision's
+ResNets/ResNeXts, the CIFAR-style ones): inference, or a training step (forward, cross-entropy,
+backward, SGD with momentum). Prints one JSON line. Also exports a model to ONNX for onnxruntime (--export)."""
 import argparse
 import json
 import os
@@ -13,19 +14,27 @@ from torch import nn
 from torchvision.models import resnet as tv
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
-from make_fixtures import TutorialResNeXt  # noqa: E402  the tutorial's architecture
+from make_fixtures import MODELS  # noqa: E402  every registered model, as the fixtures build it
 
 
-def build(name):
-    if name == 'resnext50':
-        return TutorialResNeXt([3, 4, 6, 3], 32)
-    return getattr(tv, name)()
+def build(name, channels):
+    """The model with a stem for `channels` input channels (Fashion-MNIST: 1), as ours builds it."""
+    if name not in MODELS:
+        raise SystemExit(f'torch_bench: unknown model {name!r}; choose from {", ".join(MODELS)}')
+    model = MODELS[name][0]()
+    if channels != 3:
+        path, stem = next((n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d))
+        parent, _, attr = path.rpartition('.')
+        setattr(model.get_submodule(parent), attr,
+                nn.Conv2d(channels, stem.out_channels, stem.kernel_size, stem.stride, stem.padding, bias=stem.bias is not None))
+    return model
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--model', default='resnext50')
     p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--input', help='C,H,W of one image (default: the model\'s native size)')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=2)
@@ -36,16 +45,17 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = build(a.model)
+    chw = [int(v) for v in a.input.split(',')] if a.input else list(MODELS[a.model][1]) if a.model in MODELS else [3, 224, 224]
+    model = build(a.model, chw[0])
     if a.export:
         model.eval()
-        torch.onnx.export(model, torch.randn(1, 3, 224, 224), a.export, opset_version=13, input_names=['input'], output_names=['output'],
+        torch.onnx.export(model, torch.randn(1, *chw), a.export, opset_version=13, input_names=['input'], output_names=['output'],
                           dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}})
         return
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
-    x = torch.randn(a.batch, 3, 224, 224).to(memory_format=fmt)
-    y = torch.arange(a.batch) % 1000
+    x = torch.randn(a.batch, *chw).to(memory_format=fmt)
+    y = torch.arange(a.batch) % model.fc.out_features
     if a.train:
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
