@@ -104,6 +104,10 @@ describe('resnext bench', () => {
     }
     const native = JSON.parse(runCli(['bench', 'resnext_tiny', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']).stdout);
     assert.ok(Math.abs(native.gflopPerImage - (2 * multAdds) / 1e9) < 1e-9, 'at the native size: 2 FLOPs per PyTorch mult-add');
+    // an input the forward pass runs but the summary does not count: timed, no FLOP figures
+    const tiny = runCli(['bench', 'resnext_tiny', '--input', '3,8,8', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']);
+    assert.equal(tiny.status, 0, tiny.stderr);
+    assert.equal(JSON.parse(tiny.stdout).gflopPerImage, null);
   });
   it('rejects a bad --batch with exit code 2', () => {
     const r = runCli(['bench', 'resnext_tiny', '--batch', '0']);
