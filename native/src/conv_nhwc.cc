@@ -60,6 +60,28 @@ Plan& planFor(const ConvGeometry& g) {
   return plans.emplace(k, std::move(p)).first->second;
 }
 
+// One input of a call: the caller's layout and buffer, the layout the primitive wants, and the
+// scratch a reorder between them goes to (null when the two layouts are the same).
+struct Operand {
+  int arg;
+  memory::desc from, to;
+  const float* data;
+  std::vector<float>* scratch;
+};
+
+// Runs `prim` with each input reordered into the layout it wants, its output written to `scratch`
+// in the primitive's layout `outTo` and then reordered into the caller's `out` (laid out as `outFrom`).
+void runAtEdges(const primitive& prim, const std::vector<Operand>& inputs, int outArg, const memory::desc& outTo,
+                const memory::desc& outFrom, float* out, std::vector<float>& scratch) {
+  std::unordered_map<int, memory> args;
+  for (const Operand& in : inputs) args.emplace(in.arg, wrapMemory(in.to, in.scratch ? inLayout(in.from, in.data, in.to, *in.scratch) : in.data));
+  scratch.resize(outTo.get_size() / sizeof(float));
+  args.emplace(outArg, wrapMemory(outTo, scratch.data()));
+  prim.execute(cpuStream(), args);
+  cpuStream().wait();
+  reorderInto(outTo, scratch.data(), outFrom, out);
+}
+
 }  // namespace
 
 bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
@@ -67,14 +89,9 @@ bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, co
   Plan& p = planFor(g);
   if (!p.forwardFast) return false;
   const auto& pd = b ? p.fwdBias : p.fwd;
-  const float* xs = inLayout(p.geo.src, x, pd.src_desc(), bufA);
-  const float* ws = inLayout(p.geo.weights, w, pd.weights_desc(), bufW);
-  bufB.resize(pd.dst_desc().get_size() / sizeof(float));
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrapMemory(pd.src_desc(), xs)}, {DNNL_ARG_WEIGHTS, wrapMemory(pd.weights_desc(), ws)}, {DNNL_ARG_DST, wrapMemory(pd.dst_desc(), bufB.data())}};
-  if (b) args.insert({DNNL_ARG_BIAS, wrapMemory(pd.bias_desc(), b)});
-  (b ? p.fwdBiasPrim : p.fwdPrim).execute(cpuStream(), args);
-  cpuStream().wait();
-  reorderInto(pd.dst_desc(), bufB.data(), p.geo.dst, y);
+  std::vector<Operand> inputs{{DNNL_ARG_SRC, p.geo.src, pd.src_desc(), x, &bufA}, {DNNL_ARG_WEIGHTS, p.geo.weights, pd.weights_desc(), w, &bufW}};
+  if (b) inputs.push_back({DNNL_ARG_BIAS, pd.bias_desc(), pd.bias_desc(), b, nullptr});
+  runAtEdges(b ? p.fwdBiasPrim : p.fwdPrim, inputs, DNNL_ARG_DST, pd.dst_desc(), p.geo.dst, y, bufB);
   return true;
 }
 
@@ -83,12 +100,8 @@ bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float*
   Plan& p = planFor(g);
   if (!p.dataFast) return false;
   const auto& pd = p.bwdData;
-  const float* dys = inLayout(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
-  const float* ws = inLayout(p.geo.weights, w, pd.weights_desc(), bufW);
-  bufB.resize(pd.diff_src_desc().get_size() / sizeof(float));
-  p.bwdDataPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(pd.diff_dst_desc(), dys)}, {DNNL_ARG_WEIGHTS, wrapMemory(pd.weights_desc(), ws)}, {DNNL_ARG_DIFF_SRC, wrapMemory(pd.diff_src_desc(), bufB.data())}});
-  cpuStream().wait();
-  reorderInto(pd.diff_src_desc(), bufB.data(), p.geo.src, dx);
+  runAtEdges(p.bwdDataPrim, {{DNNL_ARG_DIFF_DST, p.geo.dst, pd.diff_dst_desc(), dy, &bufA}, {DNNL_ARG_WEIGHTS, p.geo.weights, pd.weights_desc(), w, &bufW}},
+             DNNL_ARG_DIFF_SRC, pd.diff_src_desc(), p.geo.src, dx, bufB);
   return true;
 }
 
@@ -97,12 +110,8 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
   Plan& p = planFor(g);
   if (!p.weightsFast) return false;
   const auto& pd = p.bwdWeights;
-  const float* dys = inLayout(p.geo.dst, dy, pd.diff_dst_desc(), bufA);
-  const float* xs = inLayout(p.geo.src, x, pd.src_desc(), bufB);
-  bufW.resize(pd.diff_weights_desc().get_size() / sizeof(float));
-  p.bwdWeightsPrim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(pd.diff_dst_desc(), dys)}, {DNNL_ARG_SRC, wrapMemory(pd.src_desc(), xs)}, {DNNL_ARG_DIFF_WEIGHTS, wrapMemory(pd.diff_weights_desc(), bufW.data())}});
-  cpuStream().wait();
-  reorderInto(pd.diff_weights_desc(), bufW.data(), p.geo.weights, dw);
+  runAtEdges(p.bwdWeightsPrim, {{DNNL_ARG_DIFF_DST, p.geo.dst, pd.diff_dst_desc(), dy, &bufA}, {DNNL_ARG_SRC, p.geo.src, pd.src_desc(), x, &bufB}},
+             DNNL_ARG_DIFF_WEIGHTS, pd.diff_weights_desc(), p.geo.weights, dw, bufW);
   return true;
 }
 
