@@ -19,8 +19,6 @@ from make_fixtures import MODELS  # noqa: E402  every registered model, as the f
 
 def build(name, channels):
     """The model with a stem for `channels` input channels (Fashion-MNIST: 1), as ours builds it."""
-    if name not in MODELS:
-        raise SystemExit(f'torch_bench: unknown model {name!r}; choose from {", ".join(MODELS)}')
     model = MODELS[name][0]()
     if channels != 3:
         path, stem = next((n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d))
@@ -45,7 +43,9 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    chw = [int(v) for v in a.input.split(',')] if a.input else list(MODELS[a.model][1]) if a.model in MODELS else [3, 224, 224]
+    if a.model not in MODELS:
+        raise SystemExit(f'torch_bench: unknown model {a.model!r}; choose from {", ".join(MODELS)}')
+    chw = [int(v) for v in a.input.split(',')] if a.input else list(MODELS[a.model][1])
     model = build(a.model, chw[0])
     if a.export:
         model.eval()

@@ -27,7 +27,8 @@ std::string convKey(const ConvGeometry& g, char kind, bool bias);
 
 // y = conv(x, w) + b (b may be null). Plain NCHW / (G)OIHW layouts.
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
-// y = relu?(conv(x, w) + b + residual?): inference with oneDNN post-ops (sum, eltwise ReLU).
+// y = relu?(conv(x, w) + b + residual?) for inference, plain layouts: ReLU as a oneDNN post-op when
+// there is no residual, else the residual add and ReLU as a loop of ours after the conv.
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
 // A oneDNN memory object over a caller-owned buffer (no copy).
 dnnl::memory wrapMemory(const dnnl::memory::desc& md, const float* p);

@@ -60,7 +60,6 @@ export class Generator {
   randint(n: number): number {
     return Math.floor(this.random() * n);
   }
-
 }
 
 function rotl(x: number, k: number): number {
