@@ -1,6 +1,8 @@
 // The `resnext` command end to end: golden summary, JSON listings, conv-params, paper, help, exit codes.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { collapse, GOLDEN, modelStatsFixture, runCli } from './helpers';
 
@@ -26,7 +28,6 @@ describe('resnext summary', () => {
     ['unknown model', ['summary', 'resnext5'], /unknown model 'resnext5'; did you mean resnext50/],
     ['malformed --input', ['summary', 'resnext50', '--input', '2,3,224'], /--input '2,3,224' must have 4 dimensions/],
     ['non-numeric --input', ['summary', 'resnext50', '--input', '2,x,224,224'], /not a comma-separated list of positive integers/],
-    ['input too small', ['summary', 'resnext50', '--input', '1,3,16,16'], /too small for this network/],
     ['bad --stride-at', ['summary', 'resnext50', '--stride-at', '5x5'], /--stride-at must be one of 1x1, 3x3/],
     ['bad column', ['summary', 'resnext50', '--columns', 'params'], /--columns entry must be one of/],
     ['unknown option', ['summary', 'resnext50', '--bogus'], /unknown option '--bogus'/],
@@ -37,6 +38,31 @@ describe('resnext summary', () => {
       assert.equal(r.status, 2);
       assert.match(r.stderr, message);
       assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+    });
+  }
+});
+
+describe('inputs and arguments every command checks the same way', () => {
+  it('an input too small to downsample runs in summary and export, each with the same warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rx-small-'));
+    for (const args of [['summary', 'resnext50', '--input', '1,3,16,16'], ['export', 'resnext50', '--input', '3,16,16', '--onnx', join(dir, 's.onnx')]]) {
+      const r = runCli(args);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /warning: input \[1, 3, 16, 16\] is small for this network: Conv2d 'stage4\.0\.residual\.0' has stride 2x2/);
+    }
+  });
+  const bad: [string, string[], RegExp][] = [
+    ['a non-numeric --warmup', ['bench', 'resnext_tiny', '--warmup', 'abc'], /--warmup must be a non-negative integer up to 2,147,483,647, got 'abc'/],
+    ['a negative --warmup', ['bench', 'resnext_tiny', '--warmup', '-5'], /--warmup must be a non-negative integer/],
+    ['a channel count beyond 32 bits', ['conv-params', '99999999999999999999', '4', '3'], /<in> must be a positive integer up to 2,147,483,647/],
+    ['an input no machine holds', ['bench', 'resnext50', '--input', '3,100000,100000'], /needs about \d+\.\d GB for one forward pass of resnext50; this machine has/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`refuses ${what} before any work: exit 2, one line`, () => {
+      const r = runCli(args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     });
   }
 });
@@ -72,7 +98,7 @@ describe('resnext conv-params', () => {
     assert.match(r.stderr, /Conv2d: in_channels 130 is not divisible by groups 32/);
     const z = runCli(['conv-params', '64', '128', '3', '--groups', '0']);
     assert.equal(z.status, 2);
-    assert.match(z.stderr, /--groups must be a positive integer, got '0'/);
+    assert.match(z.stderr, /--groups must be a positive integer up to 2,147,483,647, got '0'/);
   });
 });
 
@@ -104,10 +130,11 @@ describe('resnext bench', () => {
     }
     const native = JSON.parse(runCli(['bench', 'resnext_tiny', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']).stdout);
     assert.ok(Math.abs(native.gflopPerImage - (2 * multAdds) / 1e9) < 1e-9, 'at the native size: 2 FLOPs per PyTorch mult-add');
-    // an input the forward pass runs but the summary does not count: timed, no FLOP figures
+    // an input too small to downsample: timed and counted, with the summary's warning
     const tiny = runCli(['bench', 'resnext_tiny', '--input', '3,8,8', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']);
     assert.equal(tiny.status, 0, tiny.stderr);
-    assert.equal(JSON.parse(tiny.stdout).gflopPerImage, null);
+    assert.match(tiny.stderr, /warning: input \[1, 3, 8, 8\] is small for this network/);
+    assert.ok(JSON.parse(tiny.stdout).gflopPerImage > 0);
   });
   it('rejects a bad --batch with exit code 2', () => {
     const r = runCli(['bench', 'resnext_tiny', '--batch', '0']);

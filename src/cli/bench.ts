@@ -10,30 +10,16 @@ import * as F from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
-import { parseImageShape } from './model-options';
-import { modelStats } from './stats';
-import { guarded, parsePositiveInt, printJson } from './util';
+import { checkInput, parseImageShape } from './model-options';
+import { guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
 
 /**
  * Timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
- * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention;
- * both are null where the summary cannot count the input.
+ * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention.
  */
 export interface BenchResult {
   model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number;
-  medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; gflopPerImage: number | null; gflopPerSecond: number | null;
-}
-
-/**
- * GFLOP per image of a step, or null where the summary does not count this input (a map too small
- * for a strided layer, which the forward pass itself still runs).
- */
-function flopsPerImage(name: string, chw: number[], train: boolean): number | null {
-  try {
-    return (2 * modelStats(name, { inChannels: chw[0] }, chw).multAddsPerImage * (train ? 3 : 1)) / 1e9;
-  } catch {
-    return null;
-  }
+  medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; gflopPerImage: number; gflopPerSecond: number;
 }
 
 /** Registers the bench command. */
@@ -50,7 +36,9 @@ export function registerBench(program: Command): void {
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch 8 --train --threads 2')
     .action(guarded('bench', (name: string, o: { batch: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
       const chw = parseImageShape(name, o.input);
-      const batch = parsePositiveInt('--batch', o.batch), steps = parsePositiveInt('--steps', o.steps), warmup = Number(o.warmup);
+      const batch = parsePositiveInt('--batch', o.batch), steps = parsePositiveInt('--steps', o.steps);
+      const warmup = parseNonNegativeInt('--warmup', o.warmup);
+      const counted = checkInput(name, [batch, ...chw]);
       const model = createModel(name, { seed: 0, inChannels: chw[0] });
       const x = randn([batch, ...chw], { generator: new Generator(1) });
       const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
@@ -69,15 +57,16 @@ export function registerBench(program: Command): void {
       profile?.stop();
       const sorted = [...times].sort((a, b) => a - b), median = sorted[Math.floor(sorted.length / 2)];
       const imagesPerSecond = (1000 * batch) / median;
-      const gflopPerImage = flopsPerImage(name, chw, !!o.train);
+      const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
       const r: BenchResult = {
         model: name, backend: getDefaultBackend().name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
         medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond,
-        gflopPerImage, gflopPerSecond: gflopPerImage === null ? null : imagesPerSecond * gflopPerImage,
+        gflopPerImage, gflopPerSecond: imagesPerSecond * gflopPerImage,
       };
       if (o.json) { printJson(r); return; }
       if (profile) process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
-      const rate = r.gflopPerSecond === null ? '' : `, ${r.gflopPerSecond.toFixed(1)} GFLOP/s`;
-      process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms (min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s${rate}\n`);
+      process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms `
+        + `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, `
+        + `${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`);
     }));
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { saveSafetensors } from '../io/safetensors';
 import { loadWeights } from '../io/weights';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
-import { guarded } from './util';
+import { checkOutput, guarded } from './util';
 
 /** Registers the convert command. */
 export function registerConvert(program: Command): void {
@@ -14,6 +14,7 @@ export function registerConvert(program: Command): void {
     .option('--model <name>', 'check every key and shape against this registered model first'))
     .addHelpText('after', '\nExample:\n  resnext convert resnext50_32x4d-7cdf4587.pth resnext50_32x4d.safetensors --model resnext50_32x4d')
     .action(guarded('convert', (input: string, output: string, o: ModelFlags & { model?: string }) => {
+      checkOutput(output, '.safetensors', 'safetensors', [input]);
       const weights = loadWeights(input);
       if (o.model) modelWithWeights(o.model, weights, o, input, true);
       saveSafetensors(output, weights, { format: 'pt', source: basename(input), ...(o.model ? { model: o.model } : {}) });

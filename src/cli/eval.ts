@@ -4,11 +4,22 @@ import { subset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { loadDataset } from '../data/load';
 import { readFileSync } from 'node:fs';
+import { isJsonObject, parseJsonStrict } from '../io/json';
 import { safetensorsMetadata } from '../io/safetensors';
 import { loadWeights } from '../io/weights';
 import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import { guarded, parseNonNegativeInt, parsePositiveInt, printJson, textTable } from './util';
+
+/** The {mean, std} a training run stored in its weights' metadata, validated. */
+function parseNormalization(text: string, source: string): { mean: number[]; std: number[] } {
+  const v = parseJsonStrict(text, `${source}: normalization metadata`);
+  const numbers = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!isJsonObject(v) || !numbers(v.mean) || !numbers(v.std) || (v.mean as number[]).length !== (v.std as number[]).length) {
+    throw new Error(`${source}: normalization metadata ${text.slice(0, 80)} is not {"mean": [...], "std": [...]} of finite numbers`);
+  }
+  return { mean: v.mean as number[], std: v.std as number[] };
+}
 
 /** Registers the eval command. */
 export function registerEval(program: Command): void {
@@ -27,7 +38,7 @@ export function registerEval(program: Command): void {
       const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights);
       // normalise exactly as training did: its mean/std are in the weights' metadata (else the train split's)
       const stored = o.weights.endsWith('.safetensors') ? safetensorsMetadata(readFileSync(o.weights)).normalization : undefined;
-      const norm = stored ? JSON.parse(stored) as { mean: number[]; std: number[] } : channelStats(data.train);
+      const norm = stored ? parseNormalization(stored, o.weights) : channelStats(data.train);
       const loader = new DataLoader(test, { batchSize: parsePositiveInt('--batch-size', o.batchSize), shuffle: false, seed: 0, dropLast: false, prefetch: 0, transform: { randomCropPadding: 0, horizontalFlip: false, ...norm } });
       const classes = data.train.classNames;
       const r = await evaluate(model, loader, classes.length);

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { loadWeights } from '../io/weights';
 import { createModel } from '../models/registry';
-import { addModelFlags, modelWithWeights, parseImageShape, parseModelFlags, type ModelFlags } from './model-options';
-import { guarded, parsePositiveInt } from './util';
+import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseImageShape, parseModelFlags } from './model-options';
+import { checkOutput, guarded, parsePositiveInt } from './util';
 
 /** Registers the export command. */
 export function registerExport(program: Command): void {
@@ -19,6 +19,8 @@ export function registerExport(program: Command): void {
       const chw = parseImageShape(name, o.input);
       const dynamic = o.batch === 'dynamic';
       const batch = dynamic ? 1 : parsePositiveInt('--batch', o.batch);
+      checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
+      checkInput(name, [batch, ...chw], parseModelFlags(o));
       const model = o.weights
         ? modelWithWeights(name, loadWeights(o.weights), o, o.weights)
         : createModel(name, { seed: 0, inChannels: chw[0], ...parseModelFlags(o) });

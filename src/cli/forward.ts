@@ -5,8 +5,8 @@ import { noGrad } from '../autograd/engine';
 import { loadNpy, saveNpy } from '../io/npy';
 import { loadWeights } from '../io/weights';
 import { tensor } from '../tensor/create';
-import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
-import { guarded, UsageError } from './util';
+import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
+import { checkOutput, guarded, UsageError } from './util';
 
 /** Registers the forward command. */
 export function registerForward(program: Command): void {
@@ -18,10 +18,12 @@ export function registerForward(program: Command): void {
     .option('--eval', 'evaluation mode: BatchNorm uses running statistics (default: training mode, batch statistics)'))
     .addHelpText('after', '\nExample:\n  resnext forward resnext50_32x4d --weights r50.safetensors --input x.npy --output logits.npy --eval')
     .action(guarded('forward', (name: string, o: ModelFlags & { weights: string; input: string; output: string; eval?: boolean }) => {
+      checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, o.input]);
       const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights);
       const x = loadNpy(o.input);
       if (x.dtype === 'int64') throw new UsageError(`${o.input}: input must be float32 or float64, got int64`);
       if (x.ndim !== 4) throw new UsageError(`${o.input}: input must be 4-D [N, C, H, W], got shape [${x.shape.join(', ')}]`);
+      checkInput(name, [...x.shape], parseModelFlags(o));
       model.train(!o.eval);
       const input = x.dtype === 'float32' ? x : tensor(x.toArray(), x.shape, { dtype: 'float32' });
       const y = noGrad(() => model.call(input));

@@ -1,11 +1,13 @@
 // Options shared by the commands that build a model (convert, forward, export, predict, bench):
 // --num-classes, --stride-at, --input C,H,W, and the checkpoint → model fit.
+import { totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { describeReport } from '../nn/module';
 import { createModel, getVariant } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
+import { summary, type ModelSummary } from '../summary';
 import type { Tensor } from '../tensor/tensor';
 import { parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
 
@@ -32,6 +34,25 @@ export function parseImageShape(model: string, input: string | undefined): numbe
   const chw = input ? parseShape('--input', input) : [...getVariant(model).inputSize];
   if (chw.length !== 3) throw new UsageError(`--input '${input}' must have 3 dimensions C,H,W`);
   return chw;
+}
+
+/**
+ * Checks a full input shape [N, C, H, W] for `model` before any tensor is allocated: shapes the
+ * network cannot run are refused (the meta backend's error names the layer); inputs whose
+ * activations would not fit in this machine's memory are refused with the estimate; inputs too
+ * small to downsample are run with a warning, as PyTorch runs them. Returns the summary.
+ */
+export function checkInput(name: string, shape: number[], flags: { numClasses?: number; strideAt?: StrideAt } = {}): ModelSummary {
+  const meta = createModel(name, { ...flags, inChannels: shape[1], backend: metaBackend });
+  const s = summary(meta, shape);
+  for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
+  // torchinfo's forward/backward size counts each output twice (for gradients): once is the forward pass
+  const forwardBytes = s.totals.inputBytes + s.totals.forwardBackwardBytes / 2 + s.totals.paramBytes;
+  if (forwardBytes > totalmem()) {
+    throw new UsageError(`input [${shape.join(', ')}] needs about ${(forwardBytes / 1e9).toFixed(1)} GB for one forward pass of ${name}; `
+      + `this machine has ${(totalmem() / 1e9).toFixed(1)} GB — use a smaller --input or batch`);
+  }
+  return s;
 }
 
 /** Classes and input channels a state dict implies (its classifier rows, its first conv's input). */

@@ -8,7 +8,7 @@ import { saveNpy } from '../io/npy';
 import { loadWeights } from '../io/weights';
 import * as F from '../tensor/ops';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
-import { guarded, parsePositiveInt, printJson } from './util';
+import { checkOutput, guarded, parsePositiveInt, printJson } from './util';
 
 /** Registers the predict command. */
 export function registerPredict(program: Command): void {
@@ -20,6 +20,7 @@ export function registerPredict(program: Command): void {
     .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'))
     .addHelpText('after', '\nAn image that cannot be decoded is an error (exit 2) naming the file.\n\nExample:\n  resnext predict resnext50_32x4d --weights resnext50_32x4d-7cdf4587.pth cat.jpg dog.png --top 3')
     .action(guarded('predict', async (name: string, images: string[], o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string }) => {
+      if (o.features) checkOutput(o.features, '.npy', 'a NumPy .npy array', [o.weights, ...images]);
       const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights).eval();
       const batch = await loadImageBatch(images);
       const features = noGrad(() => model.forwardFeatures(batch));

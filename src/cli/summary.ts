@@ -24,6 +24,7 @@ export function registerSummary(program: Command): void {
       const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
       const model = createModel(name, { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
       const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
+      for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
       if (o.json) printJson({ ...s.toJSON(), model: name });
       else process.stdout.write(`${s.toString()}\n`);
     }));

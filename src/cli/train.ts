@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load';
 import { train, type TrainConfig } from '../train/trainer';
+import { formatDuration, RecentRate } from './progress';
 import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
 
 function parseNumber(name: string, text: string, min = 0): number {
@@ -33,6 +34,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', '0')
     .option('--out <dir>', 'output folder: checkpoint, model.safetensors, metrics.jsonl, curves.svg/png', 'runs/latest')
     .option('--resume', 'continue the run in --out exactly where it stopped')
+    .option('--overwrite', 'start afresh in an --out that holds a previous run (its files are replaced as the new run writes its own)')
     .option('--limit-train <n>', 'use N training images spread over the set (0: all)', '0')
     .option('--limit-test <n>', 'use N test images spread over the set (0: all)', '0')
     .option('--image-size <n>', 'folder datasets: decode images at this size', '32')
@@ -56,20 +58,38 @@ export function registerTrain(program: Command): void {
       if (cfg.labelSmoothing > 1) throw new UsageError(`--label-smoothing must be in [0, 1], got ${cfg.labelSmoothing}`);
       const data = await loadDataset(cfg.data, { imageSize: parsePositiveInt('--image-size', s('imageSize')) });
       const tty = !!process.stderr.isTTY;
-      const bar = tty ? new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta_formatted}', hideCursor: true }) : null;
+      const bar = tty
+        ? new SingleBar({ format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | acc {acc}% | {ips} img/s | ETA {eta}', hideCursor: true })
+        : null;
+      const rate = new RecentRate();
       let stop = false;
-      const onSigint = () => { stop = true; process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)…\n'); process.once('SIGINT', () => process.exit(130)); };
-      process.once('SIGINT', onSigint);
+      const onSigint = () => {
+        stop = true;
+        process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to abort at once)…\n');
+        // no listener left: the next Ctrl-C gets the default action and ends the process immediately
+        process.removeListener('SIGINT', onSigint);
+      };
+      process.on('SIGINT', onSigint);
       try {
         const { stopped } = await train(cfg, data, s('out'), {
-          resume: !!o.resume, shouldStop: () => stop,
+          resume: !!o.resume, overwrite: !!o.overwrite, shouldStop: () => stop,
           events: {
             message: (m) => process.stderr.write(`${m}\n`),
-            epochStart: (e, total, start) => bar?.start(total, start, { epoch: `${e + 1}/${cfg.epochs}`, loss: '-', acc: '-', ips: '-' }),
-            batchEnd: (b) => bar?.update(b.batch, { loss: b.loss.toFixed(4), acc: (100 * b.acc).toFixed(2), ips: b.imagesPerSecond.toFixed(1) }),
+            epochStart: (e, total, start) => {
+              rate.reset();
+              rate.add(0, Date.now());
+              bar?.start(total, start, { epoch: `${e + 1}/${cfg.epochs}`, loss: '-', acc: '-', ips: '-', eta: '-' });
+            },
+            batchEnd: (b) => {
+              const ips = rate.add(cfg.batchSize, Date.now());
+              const eta = formatDuration(((b.batches - b.batch) * cfg.batchSize) / ips);
+              bar?.update(b.batch, { loss: b.loss.toFixed(4), acc: (100 * b.acc).toFixed(2), ips: Number.isNaN(ips) ? '-' : ips.toFixed(1), eta });
+            },
             epochEnd: (r) => {
               bar?.stop();
-              process.stdout.write(`epoch ${r.epoch}/${cfg.epochs}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAcc).toFixed(2)}% | test loss ${r.testLoss.toFixed(4)} top-1 ${(100 * r.testTop1).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(2)}% | ${r.imagesPerSecond.toFixed(1)} img/s, ${r.seconds.toFixed(0)} s\n`);
+              process.stdout.write(`epoch ${r.epoch}/${cfg.epochs}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAcc).toFixed(2)}% | `
+                + `test loss ${r.testLoss.toFixed(4)} top-1 ${(100 * r.testTop1).toFixed(2)}% top-5 ${(100 * r.testTop5).toFixed(2)}% | `
+                + `${r.imagesPerSecond.toFixed(1)} img/s, ${formatDuration(r.seconds)}\n`);
             },
           },
         });

@@ -1,5 +1,6 @@
 // CLI plumbing shared by every subcommand: argument parsing helpers, output, and errors that
 // become a one-line message with exit code 2 (no stack trace unless RESNEXT_DEBUG is set).
+import { checkNotSameFile, checkOutputExtension } from '../io/files';
 
 /** An error caused by the user's input: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -7,28 +8,47 @@ export class UsageError extends Error {}
 /** Parses "2,3,224,224" into positive integers. */
 export function parseShape(flag: string, text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
-  if (parts.length === 0 || !parts.every((p) => /^[0-9]+$/.test(p) && Number(p) > 0)) {
+  if (parts.length === 0 || !parts.every((p) => /^[0-9]+$/.test(p) && Number(p) > 0 && Number(p) <= MAX_INT_ARGUMENT)) {
     throw new UsageError(`${flag} '${text}' is not a comma-separated list of positive integers (e.g. 2,3,224,224)`);
   }
   return parts.map(Number);
 }
 
+/** The largest integer an argument may be (2^31 − 1: every size, count and seed fits a 32-bit int). */
+export const MAX_INT_ARGUMENT = 2 ** 31 - 1;
+
+/** Parses an integer argument in [min, MAX_INT_ARGUMENT]. */
+function parseIntArgument(name: string, text: string, min: number, kind: string): number {
+  const v = Number(text);
+  if (!/^[0-9]+$/.test(text.trim()) || v < min || v > MAX_INT_ARGUMENT) {
+    throw new UsageError(`${name} must be a ${kind} integer up to ${MAX_INT_ARGUMENT.toLocaleString('en-US')}, got '${text}'`);
+  }
+  return v;
+}
+
 /** Parses a positive integer argument. */
 export function parsePositiveInt(name: string, text: string): number {
-  if (!/^[0-9]+$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`${name} must be a positive integer, got '${text}'`);
-  return Number(text);
+  return parseIntArgument(name, text, 1, 'positive');
 }
 
 /** Parses a non-negative integer argument. */
 export function parseNonNegativeInt(name: string, text: string): number {
-  if (!/^[0-9]+$/.test(text.trim())) throw new UsageError(`${name} must be a non-negative integer, got '${text}'`);
-  return Number(text);
+  return parseIntArgument(name, text, 0, 'non-negative');
 }
 
 /** Checks a value against allowed choices. */
 export function parseChoice<T extends string>(name: string, text: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got '${text}'`);
   return text as T;
+}
+
+/**
+ * Checks an output path before any work: the extension matches the format written, and it is none
+ * of the input files (which the write would destroy).
+ */
+export function checkOutput(path: string, ext: string, what: string, inputs: (string | undefined)[] = []): void {
+  checkOutputExtension(path, ext, what);
+  for (const input of inputs) if (input) checkNotSameFile(input, path);
 }
 
 /** Writes JSON to stdout. */

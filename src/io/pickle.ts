@@ -2,6 +2,7 @@
 // resolves only allow-listed globals (OrderedDict, the tensor rebuild functions, storage types,
 // torch.Size). Any other global (os.system, builtins.eval, …) or opcode is refused with an error
 // naming it; nothing is ever executed.
+import { FileFormatError } from './errors';
 
 /** A Python tuple. */
 export class PyTuple { constructor(readonly items: unknown[]) {} }
@@ -26,14 +27,21 @@ export function unpickle(buf: Uint8Array, offset: number, opts: UnpickleOptions)
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();
   let pos = offset;
-  const fail = (msg: string): never => { throw new Error(`${opts.source}: pickle at offset ${pos}: ${msg}`); };
+  const fail = (msg: string): never => { throw new FileFormatError(opts.source, `pickle at offset ${pos}: ${msg}`); };
   const need = (n: number) => { if (pos + n > buf.length) fail(`truncated (needs ${n} more bytes, file ends at ${buf.length})`); };
   const u8 = () => { need(1); return buf[pos++]; };
   const u16 = () => { need(2); const v = view.getUint16(pos, true); pos += 2; return v; };
   const u32 = () => { need(4); const v = view.getUint32(pos, true); pos += 4; return v; };
   const i32 = () => { need(4); const v = view.getInt32(pos, true); pos += 4; return v; };
   const bytes = (n: number) => { need(n); const b = buf.subarray(pos, pos + n); pos += n; return b; };
-  const text = (n: number) => new TextDecoder('utf-8', { fatal: true }).decode(bytes(n));
+  const text = (n: number) => {
+    const b = bytes(n);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(b);
+    } catch {
+      return fail(`string of ${n} bytes is not valid UTF-8`);
+    }
+  };
   const line = () => { const end = buf.indexOf(0x0a, pos); if (end < 0) fail('unterminated text line'); const s = new TextDecoder().decode(buf.subarray(pos, end)); pos = end + 1; return s; };
   const pop = () => (stack.length ? stack.pop() : fail('stack underflow'));
   const popMark = (): unknown[] => {
@@ -52,7 +60,12 @@ export function unpickle(buf: Uint8Array, offset: number, opts: UnpickleOptions)
     if (!(fn && typeof fn === 'object' && 'module' in fn) || !(args instanceof PyTuple)) return fail('REDUCE needs an allowed global and an argument tuple');
     const g = fn as PyGlobal;
     if (!g.call) return fail(`'${g.module}.${g.name}' cannot be called`);
-    return g.call(args.items);
+    try {
+      return g.call(args.items);
+    } catch (e) {
+      if (e instanceof FileFormatError) throw e;
+      return fail(`${g.module}.${g.name}: ${(e as Error).message}`);
+    }
   };
   const setItems = (target: unknown, items: unknown[]) => {
     if (!(target instanceof Map)) fail('SETITEM(S) on something that is not a dict');
@@ -113,7 +126,7 @@ export function unpickle(buf: Uint8Array, offset: number, opts: UnpickleOptions)
       case 0x73: { const v = pop(), k = pop(); setItems(stack[stack.length - 1], [k, v]); break; } // 's' SETITEM
       case 0x75: { const items = popMark(); setItems(stack[stack.length - 1], items); break; } // 'u' SETITEMS
       case 0x61: { const v = pop(); const l = stack[stack.length - 1]; if (!Array.isArray(l)) fail('APPEND to a non-list'); (l as unknown[]).push(v); break; } // 'a'
-      case 0x65: { const items = popMark(); const l = stack[stack.length - 1]; if (!Array.isArray(l)) fail('APPENDS to a non-list'); (l as unknown[]).push(...items); break; } // 'e'
+      case 0x65: { const items = popMark(); const l = stack[stack.length - 1]; if (!Array.isArray(l)) fail('APPENDS to a non-list'); for (const v of items) (l as unknown[]).push(v); break; } // 'e'
       default:
         pos = at;
         fail(`opcode 0x${op.toString(16).padStart(2, '0')}${op >= 0x20 && op < 0x7f ? ` ('${String.fromCharCode(op)}')` : ''} is not allowed in a state_dict pickle`);

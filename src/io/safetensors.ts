@@ -3,64 +3,112 @@
 import type { DType } from '../backend/contract';
 import { tensor } from '../tensor/create';
 import { formatShape, numel } from '../tensor/shape';
+import { describeValue, failFor } from './errors';
 import { decode16 } from './half';
-import { readFileChecked, writeFileAtomic } from './files';
+import { isJsonObject, parseJsonStrict, type JsonObject } from './json';
+import { FileError, readFileChecked, writeFileAtomic } from './files';
 import type { Tensor } from '../tensor/tensor';
 
-const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Buffer, off: number, n: number) => ArrayLike<number> }> = {
-  F32: { bytes: 4, dtype: 'float32', read: (b, off, n) => new Float32Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + off + 4 * n)) },
-  F64: { bytes: 8, dtype: 'float64', read: (b, off, n) => new Float64Array(b.buffer.slice(b.byteOffset + off, b.byteOffset + off + 8 * n)) },
-  F16: { bytes: 2, dtype: 'float32', read: (b, off, n) => decode16(b.subarray(off), n, false) },
-  BF16: { bytes: 2, dtype: 'float32', read: (b, off, n) => decode16(b.subarray(off), n, true) },
+const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Uint8Array, n: number) => ArrayLike<number> }> = {
+  F32: { bytes: 4, dtype: 'float32', read: (b, n) => new Float32Array(copy(b, 4 * n)) },
+  F64: { bytes: 8, dtype: 'float64', read: (b, n) => new Float64Array(copy(b, 8 * n)) },
+  F16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, false) },
+  BF16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, true) },
   I64: {
     bytes: 8, dtype: 'int64',
-    read: (b, off, n) => Array.from({ length: n }, (_, i) => {
-      const v = b.readBigInt64LE(off + 8 * i);
+    read: (b, n) => Array.from(new BigInt64Array(copy(b, 8 * n)), (v) => {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error(`int64 value ${v} is not exactly representable`);
       return Number(v);
     }),
   },
 };
 
-/** Parses a safetensors buffer into named tensors (in header order). `source` names the file in errors. */
-export function parseSafetensors(buf: Buffer, source = 'safetensors'): Map<string, Tensor> {
-  const fail = (msg: string): never => { throw new Error(`${source}: ${msg}`); };
+function copy(b: Uint8Array, n: number): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + n) as ArrayBuffer;
+}
+
+/** The key of the optional string-to-string metadata block; no tensor may have this name. */
+export const METADATA_KEY = '__metadata__';
+
+/** A parsed safetensors file: tensors in header order, and the metadata block. */
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  metadata: Map<string, string>;
+}
+
+/** Parses and validates the JSON header of a safetensors buffer. */
+function readHeader(buf: Uint8Array, source: string): { header: JsonObject; dataStart: number } {
+  const fail = failFor(source);
   if (buf.length < 8) fail(`file is ${buf.length} bytes, too short for the 8-byte header length`);
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen > buf.length - 8) fail(`header length ${headerLen} at offset 0 exceeds the file size ${buf.length}`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));
-  } catch (e) {
-    return fail(`header is not valid JSON (${(e as Error).message})`);
+  const headerLen = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
+  if (headerLen > BigInt(buf.length - 8)) {
+    fail(`header length ${headerLen} (the file's first 8 bytes) exceeds the file size ${buf.length}; not a safetensors file?`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
-  const dataStart = 8 + headerLen, dataLen = buf.length - dataStart;
-  const out = new Map<string, Tensor>();
+  const end = 8 + Number(headerLen);
+  if (buf[8] !== 0x7b) fail(`header does not start with '{' (found byte 0x${(buf[8] ?? 0).toString(16)}); not a safetensors file?`);
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, end));
+  } catch {
+    fail('header is not valid UTF-8');
+  }
+  const header = parseJsonStrict(text, `${source}: header`);
+  if (!isJsonObject(header)) fail('header must be a JSON object');
+  return { header: header as JsonObject, dataStart: end };
+}
+
+/** Parses a safetensors buffer: tensors (in header order) and metadata. `source` names the file in errors. */
+export function readSafetensors(buf: Uint8Array, source = 'safetensors'): SafetensorsContents {
+  const fail = failFor(source);
+  const { header, dataStart } = readHeader(buf, source);
+  const dataLen = buf.length - dataStart;
+  const tensors = new Map<string, Tensor>();
+  const metadata = new Map<string, string>();
   const ranges: [number, number, string][] = [];
   for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (name === METADATA_KEY) {
+      if (!isJsonObject(raw)) fail(`${METADATA_KEY} is ${describeValue(raw)}, expected an object of strings`);
+      for (const [k, v] of Object.entries(raw as JsonObject)) {
+        if (typeof v !== 'string') fail(`${METADATA_KEY}.${k} is ${describeValue(v)}, expected a string`);
+        metadata.set(k, v as string);
+      }
+      continue;
+    }
+    if (!isJsonObject(raw)) fail(`tensor '${name}' is described by ${describeValue(raw)}, expected {dtype, shape, data_offsets}`);
+    const info = raw as JsonObject;
     const spec = typeof info.dtype === 'string' ? DTYPES[info.dtype] : undefined;
     if (!spec) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
     const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0) || offs[0] > offs[1]) {
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[0] > offs[1]) {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];
-    const n = numel(shape as number[]);
-    if (end - begin !== n * spec!.bytes) fail(`tensor '${name}' of shape ${formatShape(shape as number[])} needs ${n * spec!.bytes} bytes but data_offsets span ${end - begin}`);
     if (end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes)`);
+    const n = numel(shape as number[]);
+    if (end - begin !== n * spec!.bytes) {
+      fail(`tensor '${name}' of shape ${formatShape(shape as number[])} needs ${n * spec!.bytes} bytes but data_offsets span ${end - begin}`);
+    }
     ranges.push([begin, end, name]);
-    out.set(name, tensor(spec!.read(buf, dataStart + begin, n), shape as number[], { dtype: spec!.dtype }));
+    let values: ArrayLike<number> = [];
+    try {
+      values = spec!.read(buf.subarray(dataStart + begin, dataStart + end), n);
+    } catch (e) {
+      fail(`tensor '${name}': ${(e as Error).message}`);
+    }
+    tensors.set(name, tensor(values, shape as number[], { dtype: spec!.dtype }));
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
     if (ranges[i][0] < ranges[i - 1][1]) fail(`tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' have overlapping data ranges`);
   }
-  return out;
+  return { tensors, metadata };
+}
+
+/** Parses a safetensors buffer into named tensors (in header order). `source` names the file in errors. */
+export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): Map<string, Tensor> {
+  return readSafetensors(buf, source).tensors;
 }
 
 /** Reads a .safetensors file into named tensors. */
@@ -70,35 +118,48 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
 
 const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64' };
 
+/** A tensor's values as little-endian bytes of its dtype (what a safetensors file stores). */
+export function tensorBytes(t: Tensor): Uint8Array {
+  const v = t.toArray();
+  const typed = t.dtype === 'float32' ? Float32Array.from(v) : t.dtype === 'float64' ? Float64Array.from(v) : BigInt64Array.from(v, (x) => BigInt(x));
+  return new Uint8Array(typed.buffer);
+}
+
 /** Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned. */
-export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
-  const blobs: Buffer[] = [];
+export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): Buffer {
+  if (tensors.has(METADATA_KEY)) throw new Error(`safetensors: a tensor may not be named '${METADATA_KEY}' (the format reserves it)`);
+  // the header is written member by member from Maps: any name, '__proto__' included, is an ordinary key
+  const members: string[] = [];
+  if (metadata) {
+    const meta = metadata instanceof Map ? [...metadata] : Object.entries(metadata);
+    members.push(`${JSON.stringify(METADATA_KEY)}:{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+  }
+  const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    const v = t.toArray();
-    const data = t.dtype === 'float32' ? Buffer.from(Float32Array.from(v).buffer)
-      : t.dtype === 'float64' ? Buffer.from(Float64Array.from(v).buffer)
-        : Buffer.from(BigInt64Array.from(v, (x) => BigInt(x)).buffer);
-    header[name] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.length] };
+    const data = tensorBytes(t);
+    const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.length] };
+    members.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     blobs.push(data);
     offset += data.length;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  let json = `{${members.join(',')}}`;
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   return Buffer.concat([len, Buffer.from(json), ...blobs]);
 }
 
 /** Writes a .safetensors file atomically. */
-export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): void {
+  if (tensors.has(METADATA_KEY)) throw new FileError(`${path}: cannot write a tensor named '${METADATA_KEY}': safetensors reserves that name for metadata`);
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 
-/** The __metadata__ block of a safetensors buffer ({} if absent). */
-export function safetensorsMetadata(buf: Buffer): Record<string, string> {
-  const header = JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString('utf8'));
-  return header.__metadata__ ?? {};
+/** The metadata block of a safetensors buffer (empty if absent), as a plain record. */
+export function safetensorsMetadata(buf: Uint8Array, source = 'safetensors'): Record<string, string> {
+  const { header } = readHeader(buf, source);
+  const meta = header[METADATA_KEY];
+  // fromEntries defines own properties: a '__proto__' key stays an ordinary key
+  return Object.fromEntries(isJsonObject(meta) ? Object.entries(meta).filter(([, v]) => typeof v === 'string') : []) as Record<string, string>;
 }

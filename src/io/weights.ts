@@ -1,13 +1,35 @@
-// One entry point for weight files: safetensors, PyTorch zip or legacy checkpoints — by content.
+// One entry point for weight files: safetensors, PyTorch zip or legacy checkpoints — told apart by
+// content, with a clear refusal for anything else (a .npy array, an old-protocol pickle, …).
+import { failFor } from './errors';
 import { readFileChecked } from './files';
 import type { Tensor } from '../tensor/tensor';
 import { parseSafetensors } from './safetensors';
-import { parseTorchCheckpoint } from './torch-checkpoint';
+import { hexBytes, isZip, parseTorchCheckpoint, type CheckpointOptions } from './torch-checkpoint';
+
+/** What a weights buffer holds, judged by its first bytes. */
+export function sniffWeights(buf: Uint8Array): 'zip' | 'pickle' | 'safetensors' | 'npy' | 'old-pickle' | 'unknown' {
+  if (isZip(buf)) return 'zip';
+  if (buf.length >= 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5) return 'pickle';
+  if (buf.length >= 6 && buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
+  if (buf.length >= 9 && buf[8] === 0x7b && buf[6] === 0 && buf[7] === 0) return 'safetensors';
+  // protocol 0/1 pickles start with an opcode such as '(' MARK, '}' EMPTY_DICT, 'c' GLOBAL or ']' EMPTY_LIST
+  if (buf.length >= 2 && '(}c]'.includes(String.fromCharCode(buf[0])) && buf[buf.length - 1] === 0x2e) return 'old-pickle';
+  return 'unknown';
+}
+
+/** Parses named tensors from the bytes of a .safetensors, .pth/.pt (zip) or legacy torch.save file. */
+export function parseWeights(buf: Uint8Array, source: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
+  const fail = failFor(source);
+  switch (sniffWeights(buf)) {
+    case 'zip': case 'pickle': return parseTorchCheckpoint(buf, source, opts);
+    case 'safetensors': return parseSafetensors(buf, source);
+    case 'npy': return fail('is a NumPy .npy array, not a weights file; expected .safetensors or a PyTorch .pth/.pt checkpoint');
+    case 'old-pickle': return fail('is a pickle of protocol 0 or 1, which torch.save never writes; expected .safetensors or a PyTorch .pth/.pt checkpoint');
+    default: return fail(`is not a weights file (first bytes ${hexBytes(buf.subarray(0, 8))}); expected .safetensors or a PyTorch .pth/.pt checkpoint`);
+  }
+}
 
 /** Reads named tensors from a .safetensors, .pth/.pt (zip) or legacy torch.save file. */
-export function loadWeights(path: string): Map<string, Tensor> {
-  const buf = readFileChecked(path);
-  const zip = buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50;
-  const pickle = buf.length >= 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5;
-  return zip || pickle ? parseTorchCheckpoint(buf, path) : parseSafetensors(buf, path);
+export function loadWeights(path: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
+  return parseWeights(readFileChecked(path), path, opts);
 }

@@ -97,20 +97,22 @@ export function collectRows(model: Module, inputSize: readonly number[], dtype: 
     for (const h of handles) h.remove();
     for (const [m, t] of wasTraining) m.training = t;
   }
-  checkDownsampling(rows, inputSize);
   return rows;
 }
 
 /**
- * A strided layer whose input is already smaller than its stride no longer downsamples anything:
- * the input is too small for the network (e.g. under 32x32 for the ImageNet ResNets).
+ * Warnings for an input too small for the network: a strided layer whose input is already smaller
+ * than its stride no longer downsamples (e.g. under 32x32 for the ImageNet ResNets). PyTorch runs
+ * such inputs, so every command runs them too, and says so.
  */
-function checkDownsampling(rows: readonly LayerRow[], inputSize: readonly number[]): void {
+export function downsamplingWarnings(rows: readonly LayerRow[], inputSize: readonly number[]): string[] {
   for (const row of rows) {
     if (!row.stride || row.inputShape.length !== 4) continue;
     const [, , h, w] = row.inputShape, [sh, sw] = row.stride;
     if ((sh > 1 && h < sh) || (sw > 1 && w < sw)) {
-      throw new Error(`summary: input ${formatShape(inputSize)} is too small for this network: ${row.className} '${row.varName}' has stride ${sh}x${sw} but receives a ${h}x${w} map; use a larger height and width`);
+      return [`input ${formatShape(inputSize)} is small for this network: ${row.className} '${row.varName}' has stride ${sh}x${sw} `
+        + `but receives a ${h}x${w} map, so it no longer downsamples`];
     }
   }
+  return [];
 }

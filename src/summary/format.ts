@@ -22,26 +22,29 @@ export function withCommas(n: number): string {
   return n < 0 ? `-${s}` : s;
 }
 
-/** Python's f"{x:,.2f}" (round-half-even on exact ties, as Python does). */
-export function fixed2(x: number): string {
+/** Python's f"{x:,.2f}" (or f"{x:0.2f}" without `commas`), round-half-even on exact ties as Python does. */
+export function fixed2(x: number, commas = true): string {
   const scaled = x * 100;
   let cents = Math.round(scaled);
   if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled) && cents % 2 !== 0) cents -= 1;
   const whole = Math.trunc(cents / 100), frac = Math.abs(cents % 100).toString().padStart(2, '0');
-  return `${cents < 0 && whole === 0 ? '-' : ''}${withCommas(whole)}.${frac}`;
+  return `${cents < 0 && whole === 0 ? '-' : ''}${commas ? withCommas(whole) : String(whole)}.${frac}`;
 }
 
-/** torchinfo's format_output_num: auto units (T/G/M/K) or fixed MB for sizes. */
-export function formatTotal(num: number, units: 'auto' | 'none' | 'M', bytes: boolean): string {
+/**
+ * torchinfo 1.8.0's format_output_num for the counts: " (G): 7.54" with auto units (T at 1e12, G at
+ * 1e9, else M — 1.8.0 has no K), or ": 25,028,904" without units; thousands separators throughout.
+ */
+export function formatTotal(num: number, units: 'auto' | 'none'): string {
   let unit = '', value = num;
-  if (units === 'M') { unit = 'M'; value = num / 1e6; }
-  else if (units === 'auto') {
-    for (const [u, f] of [['T', 1e12], ['G', 1e9], ['M', 1e6], ['K', 1e3]] as const) {
-      if (num >= f) { unit = u; value = num / f; break; }
-    }
-  }
+  if (units === 'auto') [unit, value] = num >= 1e12 ? ['T', num / 1e12] : num >= 1e9 ? ['G', num / 1e9] : ['M', num / 1e6];
   const shown = Number.isInteger(value) ? withCommas(value) : fixed2(value);
-  return `${unit ? ` (${unit}${bytes ? 'B' : ''})` : ''}: ${shown}`;
+  return `${unit ? ` (${unit})` : ''}: ${shown}`;
+}
+
+/** torchinfo 1.8.0's sizes: f" (MB): {bytes / 1e6:0.2f}" — two decimals, no thousands separator. */
+export function formatMegabytes(bytes: number): string {
+  return ` (MB): ${fixed2(bytes / 1e6, false)}`;
 }
 
 /** Rows at positions after i with a greater depth (torchinfo's "children": all descendants). */

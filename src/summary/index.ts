@@ -3,8 +3,8 @@
 import type { DType } from '../backend/contract';
 import type { Module } from '../nn/module';
 import { formatShape } from '../tensor/shape';
-import { collectRows, type LayerRow } from './collect';
-import { ALL_COLUMNS, formatTable, formatTotal, leftoverParams, type SummaryColumn } from './format';
+import { collectRows, downsamplingWarnings, type LayerRow } from './collect';
+import { ALL_COLUMNS, formatMegabytes, formatTable, formatTotal, leftoverParams, type SummaryColumn } from './format';
 
 export { ALL_COLUMNS, type SummaryColumn } from './format';
 export type { LayerRow } from './collect';
@@ -41,6 +41,8 @@ export class ModelSummary {
     readonly totals: SummaryTotals,
     readonly depth: number,
     readonly columns: readonly SummaryColumn[],
+    /** Notes about the input (e.g. too small for the network to downsample); not part of the table. */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   /** torchinfo's table, line for line. */
@@ -49,15 +51,15 @@ export class ModelSummary {
     const { lines, width } = formatTable(this.rows, this.columns, this.depth, t.totalParams);
     const rule = '='.repeat(width);
     lines.push(
-      `Total params${formatTotal(t.totalParams, 'none', false)}`,
-      `Trainable params${formatTotal(t.trainableParams, 'none', false)}`,
-      `Non-trainable params${formatTotal(t.nonTrainableParams, 'none', false)}`,
-      `Total mult-adds${formatTotal(t.totalMultAdds, 'auto', false)}`,
+      `Total params${formatTotal(t.totalParams, 'none')}`,
+      `Trainable params${formatTotal(t.trainableParams, 'none')}`,
+      `Non-trainable params${formatTotal(t.nonTrainableParams, 'none')}`,
+      `Total mult-adds${formatTotal(t.totalMultAdds, 'auto')}`,
       rule,
-      `Input size${formatTotal(t.inputBytes, 'M', true)}`,
-      `Forward/backward pass size${formatTotal(t.forwardBackwardBytes, 'M', true)}`,
-      `Params size${formatTotal(t.paramBytes, 'M', true)}`,
-      `Estimated Total Size${formatTotal(t.totalBytes, 'M', true)}`,
+      `Input size${formatMegabytes(t.inputBytes)}`,
+      `Forward/backward pass size${formatMegabytes(t.forwardBackwardBytes)}`,
+      `Params size${formatMegabytes(t.paramBytes)}`,
+      `Estimated Total Size${formatMegabytes(t.totalBytes)}`,
       rule,
     );
     return lines.join('\n');
@@ -67,7 +69,7 @@ export class ModelSummary {
   toJSON(): object {
     return {
       model: this.modelName, inputSize: this.inputSize, depth: this.depth, columns: this.columns,
-      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })), totals: this.totals,
+      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })), totals: this.totals, warnings: this.warnings,
     };
   }
 }
@@ -106,5 +108,6 @@ export function summary(model: Module, inputSize: readonly number[], opts: Summa
   const dtype = opts.dtype ?? 'float32';
   const rows = collectRows(model, inputSize, dtype);
   const inputBytes = inputSize.reduce((a, b) => a * b, 1) * (dtype === 'float32' ? 4 : 8);
-  return new ModelSummary(model.typeName, inputSize, rows, computeTotals(rows, inputBytes), depth, columns);
+  const warnings = downsamplingWarnings(rows, inputSize);
+  return new ModelSummary(model.typeName, inputSize, rows, computeTotals(rows, inputBytes), depth, columns, warnings);
 }

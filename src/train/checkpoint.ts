@@ -1,8 +1,12 @@
 // Training checkpoints: model state, optimizer state and the run's position (epoch, batch, step,
 // partial metrics, config — every random draw derives from the seed) in one safetensors file
-// with JSON metadata, written atomically.
-import { existsSync, readFileSync } from 'node:fs';
-import { parseSafetensors, safetensorsMetadata, saveSafetensors } from '../io/safetensors';
+// with JSON metadata, written atomically. Each tensor carries a CRC-32 and the run state is
+// validated on load, so a damaged checkpoint is refused instead of resumed.
+import { crc32 } from '../io/crc32';
+import { failFor } from '../io/errors';
+import { readFileChecked } from '../io/files';
+import { isJsonObject, parseJsonStrict } from '../io/json';
+import { readSafetensors, saveSafetensors, tensorBytes } from '../io/safetensors';
 import type { Tensor } from '../tensor/tensor';
 
 /** Where a run stands, plus what it was started with. */
@@ -24,21 +28,60 @@ export interface RunState {
   optimizer: Record<string, unknown>;
 }
 
-/** Writes model + optimizer tensors and the run state to `path` atomically. */
+const FORMAT = 'resnext-ts-checkpoint';
+
+/** Writes model + optimizer tensors, the run state and a CRC-32 per tensor to `path` atomically. */
 export function saveCheckpoint(path: string, model: Map<string, Tensor>, optimizer: Map<string, Tensor>, state: RunState): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model) tensors.set(`model.${k}`, t);
   for (const [k, t] of optimizer) tensors.set(`optim.${k}`, t);
-  saveSafetensors(path, tensors, { format: 'resnext-ts-checkpoint', run: JSON.stringify(state) });
+  const checksums = [...tensors].map(([k, t]) => [k, crc32(tensorBytes(t)).toString(16).padStart(8, '0')]);
+  saveSafetensors(path, tensors, { format: FORMAT, run: JSON.stringify(state), crc32: JSON.stringify(Object.fromEntries(checksums)) });
 }
 
-/** Reads a checkpoint written by saveCheckpoint. */
-export function loadCheckpoint(path: string): { model: Map<string, Tensor>; optimizer: Map<string, Tensor>; state: RunState } {
-  if (!existsSync(path)) throw new Error(`${path}: no checkpoint to resume from`);
-  const buf = readFileSync(path);
-  const tensors = parseSafetensors(buf, path);
-  const meta = safetensorsMetadata(buf);
-  if (meta.format !== 'resnext-ts-checkpoint' || !meta.run) throw new Error(`${path}: not a resnext training checkpoint (no run metadata)`);
+/** What a run must agree with for a checkpoint to be resumed. */
+export interface ResumeExpectations {
+  /** Optimizer steps per epoch. */
+  stepsPerEpoch: number;
+  epochs: number;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Validates a run state read from a file: types, ranges, and step = epoch · stepsPerEpoch + batch. */
+function validateState(raw: unknown, fail: (m: string) => never, expect: ResumeExpectations): RunState {
+  if (!isJsonObject(raw)) return fail('run state is not a JSON object');
+  for (const k of ['model', 'data'] as const) if (typeof raw[k] !== 'string') fail(`run state '${k}' is ${JSON.stringify(raw[k])}, expected a string`);
+  for (const k of ['numClasses', 'epoch', 'batch', 'step'] as const) if (!isCount(raw[k])) fail(`run state '${k}' is ${JSON.stringify(raw[k])}, expected a non-negative integer`);
+  const p = raw.partial;
+  if (!isJsonObject(p) || !['loss', 'correct', 'seen', 'seconds'].every((k) => typeof p[k] === 'number' && Number.isFinite(p[k]) && (p[k] as number) >= 0)) {
+    fail(`run state 'partial' is ${JSON.stringify(p)}, expected finite non-negative loss, correct, seen, seconds`);
+  }
+  if (!isJsonObject(raw.config) || !isJsonObject(raw.optimizer)) fail("run state 'config' and 'optimizer' must be objects");
+  const { epoch, batch, step } = raw as unknown as RunState;
+  if (batch >= expect.stepsPerEpoch) fail(`run state batch ${batch} is beyond the ${expect.stepsPerEpoch} batches of an epoch`);
+  if (epoch > expect.epochs) fail(`run state epoch ${epoch} is beyond the run's ${expect.epochs} epochs`);
+  if (step !== epoch * expect.stepsPerEpoch + batch) {
+    fail(`run state step ${step} does not match epoch ${epoch} and batch ${batch} at ${expect.stepsPerEpoch} steps per epoch`);
+  }
+  return raw as unknown as RunState;
+}
+
+/** Reads and verifies a checkpoint written by saveCheckpoint (every CRC-32, the run state). */
+export function loadCheckpoint(path: string, expect: ResumeExpectations): { model: Map<string, Tensor>; optimizer: Map<string, Tensor>; state: RunState } {
+  const fail = failFor(path);
+  const { tensors, metadata } = readSafetensors(readFileChecked(path), path);
+  if (metadata.get('format') !== FORMAT || !metadata.has('run')) fail('not a resnext training checkpoint (no run metadata)');
+  const sums = metadata.has('crc32') ? parseJsonStrict(metadata.get('crc32')!, `${path}: crc32 metadata`) : null;
+  if (!isJsonObject(sums)) return fail('has no per-tensor checksums (crc32 metadata); it was not written by this version or is damaged');
+  for (const [name, t] of tensors) {
+    const want = sums[name], got = crc32(tensorBytes(t)).toString(16).padStart(8, '0');
+    if (want !== got) fail(`tensor '${name}' has CRC-32 ${got}, the checkpoint recorded ${want ?? 'none'} (the file is damaged)`);
+  }
+  for (const name of Object.keys(sums)) if (!tensors.has(name)) fail(`tensor '${name}' is missing (the checkpoint recorded it)`);
+  const state = validateState(parseJsonStrict(metadata.get('run')!, `${path}: run metadata`), fail, expect);
   const pick = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  return { model: pick('model.'), optimizer: pick('optim.'), state: JSON.parse(meta.run) as RunState };
+  return { model: pick('model.'), optimizer: pick('optim.'), state };
 }

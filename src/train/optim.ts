@@ -47,6 +47,11 @@ export abstract class Optimizer {
     }
   }
 
+  /** The entries whose parameters train (every one of them has optimizer state after a step). */
+  protected trainable(): ParamEntry[] {
+    return this.entries.filter((e) => e.param.requiresGrad);
+  }
+
   /** Clears all gradients. */
   zeroGrad(): void {
     for (const e of this.entries) e.param.grad = null;
@@ -59,6 +64,16 @@ export abstract class Optimizer {
   abstract loadStateTensors(state: Map<string, Tensor>, stepCount: number): void;
   /** The kind and hyper-parameters (for checkpoint metadata). */
   abstract describe(): Record<string, unknown>;
+}
+
+/** Refuses an optimizer state whose tensor names are not exactly the expected ones (a damaged checkpoint). */
+function checkStateKeys(state: Map<string, Tensor>, expected: string[]): void {
+  const want = new Set(expected);
+  const missing = expected.filter((k) => !state.has(k)), extra = [...state.keys()].filter((k) => !want.has(k));
+  if (missing.length || extra.length) {
+    const list = (ks: string[]) => `${ks.slice(0, 3).join(', ')}${ks.length > 3 ? ` and ${ks.length - 3} more` : ''}`;
+    throw new Error(`optimizer state: ${missing.length ? `missing ${list(missing)}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${list(extra)}` : ''}`);
+  }
 }
 
 function takeState(state: Map<string, Tensor>, key: string, like: Tensor): unknown {
@@ -99,6 +114,8 @@ export class SGD extends Optimizer {
   }
 
   loadStateTensors(state: Map<string, Tensor>, stepCount: number): void {
+    // after the first step every parameter has a momentum buffer (when momentum is on)
+    checkStateKeys(state, this.momentum && stepCount > 0 ? this.trainable().map((e) => `momentum_buffer.${e.name}`) : []);
     this.buffers.clear();
     for (const e of this.entries) {
       if (state.has(`momentum_buffer.${e.name}`)) this.buffers.set(e.name, takeState(state, `momentum_buffer.${e.name}`, e.param));
@@ -145,6 +162,7 @@ export class AdamW extends Optimizer {
   }
 
   loadStateTensors(state: Map<string, Tensor>, stepCount: number): void {
+    checkStateKeys(state, stepCount > 0 ? this.trainable().flatMap((e) => [`exp_avg.${e.name}`, `exp_avg_sq.${e.name}`]) : []);
     this.moments.clear();
     for (const e of this.entries) {
       if (state.has(`exp_avg.${e.name}`)) this.moments.set(e.name, { m: takeState(state, `exp_avg.${e.name}`, e.param), v: takeState(state, `exp_avg_sq.${e.name}`, e.param) });

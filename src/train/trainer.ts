@@ -1,13 +1,14 @@
 // The training loop: epochs of SGD/AdamW steps on a DataLoader, evaluation after each epoch,
 // a JSONL log, curves, an atomic checkpoint per epoch, exact resume (same batches, same results),
 // and a clean stop on SIGINT that saves where it stopped.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { noGrad } from '../autograd/engine';
 import { datasetSize, subset, type DatasetSplits, type ImageDataset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
+import { isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/safetensors';
 import { createModel } from '../models/registry';
 import type { ResNet } from '../models/resnet';
@@ -93,10 +94,46 @@ export function runFiles(outDir: string) {
   };
 }
 
+/** How a run starts: fresh (refusing an output folder that holds a run), resumed, or replacing the old run. */
+export interface TrainOptions {
+  /** Continue the run in the output folder exactly where it stopped. */
+  resume: boolean;
+  /** Start afresh in a folder that holds a previous run; its files are replaced only as the new run writes its own. */
+  overwrite?: boolean;
+  events?: TrainEvents;
+  /** Polled after every step: true stops the run after that step, with a checkpoint. */
+  shouldStop?: () => boolean;
+}
+
+/** Refuses to start a fresh run over a previous one unless asked to. */
+function checkFreshOutput(outDir: string, files: ReturnType<typeof runFiles>, opts: TrainOptions): void {
+  if (opts.resume || opts.overwrite) return;
+  const found = Object.values(files).filter((f) => existsSync(f)).map((f) => basename(f));
+  if (found.length) {
+    throw new Error(`${outDir}: holds a previous run (${found.join(', ')}); continue it with --resume, `
+      + 'replace it with --overwrite, or choose another --out');
+  }
+}
+
+/** The epoch records of a run's metrics.jsonl (none when it does not exist); a damaged line is an error naming it. */
+function readLog(path: string): EpochRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((line, i) => {
+    const r = parseJsonStrict(line, `${path}: line ${i + 1}`);
+    if (!isJsonObject(r) || !isCount(r.epoch)) throw new Error(`${path}: line ${i + 1} is not an epoch record`);
+    return r as unknown as EpochRecord;
+  });
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
 /** Trains (or resumes) a run; resolves with the epoch records, or stops early when `shouldStop()` turns true. */
-export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: string, opts: { resume: boolean; events?: TrainEvents; shouldStop?: () => boolean }): Promise<{ records: EpochRecord[]; stopped: boolean }> {
+export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: string, opts: TrainOptions): Promise<{ records: EpochRecord[]; stopped: boolean }> {
   const ev = opts.events ?? {};
   const files = runFiles(outDir);
+  checkFreshOutput(outDir, files, opts);
   mkdirSync(outDir, { recursive: true });
   const trainSet = cfg.limitTrain ? subset(data.train, cfg.limitTrain) : data.train;
   const testSet = cfg.limitTest ? subset(data.test, cfg.limitTest) : data.test;
@@ -119,22 +156,34 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
   };
   const records: EpochRecord[] = [];
   if (opts.resume) {
-    const ck = loadCheckpoint(files.checkpoint);
+    const ck = loadCheckpoint(files.checkpoint, { stepsPerEpoch: steps, epochs: cfg.epochs });
     if (ck.state.model !== cfg.model || ck.state.numClasses !== numClasses) {
       throw new Error(`${files.checkpoint}: checkpoint is for model '${ck.state.model}' with ${ck.state.numClasses} classes, not '${cfg.model}' with ${numClasses}`);
     }
     if (ck.state.data !== cfg.data) throw new Error(`${files.checkpoint}: checkpoint trains on '${ck.state.data}', not '${cfg.data}'`);
-    model.loadStateDict(ck.model);
-    optimizer.loadStateTensors(ck.optimizer, ck.state.step);
+    try {
+      model.loadStateDict(ck.model);
+      optimizer.loadStateTensors(ck.optimizer, ck.state.step);
+    } catch (e) {
+      throw new Error(`${files.checkpoint}: ${(e as Error).message}`);
+    }
     state = ck.state;
-    if (existsSync(files.log)) records.push(...readFileSync(files.log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord).filter((r) => r.epoch <= state.epoch));
-    // a run killed between logging an epoch and checkpointing it would otherwise log that epoch twice
-    writeFileAtomic(files.log, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    records.push(...readLog(files.log).filter((r) => r.epoch <= state.epoch));
+    if (state.epoch >= cfg.epochs) {
+      ev.message?.(`${outDir}: the run has finished all ${cfg.epochs} epochs; nothing to resume (raise --epochs to train longer)`);
+      return { records, stopped: false };
+    }
     ev.message?.(`resuming ${cfg.model} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
-  } else {
-    for (const f of [files.log, files.checkpoint]) rmSync(f, { force: true });
   }
-  const save = () => saveCheckpoint(files.checkpoint, model.stateDict(), optimizer.stateTensors(), state);
+  // the checkpoint first, then the log it agrees with: a run killed in between logs nothing twice;
+  // a run started with --overwrite replaces the old run's files only from its first checkpoint on
+  let savedOnce = false;
+  const save = () => {
+    saveCheckpoint(files.checkpoint, model.stateDict(), optimizer.stateTensors(), state);
+    writeFileAtomic(files.log, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (!savedOnce && !opts.resume) for (const f of [files.weights, files.svg, files.png]) rmSync(f, { force: true });
+    savedOnce = true;
+  };
 
   try {
     for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
@@ -146,10 +195,16 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
         const { loss, correct } = stepScope(model, optimizer, () => {
           const logits = model.call(b.x);
           const lossTensor = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
+          const value = lossTensor.item();
+          if (!Number.isFinite(value)) {
+            throw new Error(`training loss became ${value} at epoch ${epoch + 1}, batch ${b.index + 1} (step ${state.step + 1}); `
+              + `the weights were not updated — lower --lr (now ${optimizer.lr.toPrecision(3)}) or check the data; `
+              + (savedOnce || opts.resume ? `the last good checkpoint is ${files.checkpoint}` : 'no checkpoint was written'));
+          }
           lossTensor.backward();
           optimizer.step();
           optimizer.zeroGrad();
-          return { loss: lossTensor.item(), correct: topkHits(logits.detach(), b.y, 1) };
+          return { loss: value, correct: topkHits(logits.detach(), b.y, 1) };
         });
         const now = Date.now();
         state.partial.seconds += (now - clock) / 1000;
@@ -160,6 +215,8 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
         state.step++;
         state.batch = b.index + 1;
         ev.batchEnd?.({ epoch, batch: b.index + 1, batches: steps, loss: state.partial.loss / state.partial.seen, acc: state.partial.correct / state.partial.seen, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9), lr: optimizer.lr });
+        // a turn of the event loop per step, so a Ctrl-C is seen after this step even when batches are ready
+        await new Promise((resolve) => setImmediate(resolve));
         if (opts.shouldStop?.()) { save(); return { records, stopped: true }; }
       }
       const test = await evaluate(model, testLoader, numClasses);
@@ -169,7 +226,6 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
         seconds: state.partial.seconds, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9),
       };
       records.push(record);
-      appendFileSync(files.log, `${JSON.stringify(record)}\n`);
       state = { ...state, epoch: epoch + 1, batch: 0, partial: { loss: 0, correct: 0, seen: 0, seconds: 0 } };
       save();
       saveSafetensors(files.weights, model.stateDict(), { format: 'pt', model: cfg.model, normalization: JSON.stringify({ mean, std }) });
