@@ -62,10 +62,15 @@ export function gradcheck(what: string, f: (...xs: Tensor[]) => Tensor, inputs: 
   });
 }
 
-/** Runs the CLI; returns exit code and output. */
-export function runCli(args: string[]): { status: number; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], { encoding: 'utf8', timeout: 240_000 });
-  return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+/** Runs the CLI; returns exit code and output (and with `measureRss`, the process's peak resident set in MiB). */
+export function runCli(args: string[], opts: { measureRss?: boolean; env?: NodeJS.ProcessEnv } = {}): { status: number; stdout: string; stderr: string; maxRssMiB: number } {
+  const preload = opts.measureRss ? ['-r', join(__dirname, 'rss-preload.js')] : [];
+  const res = spawnSync(process.execPath, [...preload, join(ROOT, 'bin', 'resnext.js'), ...args], {
+    encoding: 'utf8', timeout: 240_000, env: opts.env ?? process.env,
+  });
+  const m = /\nmax-rss-kb (\d+)\n$/.exec(res.stderr ?? '');
+  const stderr = m ? res.stderr.slice(0, m.index) : res.stderr;
+  return { status: res.status ?? -1, stdout: res.stdout, stderr, maxRssMiB: m ? Number(m[1]) / 1024 : NaN };
 }
 
 /** Collapses runs of spaces and strips trailing space and blank lines (the golden file's form). */

@@ -75,6 +75,9 @@ export function registerTrain(program: Command): void {
           resume: !!o.resume, overwrite: !!o.overwrite, shouldStop: () => stop,
           events: {
             message: (m) => process.stderr.write(`${m}\n`),
+            start: (i) => process.stderr.write(`training ${i.model} (${i.parameters.toLocaleString('en-US')} parameters) on ${cfg.data}: `
+              + `${i.trainImages.toLocaleString('en-US')} train / ${i.testImages.toLocaleString('en-US')} test images, batch ${i.batchSize} `
+              + `(${i.stepsPerEpoch} steps per epoch), ${i.epochs} epochs, ${i.backend} backend → ${s('out')}\n`),
             epochStart: (e, total, start) => {
               rate.reset();
               rate.add(0, Date.now());
@@ -83,7 +86,14 @@ export function registerTrain(program: Command): void {
             batchEnd: (b) => {
               const ips = rate.add(cfg.batchSize, Date.now());
               const eta = formatDuration(((b.batches - b.batch) * cfg.batchSize) / ips);
-              bar?.update(b.batch, { loss: b.loss.toFixed(4), acc: (100 * b.acc).toFixed(2), ips: Number.isNaN(ips) ? '-' : ips.toFixed(1), eta });
+              const shown = { loss: b.loss.toFixed(4), acc: (100 * b.acc).toFixed(2), ips: Number.isNaN(ips) ? '-' : ips.toFixed(1), eta };
+              bar?.update(b.batch, shown);
+              // without a terminal: a plain line at every tenth of the epoch
+              const tenth = Math.floor((10 * b.batch) / b.batches);
+              if (!bar && tenth > Math.floor((10 * (b.batch - 1)) / b.batches) && b.batch < b.batches) {
+                process.stderr.write(`epoch ${b.epoch + 1}/${cfg.epochs}: ${10 * tenth}% (${b.batch}/${b.batches} batches) | loss ${shown.loss} `
+                  + `| acc ${shown.acc}% | ${shown.ips} img/s | ETA ${eta}\n`);
+              }
             },
             epochEnd: (r) => {
               bar?.stop();

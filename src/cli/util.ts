@@ -47,8 +47,8 @@ export function parseChoice<T extends string>(name: string, text: string, choice
  * of the input files (which the write would destroy).
  */
 export function checkOutput(path: string, ext: string, what: string, inputs: (string | undefined)[] = []): void {
-  checkOutputExtension(path, ext, what);
   for (const input of inputs) if (input) checkNotSameFile(input, path);
+  checkOutputExtension(path, ext, what);
 }
 
 /** Writes JSON to stdout. */

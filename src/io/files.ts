@@ -137,9 +137,12 @@ export function readFileChecked(path: string): Buffer {
   }
 }
 
-/** Refuses an output path whose extension does not match the format written (e.g. safetensors into out.npy). */
+/**
+ * Refuses an output path whose extension does not match the format written (e.g. safetensors into
+ * out.npy); a character device such as /dev/null is the user's explicit choice and passes.
+ */
 export function checkOutputExtension(path: string, ext: string, what: string): void {
-  if (extname(path).toLowerCase() !== ext) {
+  if (extname(path).toLowerCase() !== ext && !statOrNull(path, true)?.isCharacterDevice()) {
     throw new FileError(`${path}: the output is ${what}; name it with the ${ext} extension (got '${extname(path) || 'none'}')`);
   }
 }

@@ -48,6 +48,8 @@ export interface TrainConfig {
 
 /** What the trainer reports as it goes (the CLI draws a progress bar from it). */
 export interface TrainEvents {
+  /** Once, before the first step: what is about to run. */
+  start?(info: { model: string; parameters: number; trainImages: number; testImages: number; batchSize: number; stepsPerEpoch: number; epochs: number; backend: string }): void;
   epochStart?(epoch: number, batches: number, startBatch: number): void;
   batchEnd?(info: { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number; lr: number }): void;
   epochEnd?(record: EpochRecord & { testTop5: number; lr: number; seconds: number; imagesPerSecond: number }): void;
@@ -175,6 +177,10 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
     }
     ev.message?.(`resuming ${cfg.model} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
   }
+  ev.start?.({
+    model: cfg.model, parameters: named.reduce((a, [, p]) => a + p.numel, 0), trainImages: datasetSize(trainSet), testImages: datasetSize(testSet),
+    batchSize: cfg.batchSize, stepsPerEpoch: steps, epochs: cfg.epochs, backend: named[0][1].backend.name,
+  });
   // the checkpoint first, then the log it agrees with: a run killed in between logs nothing twice;
   // a run started with --overwrite replaces the old run's files only from its first checkpoint on
   let savedOnce = false;
