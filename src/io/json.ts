@@ -3,6 +3,7 @@
 // `__proto__` is an ordinary key. The syntax tree comes from @humanwhocodes/momoa (ESLint's JSON
 // parser), which reports positions.
 import { parse, type AnyNode } from '@humanwhocodes/momoa';
+import { FileFormatError } from './errors';
 
 /** A JSON object read from a file: a prototype-less record, safe for any key. */
 export type JsonObject = { [key: string]: unknown };
@@ -16,7 +17,7 @@ function evaluate(node: AnyNode, source: string): unknown {
         const key = member.name.type === 'String' ? member.name.value : member.name.name;
         if (Object.prototype.hasOwnProperty.call(out, key)) {
           const at = member.name.loc.start;
-          throw new Error(`${source}: duplicate key ${JSON.stringify(key)} at line ${at.line}, column ${at.column}`);
+          throw new FileFormatError(source, `duplicate key ${JSON.stringify(key)} at line ${at.line}, column ${at.column}`);
         }
         out[key] = evaluate(member.value, source);
       }
@@ -25,7 +26,7 @@ function evaluate(node: AnyNode, source: string): unknown {
     case 'Array': return node.elements.map((e) => evaluate(e.value, source));
     case 'String': case 'Number': case 'Boolean': return node.value;
     case 'Null': return null;
-    default: throw new Error(`${source}: unexpected JSON element ${node.type}`);
+    default: throw new FileFormatError(source, `unexpected JSON element ${node.type}`);
   }
 }
 
@@ -35,7 +36,7 @@ export function parseJsonStrict(text: string, source: string): unknown {
   try {
     doc = parse(text, { mode: 'json' });
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+    throw new FileFormatError(source, `not valid JSON (${(e as Error).message})`);
   }
   return evaluate(doc, source);
 }
