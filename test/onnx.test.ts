@@ -58,7 +58,7 @@ describe('ONNX export', () => {
   it('bad arguments exit 2', () => {
     const r = runCli(['export', 'resnext50', '--onnx', join(dir, 'x.onnx'), '--batch', '0']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--batch must be a positive integer, got '0'/);
+    assert.match(r.stderr, /--batch must be a positive integer up to 2,147,483,647, got '0'/);
     const m = runCli(['export', 'resnext50', '--onnx', join(dir, 'x.onnx'), '--weights', join(FIXTURES, 'small_tutorial.pth')]);
     assert.equal(m.status, 2);
     assert.match(m.stderr, /does not fit model 'resnext50'/);

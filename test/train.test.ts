@@ -156,7 +156,7 @@ describe('learning', () => {
       const before = getDefaultBackend();
       setDefaultBackend(backend);
       try {
-        const { records } = await train(config({ limitTrain: 64, limitTest: 16, epochs: 25, batchSize: 16, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, schedule: 'cosine', prefetch: 0 }), data, out, { resume: false });
+        const { records } = await train(config({ limitTrain: 64, limitTest: 16, epochs: 25, batchSize: 32, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, schedule: 'cosine', prefetch: 0 }), data, out, { resume: false });
         assert.equal(records[records.length - 1].trainAcc, 1, `train accuracy by epoch: ${records.map((r) => r.trainAcc.toFixed(2)).join(' ')}`);
         assert.ok(records[records.length - 1].trainLoss < 0.05);
       } finally {

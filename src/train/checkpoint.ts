@@ -61,7 +61,8 @@ function validateState(raw: unknown, fail: (m: string) => never, expect: ResumeE
   }
   if (!isJsonObject(raw.config) || !isJsonObject(raw.optimizer)) fail("run state 'config' and 'optimizer' must be objects");
   const { epoch, batch, step } = raw as unknown as RunState;
-  if (batch >= expect.stepsPerEpoch) fail(`run state batch ${batch} is beyond the ${expect.stepsPerEpoch} batches of an epoch`);
+  // batch = stepsPerEpoch is a stop after an epoch's last step, before its evaluation
+  if (batch > expect.stepsPerEpoch) fail(`run state batch ${batch} is beyond the ${expect.stepsPerEpoch} batches of an epoch`);
   if (epoch > expect.epochs) fail(`run state epoch ${epoch} is beyond the run's ${expect.epochs} epochs`);
   if (step !== epoch * expect.stepsPerEpoch + batch) {
     fail(`run state step ${step} does not match epoch ${epoch} and batch ${batch} at ${expect.stepsPerEpoch} steps per epoch`);
