@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { saveSafetensors } from '../src/io/safetensors';
+import { createModel, getVariant } from '../src/models/registry';
 import { collapse, GOLDEN, modelStatsFixture, runCli } from './helpers';
 
 describe('resnext summary', () => {
@@ -65,6 +67,26 @@ describe('inputs and arguments every command checks the same way', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     });
   }
+});
+
+describe('model-name suggestions (edit distance, case-insensitive, best first)', () => {
+  const cases: [string, string][] = [
+    ['resnext_smal', 'resnext_small'], ['resnext_medum', 'resnext_medium'], ['resnext29', 'resnext29_8x64d'],
+    ['resnext101_32x8', 'resnext101_32x8d'], ['resnet200x', 'resnet200'], ['Resnet18', 'resnet18'], ['resnext5', 'resnext50'],
+  ];
+  for (const [typed, first] of cases) {
+    it(`'${typed}' suggests '${first}' first`, () => {
+      assert.throws(() => getVariant(typed), (e: Error) => new RegExp(`did you mean ${first}[,?]`).test(e.message));
+    });
+  }
+  it('weights for another registered model name it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rx-fit-'));
+    saveSafetensors(join(dir, 'r18.safetensors'), createModel('resnet18', { seed: 0 }).stateDict());
+    const r = runCli(['convert', join(dir, 'r18.safetensors'), join(dir, 'out.safetensors'), '--model', 'resnet34']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /does not fit model 'resnet34' — these weights fit 'resnet18': missing keys \(80\)/);
+    assert.ok(r.stderr.length < 400, `one short line: ${r.stderr.length} characters`);
+  });
 });
 
 describe('resnext models', () => {

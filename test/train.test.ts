@@ -171,6 +171,8 @@ describe('bad input: clear errors, exit code 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['missing dataset folder', ['--data', `cifar10:${join(dir, 'nope')}`], /CIFAR-10: folder '.*nope' does not exist; put the CIFAR-10 binary version/],
     ['unknown dataset', ['--data', 'mnist'], /unknown dataset 'mnist'/],
+    ['a misspelt dataset', ['--data', 'fashion_mnist'], /unknown dataset 'fashion_mnist'; did you mean fashion-mnist\?/],
+    ['CIFAR without its folder', ['--data', 'cifar10'], /--data cifar10 needs a folder: cifar10:<dir>/],
     ['bad --lr', ['--data', 'fashion-mnist', '--lr', 'fast'], /--lr must be a number/],
   ];
   for (const [what, args, message] of cases) {

@@ -4,7 +4,7 @@ import { totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { describeReport } from '../nn/module';
-import { createModel, getVariant } from '../models/registry';
+import { createModel, getVariant, listModels } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
 import { summary, type ModelSummary } from '../summary';
@@ -62,6 +62,17 @@ function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inCha
   return { numClasses: fc?.shape[0], inChannels: stem?.ndim === 4 ? stem.shape[1] : undefined };
 }
 
+/** Registered models whose every parameter and buffer has the name and shape of one in `weights`. */
+function modelsFitting(weights: Map<string, Tensor>): string[] {
+  const { numClasses, inChannels } = inferShapes(weights);
+  return listModels().map((v) => v.name).filter((name) => {
+    const sd = createModel(name, { numClasses, inChannels, backend: metaBackend }).stateDict();
+    const same = (k: string, t: Tensor) => weights.get(k)?.shape.join() === t.shape.join();
+    return [...sd].every(([k, t]) => same(k, t) || k.endsWith('num_batches_tracked'))
+      && [...weights.keys()].every((k) => sd.has(k));
+  });
+}
+
 /** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
 export function modelWithWeights(name: string, weights: Map<string, Tensor>, flags: ModelFlags, source: string, metaOnly = false): ResNet | TutorialResNeXt {
   const inferred = inferShapes(weights), parsed = parseModelFlags(flags);
@@ -73,7 +84,9 @@ export function modelWithWeights(name: string, weights: Map<string, Tensor>, fla
   });
   const report = model.loadStateDict(weights, { strict: false });
   if (report.missingKeys.length || report.unexpectedKeys.length || report.shapeMismatches.length) {
-    throw new UsageError(`${source} does not fit model '${name}': ${describeReport(report)}`);
+    const fits = modelsFitting(weights).filter((m) => m !== name);
+    const hint = fits.length ? ` — these weights fit ${fits.slice(0, 3).map((m) => `'${m}'`).join(', ')}` : '';
+    throw new UsageError(`${source} does not fit model '${name}'${hint}: ${describeReport(report)}`);
   }
   return model;
 }

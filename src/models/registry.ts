@@ -2,6 +2,7 @@
 import type { Backend } from '../backend/contract';
 import { Generator } from '../tensor/random';
 import { ResNet } from './resnet';
+import { closestNames } from './suggest';
 import { TutorialResNeXt, type StrideAt } from './tutorial';
 import { VARIANTS, type ModelVariant } from './variants';
 
@@ -27,8 +28,8 @@ export function listModels(): readonly ModelVariant[] {
 export function getVariant(name: string): ModelVariant {
   const v = VARIANTS.find((m) => m.name === name);
   if (v) return v;
-  const close = VARIANTS.filter((m) => m.name.startsWith(name.slice(0, 6))).map((m) => m.name);
-  throw new Error(`unknown model '${name}'${close.length ? `; did you mean ${close.slice(0, 4).join(', ')}?` : ''} (run 'resnext models' for the list)`);
+  const close = closestNames(name, VARIANTS.map((m) => m.name));
+  throw new Error(`unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (run 'resnext models' for the list)`);
 }
 
 /** Builds a registered model with freshly initialised weights. */

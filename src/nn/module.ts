@@ -217,8 +217,11 @@ export abstract class Module {
 /** One line per kind of problem in a load report. */
 export function describeReport(r: LoadReport): string {
   const parts: string[] = [];
-  if (r.missingKeys.length) parts.push(`missing keys (${r.missingKeys.length}): ${r.missingKeys.slice(0, 8).join(', ')}${r.missingKeys.length > 8 ? ', …' : ''}`);
-  if (r.unexpectedKeys.length) parts.push(`unexpected keys (${r.unexpectedKeys.length}): ${r.unexpectedKeys.slice(0, 8).join(', ')}${r.unexpectedKeys.length > 8 ? ', …' : ''}`);
-  for (const m of r.shapeMismatches.slice(0, 8)) parts.push(`shape mismatch for ${m.key}: checkpoint has ${formatShape(m.got)}, model expects ${formatShape(m.expected)}`);
+  // a few of each, so the message stays one readable line
+  const few = (keys: string[]) => `${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}`;
+  if (r.missingKeys.length) parts.push(`missing keys (${r.missingKeys.length}): ${few(r.missingKeys)}`);
+  if (r.unexpectedKeys.length) parts.push(`unexpected keys (${r.unexpectedKeys.length}): ${few(r.unexpectedKeys)}`);
+  for (const m of r.shapeMismatches.slice(0, 3)) parts.push(`shape mismatch for ${m.key}: checkpoint has ${formatShape(m.got)}, model expects ${formatShape(m.expected)}`);
+  if (r.shapeMismatches.length > 3) parts.push(`${r.shapeMismatches.length - 3} more shape mismatches`);
   return parts.join('; ') || 'no problems';
 }
