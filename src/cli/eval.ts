@@ -3,23 +3,10 @@ import type { Command } from 'commander';
 import { subset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { loadDataset } from '../data/load';
-import { readFileSync } from 'node:fs';
-import { isJsonObject, parseJsonStrict } from '../io/json';
-import { safetensorsMetadata } from '../io/safetensors';
-import { loadWeights } from '../io/weights';
+import { readWeightsFile } from '../io/weights';
 import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import { guarded, parseNonNegativeInt, parsePositiveInt, printJson, textTable } from './util';
-
-/** The {mean, std} a training run stored in its weights' metadata, validated. */
-function parseNormalization(text: string, source: string): { mean: number[]; std: number[] } {
-  const v = parseJsonStrict(text, `${source}: normalization metadata`);
-  const numbers = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!isJsonObject(v) || !numbers(v.mean) || !numbers(v.std) || (v.mean as number[]).length !== (v.std as number[]).length) {
-    throw new Error(`${source}: normalization metadata ${text.slice(0, 80)} is not {"mean": [...], "std": [...]} of finite numbers`);
-  }
-  return { mean: v.mean as number[], std: v.std as number[] };
-}
 
 /** Registers the eval command. */
 export function registerEval(program: Command): void {
@@ -35,16 +22,23 @@ export function registerEval(program: Command): void {
       const data = await loadDataset(o.data, { imageSize: parsePositiveInt('--image-size', o.imageSize) });
       const limit = parseNonNegativeInt('--limit-test', o.limitTest);
       const test = limit ? subset(data.test, limit) : data.test;
-      const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights);
+      const weights = readWeightsFile(o.weights);
+      const model = modelWithWeights(name, weights.tensors, o, o.weights);
       // normalise exactly as training did: its mean/std are in the weights' metadata (else the train split's)
-      const stored = o.weights.endsWith('.safetensors') ? safetensorsMetadata(readFileSync(o.weights)).normalization : undefined;
-      const norm = stored ? parseNormalization(stored, o.weights) : channelStats(data.train);
+      const input = weights.usage.input;
+      const norm = input ? { mean: input.mean, std: input.std } : channelStats(data.train);
       const loader = new DataLoader(test, { batchSize: parsePositiveInt('--batch-size', o.batchSize), shuffle: false, seed: 0, dropLast: false, prefetch: 0, transform: { randomCropPadding: 0, horizontalFlip: false, ...norm } });
       const classes = data.train.classNames;
       const r = await evaluate(model, loader, classes.length);
       const perClass = r.confusion.perClassAccuracy();
-      if (o.json) { printJson({ images: test.labels.length, loss: r.loss, top1: r.top1, top5: r.top5, classes, perClassAccuracy: perClass, confusion: r.confusion.counts }); return; }
-      process.stdout.write(`${test.labels.length} test images: loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%\n\n`);
+      // top-5 says something only with more than 5 classes
+      const top5 = classes.length > 5 ? r.top5 : null;
+      if (o.json) {
+        printJson({ images: test.labels.length, loss: r.loss, top1: r.top1, top5, classes, perClassAccuracy: perClass, confusion: r.confusion.counts });
+        return;
+      }
+      process.stdout.write(`${test.labels.length} test images: loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.top1).toFixed(2)}%`
+        + `${top5 === null ? '' : `, top-5 ${(100 * top5).toFixed(2)}%`}\n\n`);
       process.stdout.write(`${textTable(['class', 'accuracy', ...classes.map((_, i) => String(i))],
         classes.map((c, i) => [`${i} ${c}`, `${(100 * perClass[i]).toFixed(1)}%`, ...r.confusion.counts[i]]), [false, true, ...classes.map(() => true)])}\n(rows: true class, columns: predicted)\n`);
     }));

@@ -8,6 +8,8 @@ import type { Tensor } from '../tensor/tensor';
 
 /** Preprocessing parameters (torchvision's ImageNet evaluation transform by default). */
 export interface ImagePreprocessing {
+  /** 3 for RGB (the default), 1 for greyscale (e.g. Fashion-MNIST). */
+  channels?: 1 | 3;
   resize: number;
   crop: number;
   mean: readonly number[];
@@ -27,9 +29,11 @@ function roundHalfEven(x: number): number {
 
 /** Decodes and preprocesses one image into a [3, crop, crop] float32 tensor. */
 export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+  const channels = p.channels ?? 3;
+  if (p.mean.length !== channels || p.std.length !== channels) throw new Error(`loadImage: ${channels} channels need ${channels} means and stds`);
   let img: sharp.Sharp, width: number, height: number;
   try {
-    img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+    img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace(channels === 1 ? 'b-w' : 'srgb');
     ({ width = 0, height = 0 } = await sharp(path).metadata());
   } catch (e) {
     throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
@@ -50,12 +54,12 @@ export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_P
     throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
   }
   const hw = p.crop * p.crop;
-  if (raw.length !== 3 * hw) throw new Error(`${path}: decoded ${raw.length} bytes, expected ${3 * hw} (RGB ${p.crop}x${p.crop})`);
-  const chw = new Float32Array(3 * hw);
+  if (raw.length !== channels * hw) throw new Error(`${path}: decoded ${raw.length} bytes, expected ${channels * hw} (${channels} channels, ${p.crop}x${p.crop})`);
+  const chw = new Float32Array(channels * hw);
   for (let i = 0; i < hw; i++) {
-    for (let c = 0; c < 3; c++) chw[c * hw + i] = (raw[3 * i + c] / 255 - p.mean[c]) / p.std[c];
+    for (let c = 0; c < channels; c++) chw[c * hw + i] = (raw[channels * i + c] / 255 - p.mean[c]) / p.std[c];
   }
-  return tensor(chw, [3, p.crop, p.crop]);
+  return tensor(chw, [channels, p.crop, p.crop]);
 }
 
 /** Loads images into one [N, 3, crop, crop] batch. */

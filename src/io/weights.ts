@@ -3,7 +3,8 @@
 import { failFor } from './errors';
 import { readFileChecked } from './files';
 import type { Tensor } from '../tensor/tensor';
-import { parseSafetensors } from './safetensors';
+import { parseSafetensors, readSafetensors } from './safetensors';
+import { parseUsage, type WeightsUsage } from './usage';
 import { hexBytes, isZip, parseTorchCheckpoint, type CheckpointOptions } from './torch-checkpoint';
 
 /** What a weights buffer holds, judged by its first bytes. */
@@ -32,4 +33,24 @@ export function parseWeights(buf: Uint8Array, source: string, opts: CheckpointOp
 /** Reads named tensors from a .safetensors, .pth/.pt (zip) or legacy torch.save file. */
 export function loadWeights(path: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
   return parseWeights(readFileChecked(path), path, opts);
+}
+
+/** A weights file's tensors and what it records about using them. */
+export interface WeightsFile {
+  tensors: Map<string, Tensor>;
+  usage: WeightsUsage;
+}
+
+/**
+ * Reads a weights file for use: a model file, a training checkpoint (its `model.` tensors; the
+ * optimizer state is left out) or a PyTorch checkpoint, with the usage its metadata records.
+ */
+export function readWeightsFile(path: string, opts: CheckpointOptions = {}): WeightsFile {
+  const buf = readFileChecked(path);
+  if (sniffWeights(buf) !== 'safetensors') return { tensors: parseWeights(buf, path, opts), usage: {} };
+  const { tensors, metadata } = readSafetensors(buf, path);
+  const usage = parseUsage(metadata, path);
+  if (metadata.get('format') !== 'resnext-ts-checkpoint') return { tensors, usage };
+  const model = [...tensors].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice('model.'.length), t] as const);
+  return { tensors: new Map(model), usage };
 }

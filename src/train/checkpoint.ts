@@ -30,13 +30,17 @@ export interface RunState {
 
 const FORMAT = 'resnext-ts-checkpoint';
 
-/** Writes model + optimizer tensors, the run state and a CRC-32 per tensor to `path` atomically. */
-export function saveCheckpoint(path: string, model: Map<string, Tensor>, optimizer: Map<string, Tensor>, state: RunState): void {
+/**
+ * Writes model + optimizer tensors, the run state and a CRC-32 per tensor to `path` atomically;
+ * `extra` metadata (e.g. the weights' usage) rides along.
+ */
+export function saveCheckpoint(path: string, model: Map<string, Tensor>, optimizer: Map<string, Tensor>, state: RunState,
+  extra: Record<string, string> = {}): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of model) tensors.set(`model.${k}`, t);
   for (const [k, t] of optimizer) tensors.set(`optim.${k}`, t);
   const checksums = [...tensors].map(([k, t]) => [k, crc32(tensorBytes(t)).toString(16).padStart(8, '0')]);
-  saveSafetensors(path, tensors, { format: FORMAT, run: JSON.stringify(state), crc32: JSON.stringify(Object.fromEntries(checksums)) });
+  saveSafetensors(path, tensors, { ...extra, format: FORMAT, run: JSON.stringify(state), crc32: JSON.stringify(Object.fromEntries(checksums)) });
 }
 
 /** What a run must agree with for a checkpoint to be resumed. */

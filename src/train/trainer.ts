@@ -10,6 +10,7 @@ import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
 import { isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/safetensors';
+import { usageMetadata } from '../io/usage';
 import { createModel } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { TutorialResNeXt } from '../models/tutorial';
@@ -146,6 +147,11 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
     ? new AdamW(named, { lr: cfg.lr, weightDecay: cfg.weightDecay })
     : new SGD(named, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
   const { mean, std } = channelStats(trainSet);
+  // what model.safetensors (and the checkpoint) record for predict and eval: input, normalisation, class names
+  const usage = usageMetadata({
+    model: cfg.model, classes: [...data.train.classNames],
+    input: { channels: trainSet.shape[0], size: trainSet.shape[1], mean, std },
+  });
   const transform: BatchTransform = { randomCropPadding: cfg.augment ? Math.round(trainSet.shape[1] / 8) : 0, horizontalFlip: cfg.augment, mean, std };
   const trainLoader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: true, transform, prefetch: cfg.prefetch });
   const testLoader = new DataLoader(testSet, { batchSize: cfg.batchSize, shuffle: false, seed: cfg.seed, dropLast: false, transform: evalTransform(transform), prefetch: 0 });
@@ -185,7 +191,7 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
   // a run started with --overwrite replaces the old run's files only from its first checkpoint on
   let savedOnce = false;
   const save = () => {
-    saveCheckpoint(files.checkpoint, model.stateDict(), optimizer.stateTensors(), state);
+    saveCheckpoint(files.checkpoint, model.stateDict(), optimizer.stateTensors(), state, usage);
     writeFileAtomic(files.log, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     if (!savedOnce && !opts.resume) for (const f of [files.weights, files.svg, files.png]) rmSync(f, { force: true });
     savedOnce = true;
@@ -234,7 +240,7 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
       records.push(record);
       state = { ...state, epoch: epoch + 1, batch: 0, partial: { loss: 0, correct: 0, seen: 0, seconds: 0 } };
       save();
-      saveSafetensors(files.weights, model.stateDict(), { format: 'pt', model: cfg.model, normalization: JSON.stringify({ mean, std }) });
+      saveSafetensors(files.weights, model.stateDict(), { format: 'pt', ...usage });
       await writeCurves(files.svg, files.png, records, `${cfg.model} on ${cfg.data}`);
       ev.epochEnd?.(record);
     }
