@@ -69,6 +69,28 @@ describe('inputs and arguments every command checks the same way', () => {
   }
 });
 
+describe('one option vocabulary', () => {
+  for (const cmd of ['bench', 'export', 'train', 'eval']) {
+    it(`${cmd} --help: --batch-size, the global options, plain defaults`, () => {
+      const r = runCli([cmd, '--help']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /--batch-size <n>/);
+      assert.match(r.stdout, /Global Options:[\s\S]*--backend <name>[\s\S]*--threads <n>/);
+      assert.ok(!/\(default: "/.test(r.stdout), 'defaults print without quotes');
+    });
+  }
+  it('the old spelling --batch still works where it existed (bench, export)', () => {
+    const r = runCli(['bench', 'resnext_tiny', '--batch', '1', '--input', '3,32,32', '--steps', '1', '--warmup', '0', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).batch, 1);
+  });
+  it("commander's own errors are one line, named like ours", () => {
+    const r = runCli(['summary', 'resnext50', '--bogus']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, "resnext summary: unknown option '--bogus' (run with --help for usage)\n");
+  });
+});
+
 describe('model-name suggestions (edit distance, case-insensitive, best first)', () => {
   const cases: [string, string][] = [
     ['resnext_smal', 'resnext_small'], ['resnext_medum', 'resnext_medium'], ['resnext29', 'resnext29_8x64d'],

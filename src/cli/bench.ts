@@ -11,7 +11,7 @@ import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
 import { checkInput, parseImageShape } from './model-options';
-import { guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
+import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
 
 /**
  * Timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
@@ -24,19 +24,19 @@ export interface BenchResult {
 
 /** Registers the bench command. */
 export function registerBench(program: Command): void {
-  program.command('bench <model>')
+  addBatchSizeOption(program.command('bench <model>'), 'images per step', '8')
     .description('time inference (or training) steps: median / min / max per step and images per second')
-    .option('--batch <n>', 'batch size', '8')
     .option('--input <shape>', 'C,H,W of one image (default: the model\'s native size)')
     .option('--train', 'time training steps: forward, cross-entropy, backward, SGD with momentum')
     .option('--steps <n>', 'timed steps', '10')
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--profile', 'also time every kernel call and print where the step time goes')
     .option('--json', 'print as JSON')
-    .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch 8 --train --threads 2')
-    .action(guarded('bench', (name: string, o: { batch: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
+    .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch-size 8 --train --threads 2')
+    .action(guarded('bench', (name: string, o: { batchSize: string; batch?: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
       const chw = parseImageShape(name, o.input);
-      const batch = parsePositiveInt('--batch', o.batch), steps = parsePositiveInt('--steps', o.steps);
+      const b = batchSizeOption(o);
+      const batch = parsePositiveInt(b.flag, b.text), steps = parsePositiveInt('--steps', o.steps);
       const warmup = parseNonNegativeInt('--warmup', o.warmup);
       const counted = checkInput(name, [batch, ...chw]);
       const model = createModel(name, { seed: 0, inChannels: chw[0] });

@@ -1,24 +1,24 @@
-// `resnext export <model> [--weights W] --onnx out.onnx [--batch dynamic|N]`: a standard ONNX graph.
+// `resnext export <model> [--weights W] --onnx out.onnx [--batch-size dynamic|N]`: a standard ONNX graph.
 import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { loadWeights } from '../io/weights';
 import { createModel } from '../models/registry';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseImageShape, parseModelFlags } from './model-options';
-import { checkOutput, guarded, parsePositiveInt } from './util';
+import { addBatchSizeOption, batchSizeOption, checkOutput, guarded, parsePositiveInt } from './util';
 
 /** Registers the export command. */
 export function registerExport(program: Command): void {
-  addModelFlags(program.command('export <model>')
+  addModelFlags(addBatchSizeOption(program.command('export <model>'), "batch size, or 'dynamic' for a symbolic batch dimension", 'dynamic')
     .description('export a model (eval mode) to ONNX, opset 13')
     .requiredOption('--onnx <file>', 'where to write the .onnx file')
     .option('--weights <file>', 'weights to export (default: freshly initialised, seed 0)')
-    .option('--batch <n>', "batch size, or 'dynamic' for a symbolic batch dimension", 'dynamic')
     .option('--input <shape>', "C,H,W of one image (default: the model's native size)"))
-    .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch dynamic')
-    .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batch: string; input?: string }) => {
+    .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch-size dynamic')
+    .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batchSize: string; batch?: string; input?: string }) => {
       const chw = parseImageShape(name, o.input);
-      const dynamic = o.batch === 'dynamic';
-      const batch = dynamic ? 1 : parsePositiveInt('--batch', o.batch);
+      const b = batchSizeOption(o);
+      const dynamic = b.text === 'dynamic';
+      const batch = dynamic ? 1 : parsePositiveInt(b.flag, b.text);
       checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
       checkInput(name, [batch, ...chw], parseModelFlags(o));
       const model = o.weights

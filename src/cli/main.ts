@@ -24,7 +24,16 @@ export function buildProgram(): Command {
   const program = new Command('resnext')
     .description('ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper\'s tables')
     .version(require('../../../package.json').version)
-    .showHelpAfterError('(run with --help for usage)')
+    // every --help shows the global options, and defaults as plain values: (default: 3), not (default: "3")
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription: (option) => {
+        const shown = option.defaultValueDescription ?? (option.defaultValue === undefined || option.defaultValue === false ? undefined : String(option.defaultValue));
+        return shown === undefined || shown === '' ? option.description : `${option.description} (default: ${shown})`;
+      },
+    })
+    // commander's own errors in one line, named like ours: "resnext summary: unknown option '--bogus' (…)"
+    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, `${program.name()}: `)} (run with --help for usage)\n`) })
     .option('--backend <name>', 'compute backend: native (default when built) or reference; or set RESNEXT_BACKEND')
     .option('--threads <n>', 'threads for the native backend (default: all cores); or set RESNEXT_THREADS')
     .exitOverride();
@@ -54,7 +63,11 @@ export function buildProgram(): Command {
   registerEval(program);
   registerDoctor(program);
   registerBench(program);
-  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({
+      outputError: (text, write) => write(`resnext ${cmd.name()}: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),
+    });
+  }
   return program;
 }
 

@@ -1,5 +1,6 @@
 // CLI plumbing shared by every subcommand: argument parsing helpers, output, and errors that
 // become a one-line message with exit code 2 (no stack trace unless RESNEXT_DEBUG is set).
+import { Option, type Command } from 'commander';
 import { checkNotSameFile, checkOutputExtension } from '../io/files';
 
 /** An error caused by the user's input: printed as one line, exit code 2. */
@@ -49,6 +50,19 @@ export function parseChoice<T extends string>(name: string, text: string, choice
 export function checkOutput(path: string, ext: string, what: string, inputs: (string | undefined)[] = []): void {
   for (const input of inputs) if (input) checkNotSameFile(input, path);
   checkOutputExtension(path, ext, what);
+}
+
+/**
+ * Adds `--batch-size <n>` (the one spelling every command uses) with `--batch` as a hidden alias
+ * (the older spelling of bench and export); read the value with batchSizeOption().
+ */
+export function addBatchSizeOption(cmd: Command, description: string, defaultValue: string): Command {
+  return cmd.option('--batch-size <n>', description, defaultValue).addOption(new Option('--batch <n>').hideHelp());
+}
+
+/** The --batch-size value, or the --batch alias when that was given. */
+export function batchSizeOption(o: { batchSize: string; batch?: string }): { flag: string; text: string } {
+  return o.batch !== undefined ? { flag: '--batch', text: o.batch } : { flag: '--batch-size', text: o.batchSize };
 }
 
 /** Writes JSON to stdout. */
