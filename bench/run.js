@@ -25,7 +25,7 @@ function run(cmd, args, env = {}) {
 }
 
 // one measuring command each: `m` = { model, input: 'C,H,W' }
-const ours = (m, batch, train, steps) => run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', m.model, '--input', m.input, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), '--json', ...(train ? ['--train'] : [])], { OMP_NUM_THREADS: String(threads) });
+const ours = (m, batch, train, steps) => run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', m.model, '--input', m.input, '--batch-size', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), '--json', ...(train ? ['--train'] : [])], { OMP_NUM_THREADS: String(threads) });
 const torch = (m, batch, train, steps, extra) => run(PY, [join(__dirname, 'torch_bench.py'), '--model', m.model, '--input', m.input, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), ...(train ? ['--train'] : []), ...extra], { OMP_NUM_THREADS: String(threads) });
 const onnxFile = join(mkdtempSync(join(tmpdir(), 'rx-bench-')), `${model}.onnx`);
 const ort = (batch, steps) => run(process.execPath, [join(__dirname, 'ort_bench.js'), onnxFile, '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)]);
@@ -97,7 +97,7 @@ function main() {
   });
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
   // where our time goes: one profiled run of each case (kernel timings add a little overhead)
-  for (const [label, args] of [['training step, batch 8', ['--batch', '8', '--train', '--steps', '3']], ['inference, batch 8', ['--batch', '8', '--steps', '5']]]) {
+  for (const [label, args] of [['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']], ['inference, batch 8', ['--batch-size', '8', '--steps', '5']]]) {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', model, ...args, '--warmup', '2', '--threads', String(threads), '--profile'],
       { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
     lines.push(`## Profile of ours: ${label}`, '', '```', r.stdout.trim(), '```', '');
