@@ -3,6 +3,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load';
+import type { EpochRecord } from '../train/plot';
 import { train, type TrainConfig } from '../train/trainer';
 import { formatDuration, RecentRate } from './progress';
 import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
@@ -11,6 +12,18 @@ function parseNumber(name: string, text: string, min = 0): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || v < min) throw new UsageError(`${name} must be a number ≥ ${min}, got '${text}'`);
   return v;
+}
+
+/** The closing lines of a finished run: time, best and final accuracy, where the files are. */
+function finalSummary(records: readonly (EpochRecord & { seconds?: number })[], out: string): string {
+  const best = records.reduce((a, r) => (r.testTop1 > a.testTop1 ? r : a));
+  const last = records[records.length - 1];
+  const seconds = records.reduce((a, r) => a + (r.seconds ?? 0), 0);
+  return `done: ${records.length} epochs trained in ${formatDuration(seconds)}; test top-1 ${(100 * last.testTop1).toFixed(2)}% `
+    + `at the end (best ${(100 * best.testTop1).toFixed(2)}% at epoch ${best.epoch})\n`
+    + `  ${out}/model.safetensors  the weights with their input, normalisation and class names (for predict, eval, export)\n`
+    + `  ${out}/checkpoint.safetensors  everything --resume needs\n`
+    + `  ${out}/metrics.jsonl, curves.png, curves.svg  per-epoch figures`;
 }
 
 /** Registers the train command. */
@@ -71,7 +84,7 @@ export function registerTrain(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        const { stopped } = await train(cfg, data, s('out'), {
+        const { stopped, records } = await train(cfg, data, s('out'), {
           resume: !!o.resume, overwrite: !!o.overwrite, shouldStop: () => stop,
           events: {
             message: (m) => process.stderr.write(`${m}\n`),
@@ -91,7 +104,7 @@ export function registerTrain(program: Command): void {
               // without a terminal: a plain line at every tenth of the epoch
               const tenth = Math.floor((10 * b.batch) / b.batches);
               if (!bar && tenth > Math.floor((10 * (b.batch - 1)) / b.batches) && b.batch < b.batches) {
-                process.stderr.write(`epoch ${b.epoch + 1}/${cfg.epochs}: ${10 * tenth}% (${b.batch}/${b.batches} batches) | loss ${shown.loss} `
+                process.stderr.write(`epoch ${b.epoch + 1}/${cfg.epochs}: ${Math.round((100 * b.batch) / b.batches)}% (${b.batch}/${b.batches} batches) | loss ${shown.loss} `
                   + `| acc ${shown.acc}% | ${shown.ips} img/s | ETA ${eta}\n`);
               }
             },
@@ -105,6 +118,7 @@ export function registerTrain(program: Command): void {
         });
         bar?.stop();
         if (stopped) { process.stderr.write(`saved ${s('out')}/checkpoint.safetensors; continue with --resume\n`); process.exitCode = 130; }
+        else if (records.length) process.stderr.write(`${finalSummary(records, s('out'))}\n`);
       } finally {
         process.removeListener('SIGINT', onSigint);
       }
