@@ -1,6 +1,7 @@
 // Tensors, autograd and nn: accumulation, noGrad, detach, state dicts, hooks, train/eval, errors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { noGrad } from '../src/autograd/engine';
 import { metaBackend } from '../src/backend/meta';
 import { BatchNorm2d, Conv2d, Linear, ReLU } from '../src/nn/layers';
@@ -102,5 +103,15 @@ describe('nn modules', () => {
     assert.deepEqual(y.shape, [2, 8, 5, 5]);
     assert.equal(y.backend.name, 'meta');
     assert.throws(() => y.toArray(), /meta backend: tensors on the meta backend carry shapes only/);
+  });
+});
+
+describe('printing a tensor', () => {
+  it('console.log shows shape, dtype, backend and a few values, like PyTorch (not the storage)', () => {
+    const t = tensor([0.5, -1, 2.25, 3, 4, 5, 6, 7], [2, 4]);
+    assert.equal(inspect(t), `Tensor(shape=[2, 4], dtype=float32, backend=${t.backend.name}) [0.5, -1, 2.25, 3, 4, 5, … 2 more]`);
+    const big = new Linear(2048, 1000).weight;
+    assert.ok(inspect(big).split('\n').length === 1 && inspect(big).length < 200, inspect(big));
+    assert.match(inspect(zeros([2, 3], { backend: metaBackend })), /^Tensor\(shape=\[2, 3\], dtype=float32, backend=meta\) \(shapes only\)$/);
   });
 });

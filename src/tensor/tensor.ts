@@ -53,6 +53,22 @@ export class Tensor implements Differentiable<Tensor> {
   /** The values as a fresh typed array (an error on the meta backend). */
   toArray(): Float32Array | Float64Array { return this.backend.read(this.storage); }
 
+  /**
+   * A short description, like PyTorch's repr: shape, dtype, backend, and the first few values
+   * (`console.log(t)` and `util.inspect` show this, not the storage and the backend's kernel table).
+   */
+  toString(): string {
+    const head = `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    if (!this.backend.hasData) return `${head} (shapes only)`;
+    const values = this.toArray(), shown = Array.from(values.subarray(0, 6), (v) => (this.dtype === 'int64' ? String(v) : String(Number(v.toPrecision(4)))));
+    return `${head} [${shown.join(', ')}${values.length > 6 ? `, … ${values.length - 6} more` : ''}]`;
+  }
+
+  /** Node's console.log / util.inspect hook (a registered symbol, so the core imports nothing from Node). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   /** The value of a one-element tensor. */
   item(): number {
     if (this.numel !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.numel} elements, expected 1`);
@@ -118,11 +134,6 @@ export class Tensor implements Differentiable<Tensor> {
       ? backend.fromValues(this.dtype, this.toArray())
       : backend.zeros(this.dtype, this.numel);
     return new Tensor(storage, this.shape, this.dtype, backend);
-  }
-
-  /** Short description: shape, dtype, backend. */
-  toString(): string {
-    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
 
