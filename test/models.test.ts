@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
 import { noGrad } from '../src/autograd/engine';
-import { createModel, listModels } from '../src/models/registry';
+import { createModel, listModels, modelName } from '../src/models/registry';
 import { summary } from '../src/summary';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
@@ -93,7 +93,9 @@ describe('names, options and initialisation', () => {
     assert.ok(Math.abs(std - want) / want < 0.05, `std ${std} vs ${want}`);
   });
   it('unknown models and bad options are clear errors', () => {
-    assert.throws(() => createModel('resnext51'), /unknown model 'resnext51'; did you mean resnext50/);
+    assert.throws(() => createModel(modelName('resnext51')), /unknown model 'resnext51'; did you mean resnext50/);
+    // @ts-expect-error: a misspelt literal name is a compile error (ModelName is a union of the registered names)
+    assert.throws(() => createModel('resnext_smal'), /unknown model 'resnext_smal'; did you mean resnext_small/);
     assert.throws(() => createModel('resnet18', { numClasses: 0 }), /numClasses must be a positive integer/);
   });
 });
@@ -111,7 +113,7 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
     traceOpsCounting(ops, run);
     return ops;
   };
-  for (const name of ['resnext_tiny', 'resnet18', 'resnext_small']) {
+  for (const name of ['resnext_tiny', 'resnet18', 'resnext_small'] as const) {
     it(`${name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
       const model = createModel(name, { seed: 3 });
       model.train();

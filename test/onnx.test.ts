@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { noGrad } from '../src/autograd/engine';
 import { parseNpy } from '../src/io/npy';
-import { createModel } from '../src/models/registry';
+import { createModel, modelName } from '../src/models/registry';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
 import type { Tensor } from '../src/tensor/tensor';
@@ -43,7 +43,7 @@ describe('ONNX export', () => {
       const file = join(dir, `${name}.onnx`);
       const r = runCli(['export', name, '--onnx', file, '--batch', '1']);
       assert.equal(r.status, 0, r.stderr);
-      const model = createModel(name, { seed: 0 }).eval(); // the CLI's default weights
+      const model = createModel(modelName(name), { seed: 0 }).eval(); // the CLI's default weights
       const x = randn([1, 3, 224, 224], { generator: new Generator(9) });
       const ours = noGrad(() => model.call(x)).toArray();
       assertClose(await runOrt(file, x), ours, 1e-4, 'logits');

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
-import { createModel } from '../src/models/registry';
+import { createModel, modelName } from '../src/models/registry';
 import { summary } from '../src/summary';
 import { fixed2, formatMegabytes, formatTotal } from '../src/summary/format';
 import { collapse, GOLDEN, modelStatsFixture, SPEC_GOLDEN } from './helpers';
 
-const meta = (name: string, opts = {}) => createModel(name, { backend: metaBackend, ...opts });
+const meta = (name: string, opts = {}) => createModel(modelName(name), { backend: metaBackend, ...opts });
 
 describe('summary of the tutorial ResNeXt-50 at [2, 3, 224, 224]', () => {
   it('the committed golden file is the spec\'s', { skip: !existsSync(SPEC_GOLDEN) && 'no ../shared/spec beside this checkout' }, () => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
 import { formatProfile, profileBackend } from '../backend/profile';
 import { getDefaultBackend } from '../backend/registry';
-import { createModel } from '../models/registry';
+import { createModel, modelName } from '../models/registry';
 import { randn } from '../tensor/create';
 import * as F from '../tensor/ops';
 import { Generator } from '../tensor/random';
@@ -39,7 +39,7 @@ export function registerBench(program: Command): void {
       const batch = parsePositiveInt(b.flag, b.text), steps = parsePositiveInt('--steps', o.steps);
       const warmup = parseNonNegativeInt('--warmup', o.warmup);
       const counted = checkInput(name, [batch, ...chw]);
-      const model = createModel(name, { seed: 0, inChannels: chw[0] });
+      const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });
       const x = randn([batch, ...chw], { generator: new Generator(1) });
       const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
       const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { loadWeights } from '../io/weights';
-import { createModel } from '../models/registry';
+import { createModel, modelName } from '../models/registry';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseImageShape, parseModelFlags } from './model-options';
 import { addBatchSizeOption, batchSizeOption, checkOutput, guarded, parsePositiveInt } from './util';
 
@@ -23,7 +23,7 @@ export function registerExport(program: Command): void {
       checkInput(name, [batch, ...chw], parseModelFlags(o));
       const model = o.weights
         ? modelWithWeights(name, loadWeights(o.weights), o, o.weights)
-        : createModel(name, { seed: 0, inChannels: chw[0], ...parseModelFlags(o) });
+        : createModel(modelName(name), { seed: 0, inChannels: chw[0], ...parseModelFlags(o) });
       saveOnnx(o.onnx, model, { inputShape: [batch, ...chw], dynamicBatch: dynamic });
       process.stdout.write(`wrote ${o.onnx} (input 'input' [${dynamic ? 'batch' : batch}, ${chw.join(', ')}], output 'output')\n`);
     }));

@@ -4,7 +4,7 @@ import { totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { describeReport } from '../nn/module';
-import { createModel, getVariant, listModels } from '../models/registry';
+import { createModel, getVariant, listModels, modelName } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
 import { summary, type ModelSummary } from '../summary';
@@ -43,7 +43,7 @@ export function parseImageShape(model: string, input: string | undefined): numbe
  * small to downsample are run with a warning, as PyTorch runs them. Returns the summary.
  */
 export function checkInput(name: string, shape: number[], flags: { numClasses?: number; strideAt?: StrideAt } = {}): ModelSummary {
-  const meta = createModel(name, { ...flags, inChannels: shape[1], backend: metaBackend });
+  const meta = createModel(modelName(name), { ...flags, inChannels: shape[1], backend: metaBackend });
   const s = summary(meta, shape);
   for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
   // torchinfo's forward/backward size counts each output twice (for gradients): once is the forward pass
@@ -66,7 +66,7 @@ function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inCha
 function modelsFitting(weights: Map<string, Tensor>): string[] {
   const { numClasses, inChannels } = inferShapes(weights);
   return listModels().map((v) => v.name).filter((name) => {
-    const sd = createModel(name, { numClasses, inChannels, backend: metaBackend }).stateDict();
+    const sd = createModel(modelName(name), { numClasses, inChannels, backend: metaBackend }).stateDict();
     const same = (k: string, t: Tensor) => weights.get(k)?.shape.join() === t.shape.join();
     return [...sd].every(([k, t]) => same(k, t) || k.endsWith('num_batches_tracked'))
       && [...weights.keys()].every((k) => sd.has(k));
@@ -76,7 +76,7 @@ function modelsFitting(weights: Map<string, Tensor>): string[] {
 /** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
 export function modelWithWeights(name: string, weights: Map<string, Tensor>, flags: ModelFlags, source: string, metaOnly = false): ResNet | TutorialResNeXt {
   const inferred = inferShapes(weights), parsed = parseModelFlags(flags);
-  const model = createModel(name, {
+  const model = createModel(modelName(name), {
     numClasses: parsed.numClasses ?? inferred.numClasses,
     strideAt: parsed.strideAt,
     inChannels: inferred.inChannels,

@@ -1,7 +1,7 @@
 // `resnext summary <model>`: torchinfo's table for a registered model.
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
-import { createModel, getVariant } from '../models/registry';
+import { createModel, getVariant, modelName } from '../models/registry';
 import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
 import { parseModelFlags } from './model-options';
 import { guarded, parseChoice, parseNonNegativeInt, parseShape, printJson, UsageError } from './util';
@@ -22,7 +22,7 @@ export function registerSummary(program: Command): void {
       const input = o.input ? parseShape('--input', o.input) : [1, ...v.inputSize];
       if (input.length !== 4) throw new UsageError(`--input '${o.input}' must have 4 dimensions N,C,H,W`);
       const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
-      const model = createModel(name, { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
+      const model = createModel(modelName(name), { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
       const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
       for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
       if (o.json) printJson({ ...s.toJSON(), model: name });

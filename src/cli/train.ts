@@ -3,6 +3,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load';
+import { modelName } from '../models/registry';
 import type { EpochRecord } from '../train/plot';
 import { train, type TrainConfig } from '../train/trainer';
 import { formatDuration, RecentRate } from './progress';
@@ -56,7 +57,7 @@ export function registerTrain(program: Command): void {
     .action(guarded('train', async (model: string, o: Record<string, string | boolean | undefined>) => {
       const s = (k: string) => String(o[k]);
       const cfg: TrainConfig = {
-        model, data: s('data'),
+        model: modelName(model), data: s('data'),
         epochs: parsePositiveInt('--epochs', s('epochs')), batchSize: parsePositiveInt('--batch-size', s('batchSize')),
         lr: parseNumber('--lr', s('lr'), Number.MIN_VALUE), optimizer: parseChoice('--optimizer', s('optimizer'), ['sgd', 'adamw']),
         momentum: parseNumber('--momentum', s('momentum')), nesterov: !!o.nesterov, weightDecay: parseNumber('--weight-decay', s('weightDecay')),

@@ -4,7 +4,7 @@ import { Generator } from '../tensor/random';
 import { ResNet } from './resnet';
 import { closestNames } from './suggest';
 import { TutorialResNeXt, type StrideAt } from './tutorial';
-import { VARIANTS, type ModelVariant } from './variants';
+import { VARIANTS, type ModelName, type ModelVariant } from './variants';
 
 /** Options accepted by every model. */
 export interface CreateModelOptions {
@@ -20,20 +20,25 @@ export interface CreateModelOptions {
 }
 
 /** Every registered variant. */
-export function listModels(): readonly ModelVariant[] {
+export function listModels(): readonly (ModelVariant & { name: ModelName })[] {
   return VARIANTS;
 }
 
 /** The row for `name`, or an error that lists close names. */
-export function getVariant(name: string): ModelVariant {
+export function getVariant(name: string): ModelVariant & { name: ModelName } {
   const v = VARIANTS.find((m) => m.name === name);
   if (v) return v;
   const close = closestNames(name, VARIANTS.map((m) => m.name));
   throw new Error(`unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (run 'resnext models' for the list)`);
 }
 
-/** Builds a registered model with freshly initialised weights. */
-export function createModel(name: string, opts: CreateModelOptions = {}): ResNet | TutorialResNeXt {
+/** A name from the command line or a file, checked: the registered ModelName, or an error with suggestions. */
+export function modelName(name: string): ModelName {
+  return getVariant(name).name;
+}
+
+/** Builds a registered model with freshly initialised weights (names from user input go through modelName()). */
+export function createModel(name: ModelName, opts: CreateModelOptions = {}): ResNet | TutorialResNeXt {
   const v = getVariant(name);
   const numClasses = opts.numClasses ?? v.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);

@@ -25,15 +25,15 @@ export interface ModelVariant {
 const imagenet: [number, number, number] = [3, 224, 224];
 const cifar: [number, number, number] = [3, 32, 32];
 
-function row(name: string, family: Family, description: string, block: 'basic' | 'bottleneck', layers: number[],
-  groups = 1, widthPerGroup = 64, inputSize = imagenet, numClasses = 1000, basePlanes = 64): ModelVariant {
+function row<N extends string>(name: N, family: Family, description: string, block: 'basic' | 'bottleneck', layers: number[],
+  groups = 1, widthPerGroup = 64, inputSize = imagenet, numClasses = 1000, basePlanes = 64): ModelVariant & { name: N } {
   return { name, family, description, layers, block, groups, widthPerGroup, inputSize, numClasses, basePlanes };
 }
 
 const R50 = [3, 4, 6, 3], R101 = [3, 4, 23, 3];
 
-/** All variants, in the order `resnext models` lists them. */
-export const VARIANTS: readonly ModelVariant[] = [
+/** The rows, in the order `resnext models` lists them (names kept as literal types). */
+const ROWS = [
   row('resnext50', 'tutorial', "The tutorial's ResNeXt-50 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R50, 32, 4),
   row('resnext101', 'tutorial', "The tutorial's ResNeXt-101 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R101, 32, 4),
   row('resnext_tiny', 'tutorial', "A tiny ResNeXt in the tutorial's layout: one block per stage, 4 groups of 2 (tests, quick experiments)", 'bottleneck', [1, 1, 1, 1], 4, 2),
@@ -63,4 +63,10 @@ export const VARIANTS: readonly ModelVariant[] = [
   row('resnext29_16x64d', 'cifar', 'CIFAR ResNeXt-29 16x64d (Table 7)', 'bottleneck', [3, 3, 3], 16, 64, cifar, 10),
   row('resnext_small', 'cifar', 'A light CIFAR-style ResNeXt for 28x28/32x32 images on a CPU: 3 stages of 1 block, 4 groups, widths 16/32/64', 'bottleneck', [1, 1, 1], 4, 16, cifar, 10, 16),
   row('resnext_medium', 'cifar', 'resnext_small at twice the width: 3 stages of 1 block, 8 groups of 4, widths 32/64/128 (Fashion-MNIST: 93%+)', 'bottleneck', [1, 1, 1], 8, 8, cifar, 10, 32),
-];
+] as const;
+
+/** The name of a registered model: `createModel('resnext_smal')` is a compile error. */
+export type ModelName = (typeof ROWS)[number]['name'];
+
+/** All variants, in the order `resnext models` lists them. */
+export const VARIANTS: readonly (ModelVariant & { name: ModelName })[] = ROWS;

@@ -12,6 +12,7 @@ import { isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/safetensors';
 import { usageMetadata } from '../io/usage';
 import { createModel } from '../models/registry';
+import type { ModelName } from '../models/variants';
 import type { ResNet } from '../models/resnet';
 import type { TutorialResNeXt } from '../models/tutorial';
 import * as F from '../tensor/ops';
@@ -24,7 +25,7 @@ import { stepScope } from './step-scope';
 
 /** Everything a run is configured by (the CLI's flags). */
 export interface TrainConfig {
-  model: string;
+  model: ModelName;
   data: string;
   epochs: number;
   batchSize: number;
