@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { getDefaultBackend, listBackends } from '../backend/registry';
 import { nativeStatus } from '../backend/native';
+import type { DoctorJson } from './json-output';
 import { guarded, printJson } from './util';
 
 /** Registers the doctor command. */
@@ -12,7 +13,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print as JSON')
     .action(guarded('doctor', (o: { json?: boolean }) => {
       const native = nativeStatus();
-      const report = { activeBackend: getDefaultBackend().name, backends: listBackends(), native, node: process.version, env: { RESNEXT_BACKEND: process.env.RESNEXT_BACKEND ?? null, RESNEXT_THREADS: process.env.RESNEXT_THREADS ?? null, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null } };
+      const report: DoctorJson = { activeBackend: getDefaultBackend().name, backends: listBackends(), native, node: process.version, env: { RESNEXT_BACKEND: process.env.RESNEXT_BACKEND ?? null, RESNEXT_THREADS: process.env.RESNEXT_THREADS ?? null, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null } };
       if (o.json) { printJson(report); return; }
       const lines = [`active backend: ${report.activeBackend}`, `available backends: ${report.backends.join(', ')}`];
       lines.push(native.available

@@ -6,6 +6,7 @@ import { loadDataset } from '../data/load';
 import { readWeightsFile } from '../io/weights';
 import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import type { EvalJson } from './json-output';
 import { guarded, parseNonNegativeInt, parsePositiveInt, printJson, textTable } from './util';
 
 /** Registers the eval command. */
@@ -34,7 +35,8 @@ export function registerEval(program: Command): void {
       // top-5 says something only with more than 5 classes
       const top5 = classes.length > 5 ? r.top5 : null;
       if (o.json) {
-        printJson({ images: test.labels.length, loss: r.loss, top1: r.top1, top5, classes, perClassAccuracy: perClass, confusion: r.confusion.counts });
+        const out: EvalJson = { images: test.labels.length, loss: r.loss, top1: r.top1, top5, classes: [...classes], perClassAccuracy: perClass, confusion: r.confusion.counts };
+        printJson(out);
         return;
       }
       process.stdout.write(`${test.labels.length} test images: loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.top1).toFixed(2)}%`

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { PAPER_CITATION, PAPER_TABLES } from '../models/paper';
 import { modelStats, type ModelStats } from './stats';
+import type { PaperJson } from './json-output';
 import { guarded, printJson, textTable } from './util';
 
 const millions = (v?: number) => (v === undefined ? '' : `${(v / 1e6).toFixed(1)} M`);
@@ -22,7 +23,7 @@ export function registerPaper(program: Command): void {
         return stats.get(model);
       };
       const tables = PAPER_TABLES.map((t) => ({ ...t, rows: t.rows.map((r) => ({ ...r, ours: ours(r.model), ours101: ours(r.model101) })) }));
-      if (o.json) { printJson({ citation: PAPER_CITATION, tables }); return; }
+      if (o.json) { printJson({ citation: PAPER_CITATION, tables } satisfies PaperJson); return; }
       const out: string[] = [`Source: ${PAPER_CITATION}`, 'Ours: computed from the registered model (mult-adds per 224x224 image, 32x32 for CIFAR).', ''];
       for (const t of tables) {
         const errorCols = t.id === 'table3' ? ['top-1 (50)', 'top-1 (101)'] : t.id === 'table7' ? ['CIFAR-10', 'CIFAR-100'] : t.id === 'table4' ? ['top-1', 'top-5'] : [];

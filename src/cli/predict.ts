@@ -8,6 +8,7 @@ import { saveNpy } from '../io/npy';
 import { readWeightsFile } from '../io/weights';
 import * as F from '../tensor/ops';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import type { PredictJson } from './json-output';
 import { checkOutput, guarded, parsePositiveInt, printJson, UsageError } from './util';
 
 /** Registers the predict command. */
@@ -40,7 +41,7 @@ export function registerPredict(program: Command): void {
         : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : null;
       const label = (i: number) => names?.[i] ?? `class ${i}`;
       const top = F.topk(probs, k);
-      const results = images.map((image, n) => ({
+      const results: PredictJson = images.map((image, n) => ({
         image, top: top.indices[n].map((index, j) => ({ index, label: label(index), probability: top.values[n][j] })),
       }));
       if (o.features) saveNpy(o.features, features);

@@ -4,6 +4,7 @@ import { metaBackend } from '../backend/meta';
 import { createModel, getVariant, modelName } from '../models/registry';
 import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
 import { parseModelFlags } from './model-options';
+import type { SummaryJson } from './json-output';
 import { guarded, parseChoice, parseNonNegativeInt, parseShape, printJson, UsageError } from './util';
 
 /** Registers the summary command. */
@@ -25,7 +26,7 @@ export function registerSummary(program: Command): void {
       const model = createModel(modelName(name), { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
       const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
       for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
-      if (o.json) printJson({ ...s.toJSON(), model: name });
+      if (o.json) printJson({ ...s.toJSON(), model: name } satisfies SummaryJson);
       else process.stdout.write(`${s.toString()}\n`);
     }));
 }

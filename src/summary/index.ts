@@ -66,10 +66,10 @@ export class ModelSummary {
   }
 
   /** Plain data: model, input, depth, columns, every row (visible or not) and the totals. */
-  toJSON(): object {
+  toJSON(): { model: string; inputSize: number[]; depth: number; columns: SummaryColumn[]; rows: (LayerRow & { visible: boolean })[]; totals: SummaryTotals; warnings: string[] } {
     return {
-      model: this.modelName, inputSize: this.inputSize, depth: this.depth, columns: this.columns,
-      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })), totals: this.totals, warnings: this.warnings,
+      model: this.modelName, inputSize: [...this.inputSize], depth: this.depth, columns: [...this.columns],
+      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })), totals: this.totals, warnings: [...this.warnings],
     };
   }
 }

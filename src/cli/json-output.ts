@@ -1,0 +1,63 @@
+// The shapes of every command's --json output, as TypeScript interfaces: the documented contract
+// for scripts that read them (each command builds its output as one of these).
+import type { LayerRow } from '../summary/collect';
+import type { SummaryColumn, SummaryTotals } from '../summary';
+import type { PaperTable } from '../models/paper';
+import type { Family, ModelName } from '../models/variants';
+
+export type { BenchResult as BenchJson } from './bench';
+export type { ConvParamReport as ConvParamsJson } from './conv-params';
+
+/** `resnext summary --json`: the table's rows (hidden ones too), torchinfo's totals, and input warnings. */
+export interface SummaryJson {
+  model: string;
+  inputSize: number[];
+  depth: number;
+  columns: SummaryColumn[];
+  rows: (LayerRow & { visible: boolean })[];
+  totals: SummaryTotals;
+  warnings: string[];
+}
+
+/** `resnext models --json`: one entry per registered model. */
+export interface ModelsJsonEntry {
+  name: ModelName;
+  family: Family;
+  description: string;
+  params: number;
+  /** Mult-adds for one image of `inputSize` (PyTorch's count). */
+  multAddsPerImage: number;
+  /** [C, H, W]. */
+  inputSize: number[];
+}
+
+/** `resnext paper --json`. */
+export interface PaperJson {
+  citation: string;
+  tables: PaperTable[];
+}
+
+/** `resnext eval --json`: accuracies are fractions in [0, 1]; top5 is null for 5 classes or fewer. */
+export interface EvalJson {
+  images: number;
+  loss: number;
+  top1: number;
+  top5: number | null;
+  classes: string[];
+  /** Per true class (NaN, printed as null, for a class with no test images). */
+  perClassAccuracy: number[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+}
+
+/** `resnext predict --json`: one entry per image, classes best first (at most the class count). */
+export type PredictJson = { image: string; top: { index: number; label: string; probability: number }[] }[];
+
+/** `resnext doctor --json`. */
+export interface DoctorJson {
+  activeBackend: string;
+  backends: string[];
+  native: { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number };
+  node: string;
+  env: { RESNEXT_BACKEND: string | null; RESNEXT_THREADS: string | null; OMP_NUM_THREADS: string | null };
+}
