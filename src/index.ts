@@ -15,7 +15,7 @@ export type { ModelVariant, ModelName, Family } from './models/variants';
 export { ResNet, Bottleneck, BasicBlock } from './models/resnet';
 export { TutorialResNeXt, TutorialBottleneck, type StrideAt } from './models/tutorial';
 export { summary, ModelSummary, type SummaryOptions, type SummaryTotals, type SummaryColumn } from './summary';
-export type { BenchJson, ConvParamsJson, DoctorJson, EvalJson, ModelsJsonEntry, PaperJson, PredictJson, SummaryJson } from './cli/json-output';
+export type { BenchJson, ConvParamsJson, DoctorJson, EvalJson, InspectJson, ModelsJsonEntry, PaperJson, PredictJson, SummaryJson } from './cli/json-output';
 export { nativeStatus, setNativeThreads, nativeBufferPool } from './backend/native';
 export { loadWeights, parseWeights } from './io/weights';
 export { FileFormatError } from './io/errors';

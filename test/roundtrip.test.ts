@@ -32,6 +32,19 @@ describe('Fashion-MNIST: train, then eval and predict on what it wrote', () => {
     assert.equal(JSON.parse(a.stdout).top1, JSON.parse(b.stdout).top1);
     assert.deepEqual(JSON.parse(a.stdout).classes, [...FASHION_MNIST_CLASSES]);
   });
+  it('inspect and summary --weights read what the run recorded', () => {
+    const i = runCli(['inspect', join(out, 'checkpoint.safetensors'), '--json']);
+    assert.equal(i.status, 0, i.stderr);
+    const j = JSON.parse(i.stdout);
+    assert.equal(j.usage.model, 'resnext_tiny');
+    assert.deepEqual([j.usage.input.channels, j.usage.input.size], [1, 28]);
+    assert.deepEqual(j.usage.classes, [...FASHION_MNIST_CLASSES]);
+    assert.deepEqual([j.run.epoch, j.run.step], [1, 8]);
+    assert.deepEqual(j.fits, ['resnext_tiny']);
+    const s = runCli(['summary', 'resnext_tiny', '--weights', join(out, 'model.safetensors'), '--json']);
+    assert.equal(s.status, 0, s.stderr);
+    assert.deepEqual(JSON.parse(s.stdout).inputSize, [1, 1, 28, 28]);
+  });
   it('predict feeds 28x28 greyscale images as trained and names Fashion-MNIST classes', async () => {
     const test = loadFashionMnist().test;
     const paths: string[] = [];

@@ -4,6 +4,7 @@ import type { LayerRow } from '../summary/collect';
 import type { SummaryColumn, SummaryTotals } from '../summary';
 import type { PaperTable } from '../models/paper';
 import type { Family, ModelName } from '../models/variants';
+import type { WeightsUsage } from '../io/usage';
 
 export type { BenchResult as BenchJson } from './bench';
 export type { ConvParamReport as ConvParamsJson } from './conv-params';
@@ -60,4 +61,18 @@ export interface DoctorJson {
   native: { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number };
   node: string;
   env: { RESNEXT_BACKEND: string | null; RESNEXT_THREADS: string | null; OMP_NUM_THREADS: string | null };
+}
+
+/** `resnext inspect --json`: what a weights file or checkpoint holds. */
+export interface InspectJson {
+  file: string;
+  format: string;
+  /** Model tensors (a checkpoint's optimizer state not counted) and their values. */
+  tensors: number;
+  values: number;
+  usage: WeightsUsage;
+  /** A training checkpoint's position (null for other files). */
+  run: { epoch: number; batch: number; step: number; config: Record<string, unknown> } | null;
+  /** Registered models whose every parameter and buffer the file holds with the right shape. */
+  fits: ModelName[];
 }

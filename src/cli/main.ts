@@ -10,6 +10,7 @@ import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
 import { registerExport } from './export';
 import { registerForward } from './forward';
+import { registerInspect } from './inspect';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
 import { registerPredict } from './predict';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerConvParams(program);
   registerPaper(program);
   registerConvert(program);
+  registerInspect(program);
   registerForward(program);
   registerExport(program);
   registerPredict(program);

@@ -7,6 +7,7 @@ import { describeReport } from '../nn/module';
 import { createModel, getVariant, listModels, modelName } from '../models/registry';
 import type { ResNet } from '../models/resnet';
 import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
+import type { ModelName } from '../models/variants';
 import { summary, type ModelSummary } from '../summary';
 import type { Tensor } from '../tensor/tensor';
 import { parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
@@ -63,7 +64,7 @@ function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inCha
 }
 
 /** Registered models whose every parameter and buffer has the name and shape of one in `weights`. */
-function modelsFitting(weights: Map<string, Tensor>): string[] {
+export function modelsFitting(weights: Map<string, Tensor>): ModelName[] {
   const { numClasses, inChannels } = inferShapes(weights);
   return listModels().map((v) => v.name).filter((name) => {
     const sd = createModel(modelName(name), { numClasses, inChannels, backend: metaBackend }).stateDict();

@@ -1,10 +1,11 @@
 // `resnext summary <model>`: torchinfo's table for a registered model.
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
+import { readWeightsFile } from '../io/weights';
 import { createModel, getVariant, modelName } from '../models/registry';
 import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
-import { parseModelFlags } from './model-options';
 import type { SummaryJson } from './json-output';
+import { modelWithWeights, parseModelFlags } from './model-options';
 import { guarded, parseChoice, parseNonNegativeInt, parseShape, printJson, UsageError } from './util';
 
 /** Registers the summary command. */
@@ -16,14 +17,20 @@ export function registerSummary(program: Command): void {
     .option('--columns <list>', `comma-separated columns: ${ALL_COLUMNS.join(', ')}`, 'output_size,num_params')
     .option('--stride-at <conv>', "where a downsampling block's stride sits: 1x1 (the tutorial) or 3x3 (the paper, torchvision)")
     .option('--num-classes <n>', 'size of the classifier output')
+    .option('--weights <file>', 'summarise the model these weights are for: their class count, input channels and size')
     .option('--json', 'print rows and totals as JSON')
     .addHelpText('after', '\nExample:\n  resnext summary resnext50 --input 2,3,224,224\n  resnext summary resnext50_32x4d --columns input_size,output_size,num_params,kernel_size,mult_adds --depth 2')
-    .action(guarded('summary', (name: string, o: { input?: string; depth: string; columns: string; strideAt?: string; numClasses?: string; json?: boolean }) => {
+    .action(guarded('summary', (name: string, o: { input?: string; depth: string; columns: string; strideAt?: string; numClasses?: string; weights?: string; json?: boolean }) => {
       const v = getVariant(name);
-      const input = o.input ? parseShape('--input', o.input) : [1, ...v.inputSize];
-      if (input.length !== 4) throw new UsageError(`--input '${o.input}' must have 4 dimensions N,C,H,W`);
       const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
-      const model = createModel(modelName(name), { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
+      // weights bring their class count, channels and (for a `resnext train` run) input size
+      const weights = o.weights ? readWeightsFile(o.weights) : null;
+      const stored = weights?.usage.input;
+      const input = o.input ? parseShape('--input', o.input) : stored ? [1, stored.channels, stored.size, stored.size] : [1, ...v.inputSize];
+      if (input.length !== 4) throw new UsageError(`--input '${o.input}' must have 4 dimensions N,C,H,W`);
+      const model = weights
+        ? modelWithWeights(name, weights.tensors, o, o.weights!, true)
+        : createModel(modelName(name), { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
       const s = summary(model, input, { depth: parseNonNegativeInt('--depth', o.depth), columns });
       for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
       if (o.json) printJson({ ...s.toJSON(), model: name } satisfies SummaryJson);
