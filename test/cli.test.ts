@@ -69,6 +69,15 @@ describe('inputs and arguments every command checks the same way', () => {
   }
 });
 
+describe('conv-params with groups=1', () => {
+  it('says it is a dense convolution instead of "each of 1 groups"', () => {
+    const r = runCli(['conv-params', '64', '128', '3', '--groups', '1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /a dense convolution \(groups=1\)\n  64 x 128 x 3 x 3 = 73,728 weights/);
+    assert.ok(!r.stdout.includes('each of 1 groups'));
+  });
+});
+
 describe('one option vocabulary', () => {
   for (const cmd of ['bench', 'export', 'train', 'eval']) {
     it(`${cmd} --help: --batch-size, the global options, plain defaults`, () => {
@@ -167,6 +176,7 @@ describe('resnext bench', () => {
       const j = JSON.parse(r.stdout);
       assert.equal(j.mode, mode);
       assert.ok(j.minMs > 0 && j.minMs <= j.medianMs && j.medianMs <= j.maxMs);
+      assert.ok(Math.abs(j.medianMs - (j.minMs + j.maxMs) / 2) < 1e-9, 'the median of 2 steps is their mean, not the max');
       assert.ok(Math.abs(j.imagesPerSecond - 2000 / j.medianMs) < 1e-9);
       // mult-adds scale with the pixel count of every layer's output: 32x32 is 1/49 of 224x224
       assert.ok(j.gflopPerImage > 0 && j.gflopPerImage < (2 * passes * multAdds) / 1e9 / 10, `${mode}: ${j.gflopPerImage}`);

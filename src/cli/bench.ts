@@ -55,7 +55,9 @@ export function registerBench(program: Command): void {
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
       profile?.stop();
-      const sorted = [...times].sort((a, b) => a - b), median = sorted[Math.floor(sorted.length / 2)];
+      const sorted = [...times].sort((a, b) => a - b), mid = sorted.length / 2;
+      // the middle value, or the mean of the middle two for an even count (2 steps: not the max)
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
       const imagesPerSecond = (1000 * batch) / median;
       const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
       const r: BenchResult = {

@@ -38,6 +38,12 @@ export function registerConvParams(program: Command): void {
       const r = convParamReport(parsePositiveInt('<in>', a), parsePositiveInt('<out>', b), parsePositiveInt('<kernel>', k), parsePositiveInt('--groups', o.groups));
       if (o.json) { printJson(r); return; }
       const kk = `${r.kernel} x ${r.kernel}`;
+      if (r.groups === 1) {
+        process.stdout.write(`Conv2d(${r.inChannels}, ${r.outChannels}, ${r.kernel}): a dense convolution (groups=1)\n`
+          + `  ${r.inChannels} x ${r.outChannels} x ${kk} = ${n(r.denseWeights)} weights\n`
+          + `Try --groups G (a divisor of both ${r.inChannels} and ${r.outChannels}) to see what grouping saves.\n`);
+        return;
+      }
       process.stdout.write([
         `Conv2d(${r.inChannels}, ${r.outChannels}, ${r.kernel}):`,
         `  ${r.inChannels} x ${r.outChannels} x ${kk} = ${n(r.denseWeights)} weights`,
