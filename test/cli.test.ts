@@ -121,6 +121,17 @@ describe('model-name suggestions (edit distance, case-insensitive, best first)',
 });
 
 describe('resnext models', () => {
+  it('filters by name or family, keeps lines short, shows the paper error where known', () => {
+    const r = runCli(['models', 'resnext101']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.slice(2).every((l) => l.startsWith('resnext101')), r.stdout);
+    assert.ok(lines.every((l) => l.length <= 100), 'lines fit 100 columns without --long');
+    assert.match(r.stdout, /resnext101_64x4d .* 20\.4 \(ImageNet top-1\)/);
+    assert.match(runCli(['models', 'tiny']).stdout, /128\.18 M/, 'small mult-adds in M, not 0.13 G');
+    const none = runCli(['models', 'zzz']);
+    assert.equal(none.status, 2);
+  });
   it('--json lists every model with PyTorch-equal parameter counts', () => {
     const r = runCli(['models', '--json']);
     assert.equal(r.status, 0, r.stderr);

@@ -30,6 +30,8 @@ export interface ModelsJsonEntry {
   multAddsPerImage: number;
   /** [C, H, W]. */
   inputSize: number[];
+  /** The paper's published error for this architecture, where it reports one. */
+  paperError: { metric: 'ImageNet top-1' | 'CIFAR-10'; error: number } | null;
 }
 
 /** `resnext paper --json`. */

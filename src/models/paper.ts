@@ -66,3 +66,15 @@ export const PAPER_TABLES: readonly PaperTable[] = [
 
 /** Where the figures come from. */
 export const PAPER_CITATION = 'Xie, Girshick, Dollár, Tu, He. Aggregated Residual Transformations for Deep Neural Networks. CVPR 2017 (arXiv:1611.05431).';
+
+/** The paper's published error for a registered model's architecture (ImageNet top-1, or CIFAR-10 test), if it reports one. */
+export function paperError(model: string): { metric: 'ImageNet top-1' | 'CIFAR-10'; error: number } | null {
+  for (const t of PAPER_TABLES) {
+    for (const r of t.rows) {
+      if (r.model === model && r.top1 !== undefined) return { metric: 'ImageNet top-1', error: r.top1 };
+      if (r.model101 === model && r.top1At101 !== undefined) return { metric: 'ImageNet top-1', error: r.top1At101 };
+      if (r.model === model && r.cifar10 !== undefined) return { metric: 'CIFAR-10', error: r.cifar10 };
+    }
+  }
+  return null;
+}
