@@ -172,6 +172,9 @@ describe('resnext paper', () => {
     assert.equal(r.status, 0, r.stderr);
     for (const t of ['Table 1', 'Table 3', 'Table 4', 'Table 7']) assert.ok(r.stdout.includes(t), t);
     assert.match(r.stdout, /ResNeXt-29, 8x64d +resnext29_8x64d +34\.4 M +5\.39 G +34\.4 M/);
+    assert.ok(!r.stdout.includes('top1At101'), 'no JSON key in the notes');
+    const table4 = r.stdout.slice(r.stdout.indexOf('Table 4'), r.stdout.indexOf('Table 7'));
+    assert.ok(!table4.includes('paper params') && !table4.includes('paper FLOPs'), 'no column the paper leaves empty');
     const j = JSON.parse(runCli(['paper', '--json']).stdout);
     const t4 = j.tables.find((t: { id: string }) => t.id === 'table4');
     assert.equal(t4.rows.find((row: { model: string }) => row.model === 'resnext101_64x4d').ours.params, 83_455_272);

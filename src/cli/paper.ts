@@ -38,7 +38,10 @@ export function registerPaper(program: Command): void {
             : [millions(r.params), giga(r.flops)];
           return [r.label, r.model ?? '-', millions(r.ours?.params), giga(r.ours?.multAddsPerImage), ...published, ...errs];
         });
-        out.push(t.title, textTable(header, rows, header.map((h, i) => i >= 2 && !h.includes('model'))), t.note, '');
+        // a column the paper leaves empty for every row of this table (Table 4 gives no sizes) is left out
+        const keep = header.map((h, i) => !h.startsWith('paper') || rows.some((r) => r[i] !== ''));
+        const pick = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
+        out.push(t.title, textTable(pick(header), rows.map(pick), pick(header.map((h, i) => i >= 2 && !h.includes('model')))), t.note, '');
       }
       process.stdout.write(out.join('\n'));
     }));

@@ -32,7 +32,7 @@ export const PAPER_TABLES: readonly PaperTable[] = [
   },
   {
     id: 'table3', title: 'Table 3: cardinality vs width at about the same complexity (top-1 error %)',
-    note: 'More groups of narrower width lower the error at the same cost (top1 = ResNet-50 base, top1At101 = ResNet-101 base).',
+    note: 'More groups of narrower width lower the error at the same cost, on ResNet-50 and on ResNet-101 alike.',
     rows: [
       { label: '1x64d', model: 'resnext50_1x64d', model101: 'resnext101_1x64d', top1: 23.9, top1At101: 22.0 },
       { label: '2x40d', model: 'resnext50_2x40d', model101: 'resnext101_2x40d', top1: 23.0, top1At101: 21.7 },
