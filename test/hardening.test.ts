@@ -16,7 +16,7 @@ import { readSafetensors, safetensorsMetadata, serializeSafetensors, tensorBytes
 import { parseTorchCheckpoint } from '../src/io/torch-checkpoint';
 import { tensor } from '../src/tensor/create';
 import { ConfusionMatrix, topkHits } from '../src/train/metrics';
-import { formatDuration, RecentRate } from '../src/cli/progress';
+import { formatDuration, QuietProgress, RecentRate } from '../src/cli/progress';
 import {
   f32, npyRaw, pk, safetensorsRaw, stateDictPickle, torchLegacy, torchZip, zeroBomb, type TensorSpec,
 } from './craft';
@@ -407,6 +407,17 @@ describe('7. metrics: NaN or Inf logits are misses', () => {
 });
 
 describe('12. progress', () => {
+  it('long work reports plain progress lines after 2 seconds, short work stays quiet', () => {
+    const lines: string[] = [];
+    const p = new QuietProgress('evaluating', 1000, 'images', (l) => lines.push(l));
+    p.update(500);
+    assert.deepEqual(lines, [], 'quiet in the first 2 seconds');
+    (p as unknown as { start: number }).start -= 10_000; // as if 10 s had passed
+    p.update(600);
+    p.update(650);
+    assert.equal(lines.length, 1, 'one line per tenth');
+    assert.match(lines[0], /^evaluating: 60% \(600 of 1,000 images\), ETA \d+s$/);
+  });
   it('durations never show 60 seconds or minutes', () => {
     assert.equal(formatDuration(119.6), '2m00s');
     assert.equal(formatDuration(59.6), '1m00s');

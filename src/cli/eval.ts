@@ -7,6 +7,7 @@ import { readWeightsFile } from '../io/weights';
 import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import type { EvalJson } from './json-output';
+import { QuietProgress } from './progress';
 import { guarded, parseNonNegativeInt, parsePositiveInt, printJson, textTable } from './util';
 
 /** Registers the eval command. */
@@ -30,7 +31,9 @@ export function registerEval(program: Command): void {
       const norm = input ? { mean: input.mean, std: input.std } : channelStats(data.train);
       const loader = new DataLoader(test, { batchSize: parsePositiveInt('--batch-size', o.batchSize), shuffle: false, seed: 0, dropLast: false, prefetch: 0, transform: { randomCropPadding: 0, horizontalFlip: false, ...norm } });
       const classes = data.train.classNames;
-      const r = await evaluate(model, loader, classes.length);
+      if (!o.json) process.stderr.write(`evaluating ${o.weights} as ${name} on ${test.name}: ${test.labels.length.toLocaleString('en-US')} images\n`);
+      const progress = new QuietProgress(`evaluating ${name} on ${test.name}`, test.labels.length, 'images');
+      const r = await evaluate(model, loader, classes.length, (done) => progress.update(done));
       const perClass = r.confusion.perClassAccuracy();
       // top-5 says something only with more than 5 classes
       const top5 = classes.length > 5 ? r.top5 : null;

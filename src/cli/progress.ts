@@ -31,3 +31,25 @@ export class RecentRate {
     return t1 > t0 ? ((n1 - n0) * 1000) / (t1 - t0) : NaN;
   }
 }
+
+/**
+ * Plain progress lines on stderr for work that may take a while: nothing for the first 2 seconds
+ * (short work stays quiet), then a line at each further tenth of the total.
+ */
+export class QuietProgress {
+  private readonly start = Date.now();
+  private lastTenth = 0;
+  constructor(private readonly label: string, private readonly total: number, private readonly unit: string,
+    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
+
+  /** Reports `done` of the total. */
+  update(done: number): void {
+    const tenth = Math.floor((10 * done) / this.total);
+    if (tenth <= this.lastTenth || done >= this.total) return;
+    this.lastTenth = tenth;
+    const elapsed = (Date.now() - this.start) / 1000;
+    if (elapsed < 2) return;
+    const eta = formatDuration((elapsed * (this.total - done)) / done);
+    this.write(`${this.label}: ${Math.round((100 * done) / this.total)}% (${done.toLocaleString('en-US')} of ${this.total.toLocaleString('en-US')} ${this.unit}), ETA ${eta}`);
+  }
+}

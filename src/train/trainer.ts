@@ -73,7 +73,8 @@ export function channelStats(d: ImageDataset): { mean: number[]; std: number[] }
 }
 
 /** Evaluates a model on a loader: loss, top-1, top-5 and the confusion matrix. */
-export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoader, numClasses: number): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
+export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoader, numClasses: number,
+  onProgress?: (imagesDone: number) => void): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
   model.eval();
   let loss = 0, top1 = 0, top5 = 0, seen = 0;
   const confusion = new ConfusionMatrix(numClasses);
@@ -86,6 +87,7 @@ export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoad
       confusion.add(logits, b.y);
     }));
     seen += b.y.length;
+    onProgress?.(seen);
   }
   return { loss: loss / seen, top1: top1 / seen, top5: top5 / seen, confusion };
 }
