@@ -45,6 +45,11 @@ describe('Fashion-MNIST: train, then eval and predict on what it wrote', () => {
     assert.equal(s.status, 0, s.stderr);
     assert.deepEqual(JSON.parse(s.stdout).inputSize, [1, 1, 28, 28]);
   });
+  it('export writes an ONNX graph for the 1x28x28 input the run trained on', () => {
+    const r = runCli(['export', 'resnext_tiny', '--weights', join(out, 'model.safetensors'), '--onnx', join(dir, 'fm.onnx')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /input 'input' \[batch, 1, 28, 28\]/);
+  });
   it('predict feeds 28x28 greyscale images as trained and names Fashion-MNIST classes', async () => {
     const test = loadFashionMnist().test;
     const paths: string[] = [];

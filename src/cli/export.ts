@@ -1,7 +1,7 @@
 // `resnext export <model> [--weights W] --onnx out.onnx [--batch-size dynamic|N]`: a standard ONNX graph.
 import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
-import { loadWeights } from '../io/weights';
+import { readWeightsFile } from '../io/weights';
 import { createModel, modelName } from '../models/registry';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseImageShape, parseModelFlags } from './model-options';
 import { addBatchSizeOption, batchSizeOption, checkOutput, guarded, parsePositiveInt } from './util';
@@ -15,14 +15,17 @@ export function registerExport(program: Command): void {
     .option('--input <shape>', "C,H,W of one image (default: the model's native size)"))
     .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch-size dynamic')
     .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batchSize: string; batch?: string; input?: string }) => {
-      const chw = parseImageShape(name, o.input);
+      checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
+      // weights from a `resnext train` run give the input they were trained on (e.g. 1x28x28)
+      const weights = o.weights ? readWeightsFile(o.weights) : null;
+      const stored = weights?.usage.input;
+      const chw = o.input || !stored ? parseImageShape(name, o.input) : [stored.channels, stored.size, stored.size];
       const b = batchSizeOption(o);
       const dynamic = b.text === 'dynamic';
       const batch = dynamic ? 1 : parsePositiveInt(b.flag, b.text);
-      checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
       checkInput(name, [batch, ...chw], parseModelFlags(o));
-      const model = o.weights
-        ? modelWithWeights(name, loadWeights(o.weights), o, o.weights)
+      const model = weights
+        ? modelWithWeights(name, weights.tensors, o, o.weights!)
         : createModel(modelName(name), { seed: 0, inChannels: chw[0], ...parseModelFlags(o) });
       saveOnnx(o.onnx, model, { inputShape: [batch, ...chw], dynamicBatch: dynamic });
       process.stdout.write(`wrote ${o.onnx} (input 'input' [${dynamic ? 'batch' : batch}, ${chw.join(', ')}], output 'output')\n`);
