@@ -28,7 +28,7 @@ describe('resnext summary', () => {
   });
   const bad: [string, string[], RegExp][] = [
     ['unknown model', ['summary', 'resnext5'], /unknown model 'resnext5'; did you mean resnext50/],
-    ['malformed --input', ['summary', 'resnext50', '--input', '2,3,224'], /--input '2,3,224' must have 4 dimensions/],
+    ['malformed --input', ['summary', 'resnext50', '--input', '3,224'], /--input '3,224' must be C,H,W or N,C,H,W/],
     ['non-numeric --input', ['summary', 'resnext50', '--input', '2,x,224,224'], /not a comma-separated list of positive integers/],
     ['bad --stride-at', ['summary', 'resnext50', '--stride-at', '5x5'], /--stride-at must be one of 1x1, 3x3/],
     ['bad column', ['summary', 'resnext50', '--columns', 'params'], /--columns entry must be one of/],
@@ -88,6 +88,15 @@ describe('one option vocabulary', () => {
       assert.ok(!/\(default: "/.test(r.stdout), 'defaults print without quotes');
     });
   }
+  it('--input is C,H,W or N,C,H,W in every command; a batch given twice must agree', () => {
+    const one = JSON.parse(runCli(['summary', 'resnext_tiny', '--input', '3,32,32', '--json']).stdout);
+    assert.deepEqual(one.inputSize, [1, 3, 32, 32]);
+    const b = runCli(['bench', 'resnext_tiny', '--input', '2,3,32,32', '--steps', '1', '--warmup', '0', '--json']);
+    assert.equal(JSON.parse(b.stdout).batch, 2);
+    const clash = runCli(['bench', 'resnext_tiny', '--input', '2,3,32,32', '--batch-size', '4']);
+    assert.equal(clash.status, 2);
+    assert.match(clash.stderr, /--input '2,3,32,32' has batch 2 but --batch-size is 4; give one of them/);
+  });
   it('the old spelling --batch still works where it existed (bench, export)', () => {
     const r = runCli(['bench', 'resnext_tiny', '--batch', '1', '--input', '3,32,32', '--steps', '1', '--warmup', '0', '--json']);
     assert.equal(r.status, 0, r.stderr);

@@ -10,7 +10,7 @@ import * as F from '../tensor/ops';
 import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
-import { checkInput, parseImageShape } from './model-options';
+import { checkInput, parseInputShape } from './model-options';
 import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
 
 /**
@@ -26,17 +26,17 @@ export interface BenchResult {
 export function registerBench(program: Command): void {
   addBatchSizeOption(program.command('bench <model>'), 'images per step', '8')
     .description('time inference (or training) steps: median / min / max per step and images per second')
-    .option('--input <shape>', 'C,H,W of one image (default: the model\'s native size)')
+    .option('--input <shape>', 'C,H,W (or N,C,H,W) (default: the model\'s native size)')
     .option('--train', 'time training steps: forward, cross-entropy, backward, SGD with momentum')
     .option('--steps <n>', 'timed steps', '10')
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--profile', 'also time every kernel call and print where the step time goes')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch-size 8 --train --threads 2')
-    .action(guarded('bench', (name: string, o: { batchSize: string; batch?: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }) => {
-      const chw = parseImageShape(name, o.input);
-      const b = batchSizeOption(o);
-      const batch = parsePositiveInt(b.flag, b.text), steps = parsePositiveInt('--steps', o.steps);
+    .action(guarded('bench', (name: string, o: { batchSize: string; batch?: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }, cmd: Command) => {
+      const b = batchSizeOption(o, cmd);
+      const [batch, ...chw] = parseInputShape(name, o.input, { size: parsePositiveInt(b.flag, b.text), flag: b.flag, explicit: b.explicit });
+      const steps = parsePositiveInt('--steps', o.steps);
       const warmup = parseNonNegativeInt('--warmup', o.warmup);
       const counted = checkInput(name, [batch, ...chw]);
       const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { saveOnnx } from '../io/onnx-export';
 import { readWeightsFile } from '../io/weights';
 import { createModel, modelName } from '../models/registry';
-import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseImageShape, parseModelFlags } from './model-options';
+import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseInputShape, parseModelFlags } from './model-options';
 import { addBatchSizeOption, batchSizeOption, checkOutput, guarded, parsePositiveInt } from './util';
 
 /** Registers the export command. */
@@ -12,17 +12,19 @@ export function registerExport(program: Command): void {
     .description('export a model (eval mode) to ONNX, opset 13')
     .requiredOption('--onnx <file>', 'where to write the .onnx file')
     .option('--weights <file>', 'weights to export (default: freshly initialised, seed 0)')
-    .option('--input <shape>', "C,H,W of one image (default: the model's native size)"))
+    .option('--input <shape>', "C,H,W (or N,C,H,W for a fixed batch) (default: the model's native size)"))
     .addHelpText('after', '\nExample:\n  resnext export resnext50_32x4d --weights r50.safetensors --onnx r50.onnx --batch-size dynamic')
-    .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batchSize: string; batch?: string; input?: string }) => {
+    .action(guarded('export', (name: string, o: ModelFlags & { onnx: string; weights?: string; batchSize: string; batch?: string; input?: string }, cmd: Command) => {
       checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
       // weights from a `resnext train` run give the input they were trained on (e.g. 1x28x28)
       const weights = o.weights ? readWeightsFile(o.weights) : null;
       const stored = weights?.usage.input;
-      const chw = o.input || !stored ? parseImageShape(name, o.input) : [stored.channels, stored.size, stored.size];
-      const b = batchSizeOption(o);
+      const b = batchSizeOption(o, cmd);
       const dynamic = b.text === 'dynamic';
-      const batch = dynamic ? 1 : parsePositiveInt(b.flag, b.text);
+      const size = dynamic ? 1 : parsePositiveInt(b.flag, b.text);
+      const [batch, ...chw] = o.input || !stored
+        ? parseInputShape(name, o.input, { size, flag: b.flag, explicit: b.explicit })
+        : [size, stored.channels, stored.size, stored.size];
       checkInput(name, [batch, ...chw], parseModelFlags(o));
       const model = weights
         ? modelWithWeights(name, weights.tensors, o, o.weights!)

@@ -30,11 +30,19 @@ export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strid
   };
 }
 
-/** One image's [C, H, W] from --input, or the model's native size when it is not given. */
-export function parseImageShape(model: string, input: string | undefined): number[] {
-  const chw = input ? parseShape('--input', input) : [...getVariant(model).inputSize];
-  if (chw.length !== 3) throw new UsageError(`--input '${input}' must have 3 dimensions C,H,W`);
-  return chw;
+/**
+ * The input [N, C, H, W] from --input, which every command takes as C,H,W (N from the batch size)
+ * or N,C,H,W; the model's native size when --input is absent. A batch size given on the command
+ * line must agree with an N,C,H,W input.
+ */
+export function parseInputShape(model: string, input: string | undefined, batch: { size: number; flag: string; explicit: boolean }): number[] {
+  const dims = input ? parseShape('--input', input) : [...getVariant(model).inputSize];
+  if (dims.length === 3) return [batch.size, ...dims];
+  if (dims.length !== 4) throw new UsageError(`--input '${input}' must be C,H,W or N,C,H,W`);
+  if (batch.explicit && dims[0] !== batch.size) {
+    throw new UsageError(`--input '${input}' has batch ${dims[0]} but ${batch.flag} is ${batch.size}; give one of them`);
+  }
+  return dims;
 }
 
 /**

@@ -60,9 +60,10 @@ export function addBatchSizeOption(cmd: Command, description: string, defaultVal
   return cmd.option('--batch-size <n>', description, defaultValue).addOption(new Option('--batch <n>').hideHelp());
 }
 
-/** The --batch-size value, or the --batch alias when that was given. */
-export function batchSizeOption(o: { batchSize: string; batch?: string }): { flag: string; text: string } {
-  return o.batch !== undefined ? { flag: '--batch', text: o.batch } : { flag: '--batch-size', text: o.batchSize };
+/** The --batch-size value, or the --batch alias when that was given; `explicit` when typed on the command line. */
+export function batchSizeOption(o: { batchSize: string; batch?: string }, cmd?: Command): { flag: string; text: string; explicit: boolean } {
+  if (o.batch !== undefined) return { flag: '--batch', text: o.batch, explicit: true };
+  return { flag: '--batch-size', text: o.batchSize, explicit: cmd?.getOptionValueSource('batchSize') === 'cli' };
 }
 
 /** Writes JSON to stdout. */
