@@ -45,6 +45,13 @@ describe('Fashion-MNIST: train, then eval and predict on what it wrote', () => {
     assert.equal(s.status, 0, s.stderr);
     assert.deepEqual(JSON.parse(s.stdout).inputSize, [1, 1, 28, 28]);
   });
+  it('convert turns the checkpoint into a model file that keeps the recorded usage', () => {
+    const r = runCli(['convert', join(out, 'checkpoint.safetensors'), join(dir, 'from-ckpt.safetensors')]);
+    assert.equal(r.status, 0, r.stderr);
+    const a = readWeightsFile(join(dir, 'from-ckpt.safetensors')), b = readWeightsFile(join(out, 'model.safetensors'));
+    assert.deepEqual([...a.tensors.keys()], [...b.tensors.keys()]);
+    assert.deepEqual(a.usage, b.usage);
+  });
   it('export writes an ONNX graph for the 1x28x28 input the run trained on', () => {
     const r = runCli(['export', 'resnext_tiny', '--weights', join(out, 'model.safetensors'), '--onnx', join(dir, 'fm.onnx')]);
     assert.equal(r.status, 0, r.stderr);

@@ -3,7 +3,8 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { saveSafetensors } from '../io/safetensors';
-import { loadWeights } from '../io/weights';
+import { usageMetadata } from '../io/usage';
+import { readWeightsFile } from '../io/weights';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import { checkOutput, guarded } from './util';
 
@@ -15,9 +16,10 @@ export function registerConvert(program: Command): void {
     .addHelpText('after', '\nExample:\n  resnext convert resnext50_32x4d-7cdf4587.pth resnext50_32x4d.safetensors --model resnext50_32x4d')
     .action(guarded('convert', (input: string, output: string, o: ModelFlags & { model?: string }) => {
       checkOutput(output, '.safetensors', 'safetensors', [input]);
-      const weights = loadWeights(input);
-      if (o.model) modelWithWeights(o.model, weights, o, input, true);
-      saveSafetensors(output, weights, { format: 'pt', source: basename(input), ...(o.model ? { model: o.model } : {}) });
-      process.stdout.write(`wrote ${weights.size} tensors to ${output}${o.model ? ` (checked against ${o.model})` : ''}\n`);
+      // a training checkpoint converts to its model tensors; recorded usage (input, classes) is kept
+      const { tensors, usage } = readWeightsFile(input);
+      if (o.model) modelWithWeights(o.model, tensors, o, input, true);
+      saveSafetensors(output, tensors, { format: 'pt', source: basename(input), ...usageMetadata({ ...usage, model: o.model ?? usage.model }) });
+      process.stdout.write(`wrote ${tensors.size} tensors to ${output}${o.model ? ` (checked against ${o.model})` : ''}\n`);
     }));
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
 import { loadNpy, saveNpy } from '../io/npy';
-import { loadWeights } from '../io/weights';
+import { readWeightsFile } from '../io/weights';
 import { tensor } from '../tensor/create';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
 import { checkOutput, guarded, UsageError } from './util';
@@ -19,7 +19,7 @@ export function registerForward(program: Command): void {
     .addHelpText('after', '\nExample:\n  resnext forward resnext50_32x4d --weights r50.safetensors --input x.npy --output logits.npy --eval')
     .action(guarded('forward', (name: string, o: ModelFlags & { weights: string; input: string; output: string; eval?: boolean }) => {
       checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, o.input]);
-      const model = modelWithWeights(name, loadWeights(o.weights), o, o.weights);
+      const model = modelWithWeights(name, readWeightsFile(o.weights).tensors, o, o.weights);
       const x = loadNpy(o.input);
       if (x.dtype === 'int64') throw new UsageError(`${o.input}: input must be float32 or float64, got int64`);
       if (x.ndim !== 4) throw new UsageError(`${o.input}: input must be 4-D [N, C, H, W], got shape [${x.shape.join(', ')}]`);
