@@ -62,7 +62,7 @@ const ROWS = [
   row('resnext29_8x64d', 'cifar', 'CIFAR ResNeXt-29 8x64d (Table 7)', 'bottleneck', [3, 3, 3], 8, 64, cifar, 10),
   row('resnext29_16x64d', 'cifar', 'CIFAR ResNeXt-29 16x64d (Table 7)', 'bottleneck', [3, 3, 3], 16, 64, cifar, 10),
   row('resnext_small', 'cifar', 'A light CIFAR-style ResNeXt for 28x28/32x32 images on a CPU: 3 stages of 1 block, 4 groups, widths 16/32/64', 'bottleneck', [1, 1, 1], 4, 16, cifar, 10, 16),
-  row('resnext_medium', 'cifar', 'resnext_small at twice the width: 3 stages of 1 block, 8 groups of 4, widths 32/64/128 (Fashion-MNIST: 93%+)', 'bottleneck', [1, 1, 1], 8, 8, cifar, 10, 32),
+  row('resnext_medium', 'cifar', 'resnext_small at twice the width: 3 stages of 1 block, 8 groups of 4, widths 32/64/128 (Fashion-MNIST: 92.85% in 20 epochs)', 'bottleneck', [1, 1, 1], 8, 8, cifar, 10, 32),
 ] as const;
 
 /** The name of a registered model: `createModel('resnext_smal')` is a compile error. */

@@ -37,7 +37,7 @@ export async function writeCurves(svgPath: string, pngPath: string, records: rea
     title: { text: title },
     data: [{ name: 'curves', values }],
     marks: [
-      panel('loss', 'loss (train: the optimised loss, with label smoothing, on augmented batches; test: cross-entropy)', ['trainLoss', 'testLoss'], 0),
+      panel('loss', 'loss (train: as optimised, augmented; test: cross-entropy)', ['trainLoss', 'testLoss'], 0),
       panel('accuracy', 'top-1 accuracy (%)', ['trainAccPct', 'testTop1Pct'], 240),
     ],
   };
