@@ -133,7 +133,7 @@ describe('resnext forward and convert', () => {
     const out = join(dir, 'never.safetensors');
     const r = runCli(['convert', fixture('small_tutorial.pth'), out, '--model', 'resnext50']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /does not fit model 'resnext50': missing keys .*shape mismatch for stage1\.0\.residual\.0\.weight: checkpoint has \[8, 64, 1, 1\], model expects \[128, 64, 1, 1\]/);
+    assert.match(r.stderr, /does not fit model 'resnext50' — these weights fit 'resnext_tiny': missing keys .*shape mismatch for stage1\.0\.residual\.0\.weight: checkpoint has \[8, 64, 1, 1\], model expects \[128, 64, 1, 1\]/);
     assert.ok(!existsSync(out));
     const f = runCli(['forward', 'resnext_tiny', '--weights', fixture('small_tutorial.pth'), '--input', fixture('small_tutorial.logits.npy'), '--output', join(dir, 'bad.npy')]);
     assert.equal(f.status, 2);
