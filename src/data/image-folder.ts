@@ -1,10 +1,10 @@
 // An image folder: root/<class>/<image> (or root/train/<class>/… and root/test|val/<class>/…),
-// decoded with sharp to RGB at a fixed size (shorter side resized, center-cropped). Images that
+// decoded to RGB at a fixed size exactly as predict decodes (shorter side resized, center-cropped). Images that
 // cannot be decoded are skipped with one warning listing them; a folder with none is an error.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { DatasetSplits, ImageDataset } from './dataset';
+import { decodeImage } from './image';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
@@ -21,8 +21,8 @@ async function decodeSplit(root: string, classes: string[], size: number, name: 
   });
   const decoded = await Promise.all(files.map(async ([file, label]) => {
     try {
-      const { data } = await sharp(file).rotate().removeAlpha().toColourspace('srgb').resize(size, size, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
-      return { data, label };
+      // the same decoding predict uses: shorter side to `size` (bilinear), center crop
+      return { data: await decodeImage(file, { resize: size, crop: size }), label };
     } catch {
       return { data: null, label, file };
     }
@@ -33,9 +33,7 @@ async function decodeSplit(root: string, classes: string[], size: number, name: 
   if (good.length === 0) throw new Error(`image folder '${root}': no decodable images found under ${classes.length} class folder(s)`);
   const per = 3 * size * size, images = new Uint8Array(good.length * per), labels = new Int32Array(good.length);
   good.forEach((d, i) => {
-    // sharp gives HWC; the dataset stores CHW
-    const hwc = d.data!;
-    for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) images[i * per + c * size * size + p] = hwc[p * 3 + c];
+    images.set(d.data!, i * per);
     labels[i] = d.label;
   });
   return { name, images, labels, shape: [3, size, size], classNames: classes };

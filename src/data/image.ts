@@ -27,10 +27,13 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Decodes and preprocesses one image into a [3, crop, crop] float32 tensor. */
-export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+/**
+ * Decodes one image and applies the geometric part of the preprocessing — resize the shorter side
+ * to `resize` (bilinear), center-crop `crop` — returning `channels` × crop × crop bytes in CHW order.
+ * The one decoder of the project: predict, embeddings and image-folder datasets all use it.
+ */
+export async function decodeImage(path: string, p: Pick<ImagePreprocessing, 'resize' | 'crop' | 'channels'>): Promise<Uint8Array> {
   const channels = p.channels ?? 3;
-  if (p.mean.length !== channels || p.std.length !== channels) throw new Error(`loadImage: ${channels} channels need ${channels} means and stds`);
   let img: sharp.Sharp, width: number, height: number;
   try {
     img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace(channels === 1 ? 'b-w' : 'srgb');
@@ -55,10 +58,18 @@ export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_P
   }
   const hw = p.crop * p.crop;
   if (raw.length !== channels * hw) throw new Error(`${path}: decoded ${raw.length} bytes, expected ${channels * hw} (${channels} channels, ${p.crop}x${p.crop})`);
+  const chw = new Uint8Array(channels * hw);
+  for (let i = 0; i < hw; i++) for (let c = 0; c < channels; c++) chw[c * hw + i] = raw[channels * i + c];
+  return chw;
+}
+
+/** Decodes and preprocesses one image into a [channels, crop, crop] float32 tensor. */
+export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_PREPROCESSING): Promise<Tensor> {
+  const channels = p.channels ?? 3;
+  if (p.mean.length !== channels || p.std.length !== channels) throw new Error(`loadImage: ${channels} channels need ${channels} means and stds`);
+  const bytes = await decodeImage(path, p), hw = p.crop * p.crop;
   const chw = new Float32Array(channels * hw);
-  for (let i = 0; i < hw; i++) {
-    for (let c = 0; c < channels; c++) chw[c * hw + i] = (raw[channels * i + c] / 255 - p.mean[c]) / p.std[c];
-  }
+  for (let c = 0; c < channels; c++) for (let i = 0; i < hw; i++) chw[c * hw + i] = (bytes[c * hw + i] / 255 - p.mean[c]) / p.std[c];
   return tensor(chw, [channels, p.crop, p.crop]);
 }
 
