@@ -45,3 +45,8 @@ export function parseJsonStrict(text: string, source: string): unknown {
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** True for a JSON number that is a non-negative safe integer (a count, an index, a step). */
+export function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}

@@ -8,6 +8,7 @@ import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import { describeValue, failFor } from './errors';
 import { decode16 } from './half';
+import { isCount } from './json';
 import { PyTuple, unpickle, type PyDict, type PyGlobal } from './pickle';
 import { ZipArchive } from './zip';
 
@@ -47,7 +48,7 @@ class TensorRef { constructor(readonly storage: StorageRef, readonly offset: num
 
 /** A non-negative integer field of the file, or an error naming it (torch.load refuses the same values). */
 function count(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error(`${what} is ${describeValue(v)}, expected a non-negative integer`);
+  if (!isCount(v)) throw new Error(`${what} is ${describeValue(v)}, expected a non-negative integer`);
   return v;
 }
 

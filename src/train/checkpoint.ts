@@ -5,7 +5,7 @@
 import { crc32 } from '../io/crc32';
 import { failFor } from '../io/errors';
 import { readFileChecked } from '../io/files';
-import { isJsonObject, parseJsonStrict } from '../io/json';
+import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
 import { readSafetensors, saveSafetensors, tensorBytes } from '../io/safetensors';
 import type { Tensor } from '../tensor/tensor';
 
@@ -50,9 +50,6 @@ export interface ResumeExpectations {
   epochs: number;
 }
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
 
 /** Validates a run state read from a file: types, ranges, and step = epoch · stepsPerEpoch + batch. */
 function validateState(raw: unknown, fail: (m: string) => never, expect: ResumeExpectations): RunState {

@@ -8,7 +8,7 @@ import { datasetSize, subset, type DatasetSplits, type ImageDataset } from '../d
 import { DataLoader } from '../data/loader';
 import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
-import { isJsonObject, parseJsonStrict } from '../io/json';
+import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/safetensors';
 import { usageMetadata } from '../io/usage';
 import { createModel } from '../models/registry';
@@ -131,9 +131,6 @@ function readLog(path: string): EpochRecord[] {
   });
 }
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
 
 /** Trains (or resumes) a run; resolves with the epoch records, or stops early when `shouldStop()` turns true. */
 export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: string, opts: TrainOptions): Promise<{ records: EpochRecord[]; stopped: boolean }> {
