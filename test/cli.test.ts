@@ -125,6 +125,7 @@ describe('model-name suggestions (edit distance, case-insensitive, best first)',
     const r = runCli(['convert', join(dir, 'r18.safetensors'), join(dir, 'out.safetensors'), '--model', 'resnet34']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /does not fit model 'resnet34' — these weights fit 'resnet18': missing keys \(80\)/);
+    assert.match(r.stderr, /^reading .*r18\.safetensors \(47 MB\)…\n/, 'a large file is announced before the seconds it takes');
     assert.ok(r.stderr.length < 400, `one short line: ${r.stderr.length} characters`);
   });
 });

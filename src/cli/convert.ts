@@ -1,5 +1,6 @@
 // `resnext convert <in> <out.safetensors> [--model M]`: a PyTorch checkpoint (zip or legacy) or
 // safetensors file to safetensors, optionally checked key by key and shape by shape against a model.
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { saveSafetensors } from '../io/safetensors';
@@ -16,6 +17,9 @@ export function registerConvert(program: Command): void {
     .addHelpText('after', '\nExample:\n  resnext convert resnext50_32x4d-7cdf4587.pth resnext50_32x4d.safetensors --model resnext50_32x4d')
     .action(guarded('convert', (input: string, output: string, o: ModelFlags & { model?: string }) => {
       checkOutput(output, '.safetensors', 'safetensors', [input]);
+      // a large file takes seconds to read: say so first
+      const bytes = statSync(input, { throwIfNoEntry: false })?.size ?? 0;
+      if (bytes > 20e6) process.stderr.write(`reading ${input} (${(bytes / 1e6).toFixed(0)} MB)…\n`);
       // a training checkpoint converts to its model tensors; recorded usage (input, classes) is kept
       const { tensors, usage } = readWeightsFile(input);
       if (o.model) modelWithWeights(o.model, tensors, o, input, true);
