@@ -16,7 +16,7 @@ export { ResNet, Bottleneck, BasicBlock } from './models/resnet';
 export { TutorialResNeXt, TutorialBottleneck, type StrideAt } from './models/tutorial';
 export { summary, ModelSummary, type SummaryOptions, type SummaryTotals, type SummaryColumn } from './summary';
 export type { BenchJson, ConvParamsJson, DoctorJson, EvalJson, InspectJson, ModelsJsonEntry, PaperJson, PredictJson, SummaryJson } from './cli/json-output';
-export { nativeStatus, setNativeThreads, nativeBufferPool } from './backend/native';
+export { nativeStatus, setNativeThreads, nativeBufferPool, nativeFallbacks } from './backend/native';
 export { loadWeights, parseWeights } from './io/weights';
 export { FileFormatError } from './io/errors';
 export { FileError } from './io/files';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
-import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { nativeFallbacks, nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { BufferPool } from '../src/backend/native/buffer-pool';
 import { referenceBackend, type FArray } from '../src/backend/reference';
 import { getBackend } from '../src/backend/registry';
@@ -86,5 +86,16 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
     pool.close(new Set());
     assert.equal(small.length, 16);
     assert.throws(() => pool.close(new Set()), /close\(\) without open\(\)/);
+  });
+});
+
+describe('no silent fallback', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+  it('an argument error in a native kernel is thrown with the kernel name, not run on the reference backend', () => {
+    const k = (getBackend('native') as Backend<FArray>).kernels;
+    const g = { n: 1, c: 4, h: 5, w: 5, o: 8, kh: 3, kw: 3, oh: 3, ow: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1 };
+    const before = new Map(nativeFallbacks());
+    // x holds 10 elements where the geometry needs 100: the addon refuses it
+    assert.throws(() => k.conv2d(new Float32Array(10), new Float32Array(8 * 4 * 9), null, g), /^Error: native conv2d: native: x has 10 elements, expected 100/);
+    assert.deepEqual(new Map(nativeFallbacks()), before, 'no fallback counted');
   });
 });

@@ -34,6 +34,9 @@ Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
   try {
     body();
   } catch (const dnnl::error& e) {
+    // "unimplemented": oneDNN has no kernel for this shape — the caller may decline to the reference
+    // backend; every other status is a real error
+    if (e.status == dnnl_unimplemented) throw Napi::Error::New(info.Env(), std::string("oneDNN declined: ") + e.what());
     throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
   } catch (const std::exception& e) {
     throw Napi::Error::New(info.Env(), std::string("native: ") + e.what());

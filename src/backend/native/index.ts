@@ -43,11 +43,27 @@ function packPool(g: PoolGeometry): Int32Array {
 
 const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
+const fallbacks = new Map<string, number>();
+
+/** How often each kernel was declined by oneDNN (no kernel for the shape) and ran on the reference backend instead. */
+export function nativeFallbacks(): ReadonlyMap<string, number> {
+  return fallbacks;
+}
+
 function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FArray> {
   const ref = referenceBackend.kernels;
-  // oneDNN runs it when every operand is float32 and it accepts the shape; otherwise the oracle does
-  const tryNative = <T>(attempt: () => T, fallback: () => T): T => {
-    try { return attempt(); } catch { return fallback(); }
+  // oneDNN runs it when every operand is float32 and it has a kernel for the shape; when it declines
+  // (its "unimplemented" status) the oracle runs it, counted in nativeFallbacks(); any other error
+  // is thrown with the kernel's name
+  const tryNative = <T>(kernel: string, attempt: () => T, fallback: () => T): T => {
+    try {
+      return attempt();
+    } catch (e) {
+      const message = (e as Error).message;
+      if (!message.startsWith('oneDNN declined')) throw new Error(`native ${kernel}: ${message}`);
+      fallbacks.set(kernel, (fallbacks.get(kernel) ?? 0) + 1);
+      return fallback();
+    }
   };
   // a fresh float32 output of `size` elements, filled by a native call
   const run = (fill: (out: Float32Array) => void, size: number): Float32Array => {
@@ -57,12 +73,12 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
   };
   return layouts.plainInputs({
     ...ref,
-    conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative(() => {
+    conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative('conv2d', () => {
       const y = layouts.output(g.n * g.o * g.oh * g.ow);
       addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
       return y;
     }, () => ref.conv2d(x, w, b, g))),
-    conv2dFused: (x, w, b, r, relu, g) => (!f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : tryNative(() => {
+    conv2dFused: (x, w, b, r, relu, g) => (!f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : tryNative('conv2dFused', () => {
       const packed = pack(g);
       const blocked = layouts.conv2dFused(x as Float32Array, w as Float32Array, b as Float32Array, r as Float32Array | null, relu, g, packed);
       if (blocked) return blocked;
@@ -70,12 +86,12 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
       addon.conv2dFused(layouts.plain(x) as Float32Array, w as Float32Array, b as Float32Array, r && layouts.plain(r) as Float32Array, y, relu, packed);
       return y;
     }, () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g))),
-    conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative(() => {
+    conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative('conv2dBackwardData', () => {
       const dx = layouts.output(g.n * g.c * g.h * g.w);
       addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
       return dx;
     }, () => ref.conv2dBackwardData(dy, w, g))),
-    conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative(() => {
+    conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative('conv2dBackwardWeight', () => {
       const dw = layouts.output((g.o * g.c / g.groups) * g.kh * g.kw);
       addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
       return dw;
@@ -102,7 +118,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
     mul: (a, b) => (!f32(a, b) ? ref.mul(a, b) : run((o) => addon.mul(a as Float32Array, b as Float32Array, o), a.length)),
     maxPool2d: (x, g) => {
       if (!f32(x)) return ref.maxPool2d(x, g);
-      const blocked = tryNative(() => layouts.maxPool2d(x as Float32Array, g, packPool(g)), () => null);
+      const blocked = tryNative('maxPool2d', () => layouts.maxPool2d(x as Float32Array, g, packPool(g)), () => null);
       return blocked ?? run((y) => addon.maxPool2d(layouts.plain(x) as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow);
     },
     maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length)),
@@ -118,7 +134,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
       addon.sgdStep(p, grad as Float32Array, buf as Float32Array | null, p, b, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
       return { param: p, momentumBuffer: b };
     },
-    matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative(() => {
+    matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative('matmul', () => {
       const c = layouts.output(m * n);
       addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
       return c;
