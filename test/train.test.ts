@@ -173,7 +173,10 @@ describe('bad input: clear errors, exit code 2', () => {
     ['unknown dataset', ['--data', 'mnist'], /unknown dataset 'mnist'/],
     ['a misspelt dataset', ['--data', 'fashion_mnist'], /unknown dataset 'fashion_mnist'; did you mean fashion-mnist\?/],
     ['CIFAR without its folder', ['--data', 'cifar10'], /--data cifar10 needs a folder: cifar10:<dir>/],
-    ['bad --lr', ['--data', 'fashion-mnist', '--lr', 'fast'], /--lr must be a number/],
+    ['bad --lr', ['--data', 'fashion-mnist', '--lr', 'fast'], /--lr must be a positive number such as 0\.1 or 5e-4, got 'fast'/],
+    ['a zero --lr', ['--data', 'fashion-mnist', '--lr', '0'], /--lr must be a positive number/],
+    ['a batch larger than the data', ['--data', 'fashion-mnist', '--limit-train', '64', '--batch-size', '128'],
+      /fashion-mnist\/train\[64 of 60000\]: its 64 images make no full batch of 128; use a smaller --batch-size \(at most 64\)/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {

@@ -9,9 +9,12 @@ import { train, type TrainConfig } from '../train/trainer';
 import { formatDuration, RecentRate } from './progress';
 import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
 
-function parseNumber(name: string, text: string, min = 0): number {
+/** A finite number ≥ 0 (or > 0 with `positive`), e.g. --lr 0.1 or --weight-decay 5e-4. */
+function parseNumber(name: string, text: string, positive = false): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < min) throw new UsageError(`${name} must be a number ≥ ${min}, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+    throw new UsageError(`${name} must be a ${positive ? 'positive' : 'non-negative'} number such as 0.1 or 5e-4, got '${text}'`);
+  }
   return v;
 }
 
@@ -59,7 +62,7 @@ export function registerTrain(program: Command): void {
       const cfg: TrainConfig = {
         model: modelName(model), data: s('data'),
         epochs: parsePositiveInt('--epochs', s('epochs')), batchSize: parsePositiveInt('--batch-size', s('batchSize')),
-        lr: parseNumber('--lr', s('lr'), Number.MIN_VALUE), optimizer: parseChoice('--optimizer', s('optimizer'), ['sgd', 'adamw']),
+        lr: parseNumber('--lr', s('lr'), true), optimizer: parseChoice('--optimizer', s('optimizer'), ['sgd', 'adamw']),
         momentum: parseNumber('--momentum', s('momentum')), nesterov: !!o.nesterov, weightDecay: parseNumber('--weight-decay', s('weightDecay')),
         schedule: parseChoice('--schedule', s('schedule'), ['constant', 'step', 'multistep', 'cosine']),
         warmupEpochs: parseNumber('--warmup-epochs', s('warmupEpochs')),

@@ -32,7 +32,10 @@ export class DataLoader {
 
   constructor(readonly dataset: ImageDataset, readonly opts: LoaderOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`DataLoader: batch size must be a positive integer, got ${opts.batchSize}`);
-    if (this.numBatches() === 0) throw new Error(`DataLoader: ${dataset.labels.length} images make no full batch of ${opts.batchSize}`);
+    if (this.numBatches() === 0) {
+      throw new Error(`${dataset.name}: its ${dataset.labels.length} images make no full batch of ${opts.batchSize}; `
+        + `use a smaller --batch-size (at most ${dataset.labels.length}) or more images`);
+    }
   }
 
   /** Batches per epoch. */
