@@ -2,38 +2,26 @@
 // parameters, what it records about its use (model, input, normalisation, classes), a training
 // checkpoint's run position, and which registered models it fits.
 import type { Command } from 'commander';
-import { readFileChecked } from '../io/files';
 import { isJsonObject, parseJsonStrict } from '../io/json';
-import { readSafetensors } from '../io/safetensors';
-import { parseUsage, type WeightsUsage } from '../io/usage';
-import { parseWeights, sniffWeights } from '../io/weights';
-import type { Tensor } from '../tensor/tensor';
+import { readWeightsFile, type WeightsFile } from '../io/weights';
 import type { InspectJson } from './json-output';
 import { modelsFitting } from './model-options';
 import { guarded, printJson } from './util';
 
+const FORMATS: Record<WeightsFile['kind'], string> = {
+  zip: 'PyTorch checkpoint (zip, torch.save)', pickle: 'PyTorch checkpoint (legacy torch.save)',
+  safetensors: 'safetensors', checkpoint: 'resnext-ts training checkpoint (safetensors)',
+};
+
 function describeFile(path: string): InspectJson {
-  const buf = readFileChecked(path);
-  const kind = sniffWeights(buf);
-  let tensors: Map<string, Tensor>, usage: WeightsUsage = {}, run: Record<string, unknown> | null = null, format: string;
-  if (kind === 'safetensors') {
-    const file = readSafetensors(buf, path);
-    usage = parseUsage(file.metadata, path);
-    const checkpoint = file.metadata.get('format') === 'resnext-ts-checkpoint';
-    format = checkpoint ? 'resnext-ts training checkpoint (safetensors)' : 'safetensors';
-    const state = checkpoint ? parseJsonStrict(file.metadata.get('run') ?? 'null', `${path}: run metadata`) : null;
-    run = isJsonObject(state) ? state : null;
-    tensors = checkpoint ? new Map([...file.tensors].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice(6), t])) : file.tensors;
-    if (checkpoint) format += `, ${file.tensors.size - tensors.size} optimizer tensors`;
-  } else {
-    tensors = parseWeights(buf, path);
-    format = kind === 'zip' ? 'PyTorch checkpoint (zip, torch.save)' : 'PyTorch checkpoint (legacy torch.save)';
-  }
-  const values = [...tensors.values()].reduce((a, t) => a + t.numel, 0);
+  const f = readWeightsFile(path);
+  const state = f.kind === 'checkpoint' ? parseJsonStrict(f.metadata.get('run') ?? 'null', `${path}: run metadata`) : null;
+  const run = isJsonObject(state) ? state : null;
   return {
-    file: path, format, tensors: tensors.size, values, usage,
+    file: path, format: `${FORMATS[f.kind]}${f.leftOut ? `, ${f.leftOut} optimizer tensors` : ''}`,
+    tensors: f.tensors.size, values: [...f.tensors.values()].reduce((a, t) => a + t.numel, 0), usage: f.usage,
     run: run && { epoch: Number(run.epoch), batch: Number(run.batch), step: Number(run.step), config: run.config as Record<string, unknown> },
-    fits: modelsFitting(tensors),
+    fits: modelsFitting(f.tensors),
   };
 }
 

@@ -35,10 +35,24 @@ export function loadWeights(path: string, opts: CheckpointOptions = {}): Map<str
   return parseWeights(readFileChecked(path), path, opts);
 }
 
-/** A weights file's tensors and what it records about using them. */
+/** The `format` metadata of a resnext-ts training checkpoint (model + optimizer tensors, run state). */
+export const CHECKPOINT_FORMAT = 'resnext-ts-checkpoint';
+
+/** A training checkpoint's tensors split by their prefixes: `model.<key>` and `optim.<key>`. */
+export function splitCheckpoint(tensors: Map<string, Tensor>): { model: Map<string, Tensor>; optimizer: Map<string, Tensor> } {
+  const pick = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+  return { model: pick('model.'), optimizer: pick('optim.') };
+}
+
+/** A weights file's model tensors, what it records about using them, and what kind of file it is. */
 export interface WeightsFile {
   tensors: Map<string, Tensor>;
   usage: WeightsUsage;
+  kind: 'zip' | 'pickle' | 'safetensors' | 'checkpoint';
+  /** The safetensors metadata (empty for PyTorch checkpoints). */
+  metadata: Map<string, string>;
+  /** Tensors read but left out of `tensors` (a checkpoint's optimizer state). */
+  leftOut: number;
 }
 
 /**
@@ -47,10 +61,13 @@ export interface WeightsFile {
  */
 export function readWeightsFile(path: string, opts: CheckpointOptions = {}): WeightsFile {
   const buf = readFileChecked(path);
-  if (sniffWeights(buf) !== 'safetensors') return { tensors: parseWeights(buf, path, opts), usage: {} };
+  const kind = sniffWeights(buf);
+  if (kind !== 'safetensors') {
+    return { tensors: parseWeights(buf, path, opts), usage: {}, kind: kind === 'zip' ? 'zip' : 'pickle', metadata: new Map(), leftOut: 0 };
+  }
   const { tensors, metadata } = readSafetensors(buf, path);
   const usage = parseUsage(metadata, path);
-  if (metadata.get('format') !== 'resnext-ts-checkpoint') return { tensors, usage };
-  const model = [...tensors].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice('model.'.length), t] as const);
-  return { tensors: new Map(model), usage };
+  if (metadata.get('format') !== CHECKPOINT_FORMAT) return { tensors, usage, kind, metadata, leftOut: 0 };
+  const { model } = splitCheckpoint(tensors);
+  return { tensors: model, usage, kind: 'checkpoint', metadata, leftOut: tensors.size - model.size };
 }

@@ -7,6 +7,7 @@ import { failFor } from '../io/errors';
 import { readFileChecked } from '../io/files';
 import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
 import { readSafetensors, saveSafetensors, tensorBytes } from '../io/safetensors';
+import { CHECKPOINT_FORMAT, splitCheckpoint } from '../io/weights';
 import type { Tensor } from '../tensor/tensor';
 
 /** Where a run stands, plus what it was started with. */
@@ -28,7 +29,6 @@ export interface RunState {
   optimizer: Record<string, unknown>;
 }
 
-const FORMAT = 'resnext-ts-checkpoint';
 
 /**
  * Writes model + optimizer tensors, the run state and a CRC-32 per tensor to `path` atomically;
@@ -40,7 +40,7 @@ export function saveCheckpoint(path: string, model: Map<string, Tensor>, optimiz
   for (const [k, t] of model) tensors.set(`model.${k}`, t);
   for (const [k, t] of optimizer) tensors.set(`optim.${k}`, t);
   const checksums = [...tensors].map(([k, t]) => [k, crc32(tensorBytes(t)).toString(16).padStart(8, '0')]);
-  saveSafetensors(path, tensors, { ...extra, format: FORMAT, run: JSON.stringify(state), crc32: JSON.stringify(Object.fromEntries(checksums)) });
+  saveSafetensors(path, tensors, { ...extra, format: CHECKPOINT_FORMAT, run: JSON.stringify(state), crc32: JSON.stringify(Object.fromEntries(checksums)) });
 }
 
 /** What a run must agree with for a checkpoint to be resumed. */
@@ -75,7 +75,7 @@ function validateState(raw: unknown, fail: (m: string) => never, expect: ResumeE
 export function loadCheckpoint(path: string, expect: ResumeExpectations): { model: Map<string, Tensor>; optimizer: Map<string, Tensor>; state: RunState } {
   const fail = failFor(path);
   const { tensors, metadata } = readSafetensors(readFileChecked(path), path);
-  if (metadata.get('format') !== FORMAT || !metadata.has('run')) fail('not a resnext training checkpoint (no run metadata)');
+  if (metadata.get('format') !== CHECKPOINT_FORMAT || !metadata.has('run')) fail('not a resnext training checkpoint (no run metadata)');
   const sums = metadata.has('crc32') ? parseJsonStrict(metadata.get('crc32')!, `${path}: crc32 metadata`) : null;
   if (!isJsonObject(sums)) return fail('has no per-tensor checksums (crc32 metadata); it was not written by this version or is damaged');
   for (const [name, t] of tensors) {
@@ -84,6 +84,5 @@ export function loadCheckpoint(path: string, expect: ResumeExpectations): { mode
   }
   for (const name of Object.keys(sums)) if (!tensors.has(name)) fail(`tensor '${name}' is missing (the checkpoint recorded it)`);
   const state = validateState(parseJsonStrict(metadata.get('run')!, `${path}: run metadata`), fail, expect);
-  const pick = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-  return { model: pick('model.'), optimizer: pick('optim.'), state };
+  return { ...splitCheckpoint(tensors), state };
 }
