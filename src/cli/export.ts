@@ -18,13 +18,10 @@ export function registerExport(program: Command): void {
       checkOutput(o.onnx, '.onnx', 'an ONNX model', [o.weights]);
       // weights from a `resnext train` run give the input they were trained on (e.g. 1x28x28)
       const weights = o.weights ? readWeightsFile(o.weights) : null;
-      const stored = weights?.usage.input;
       const b = batchSizeOption(o, cmd);
       const dynamic = b.text === 'dynamic';
       const size = dynamic ? 1 : parsePositiveInt(b.flag, b.text);
-      const [batch, ...chw] = o.input || !stored
-        ? parseInputShape(name, o.input, { size, flag: b.flag, explicit: b.explicit })
-        : [size, stored.channels, stored.size, stored.size];
+      const [batch, ...chw] = parseInputShape(name, o.input, { size, flag: b.flag, explicit: b.explicit }, weights?.usage.input);
       checkInput(name, [batch, ...chw], parseModelFlags(o));
       const model = weights
         ? modelWithWeights(name, weights.tensors, o, o.weights!)

@@ -32,11 +32,14 @@ export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strid
 
 /**
  * The input [N, C, H, W] from --input, which every command takes as C,H,W (N from the batch size)
- * or N,C,H,W; the model's native size when --input is absent. A batch size given on the command
- * line must agree with an N,C,H,W input.
+ * or N,C,H,W. When --input is absent: the input the weights were trained on (`trained`, from their
+ * recorded usage), else the model's native size. A batch size given on the command line must agree
+ * with an N,C,H,W input.
  */
-export function parseInputShape(model: string, input: string | undefined, batch: { size: number; flag: string; explicit: boolean }): number[] {
-  const dims = input ? parseShape('--input', input) : [...getVariant(model).inputSize];
+export function parseInputShape(model: string, input: string | undefined, batch: { size: number; flag: string; explicit: boolean },
+  trained?: { channels: number; size: number }): number[] {
+  const fallback = trained ? [trained.channels, trained.size, trained.size] : [...getVariant(model).inputSize];
+  const dims = input ? parseShape('--input', input) : fallback;
   if (dims.length === 3) return [batch.size, ...dims];
   if (dims.length !== 4) throw new UsageError(`--input '${input}' must be C,H,W or N,C,H,W`);
   if (batch.explicit && dims[0] !== batch.size) {

@@ -24,10 +24,7 @@ export function registerSummary(program: Command): void {
       const columns = o.columns.split(',').map((c) => parseChoice('--columns entry', c.trim(), ALL_COLUMNS)) as SummaryColumn[];
       // weights bring their class count, channels and (for a `resnext train` run) input size
       const weights = o.weights ? readWeightsFile(o.weights) : null;
-      const stored = weights?.usage.input;
-      const input = o.input || !stored
-        ? parseInputShape(name, o.input, { size: 1, flag: '--batch-size', explicit: false })
-        : [1, stored.channels, stored.size, stored.size];
+      const input = parseInputShape(name, o.input, { size: 1, flag: '--batch-size', explicit: false }, weights?.usage.input);
       const model = weights
         ? modelWithWeights(name, weights.tensors, o, o.weights!, true)
         : createModel(modelName(name), { backend: metaBackend, ...parseModelFlags(o), inChannels: input[1] });
