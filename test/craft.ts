@@ -86,28 +86,23 @@ export function zipArchive(entries: ZipEntrySpec[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name);
-    const header = (size: number, sig: number) => {
-      const h = Buffer.alloc(size);
-      h.writeUInt32LE(sig, 0);
-      return h;
-    };
-    const local = header(30, 0x04034b50);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.flags ?? 0, 6);
-    local.writeUInt16LE(e.method, 8);
-    local.writeUInt32LE(e.crc, 14);
-    local.writeUInt32LE(e.raw.length, 18);
-    local.writeUInt32LE(e.size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = header(46, 0x02014b50);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(e.flags ?? 0, 8);
-    central.writeUInt16LE(e.method, 10);
-    central.writeUInt32LE(e.crc, 16);
-    central.writeUInt32LE(e.raw.length, 20);
-    central.writeUInt32LE(e.size, 24);
-    central.writeUInt16LE(name.length, 28);
+    // the fields both headers share, in the same order: version needed, flags, method, time, date,
+    // CRC, compressed and uncompressed size, name length (local header at offset 4, central at 6)
+    const shared = Buffer.alloc(24);
+    shared.writeUInt16LE(20, 0);
+    shared.writeUInt16LE(e.flags ?? 0, 2);
+    shared.writeUInt16LE(e.method, 4);
+    shared.writeUInt32LE(e.crc, 10);
+    shared.writeUInt32LE(e.raw.length, 14);
+    shared.writeUInt32LE(e.size, 18);
+    shared.writeUInt16LE(name.length, 22);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    shared.copy(local, 4);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4); // version made by
+    shared.copy(central, 6);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, e.raw);
     centrals.push(central, name);
