@@ -1,41 +1,17 @@
-// ResNeXt.ts public API: tensors and ops, autograd, nn, the model zoo, summaries, backends.
-export type { Backend, DType, Kernels, KernelName } from './backend/contract';
-export { getBackend, getDefaultBackend, listBackends, registerBackend, setDefaultBackend } from './backend/registry';
-export { metaBackend } from './backend/meta';
-export { referenceBackend } from './backend/reference';
-export { noGrad, isGradEnabled } from './autograd/engine';
-export { Tensor } from './tensor/tensor';
-export { tensor, zeros, ones, full, randn, uniform, type TensorOptions } from './tensor/create';
-export { Generator, manualSeed } from './tensor/random';
-export * as F from './tensor/ops';
-export * as nn from './nn';
-export { Module, Parameter, Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, Flatten, Identity } from './nn';
-export { createModel, listModels, getVariant, modelName, type CreateModelOptions } from './models/registry';
-export type { ModelVariant, ModelName, Family } from './models/variants';
-export { ResNet, Bottleneck, BasicBlock } from './models/resnet';
-export { TutorialResNeXt, TutorialBottleneck, type StrideAt } from './models/tutorial';
-export { summary, ModelSummary, type SummaryOptions, type SummaryTotals, type SummaryColumn } from './summary';
-export type { BenchJson, ConvParamsJson, DoctorJson, EvalJson, InspectJson, ModelsJsonEntry, PaperJson, PredictJson, SummaryJson } from './cli/json-output';
-export { nativeStatus, setNativeThreads, nativeBufferPool, nativeFallbacks } from './backend/native';
-export { loadWeights, parseWeights } from './io/weights';
-export { FileFormatError } from './io/errors';
+// ResNeXt.ts for Node (the package's main export): the portable API (portable.ts), the native
+// backend (its addon loaded when the first tensor is made, never at import), files, datasets,
+// images and the training loop.
+import './backend/node';
+
+export * from './portable';
+export { nativeStatus } from './backend/node';
+export { nativeBufferPool } from './backend/native';
 export { FileError } from './io/files';
-export { loadSafetensors, saveSafetensors, parseSafetensors, readSafetensors, serializeSafetensors } from './io/safetensors';
-export { parseTorchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type CheckpointOptions } from './io/torch-checkpoint';
-export { loadNpy, saveNpy, parseNpy, serializeNpy } from './io/npy';
-export { exportOnnxModel, saveOnnx, encodeOnnx, type OnnxExportOptions } from './io/onnx-export';
+export { loadWeights, readWeightsFile, loadSafetensors, saveSafetensors, loadNpy, saveNpy, saveOnnx } from './io/load-save';
 export { loadImage, loadImageBatch, embedImages, IMAGENET_PREPROCESSING, type ImagePreprocessing } from './data/image';
-export { IMAGENET_CLASSES } from './data/imagenet-classes';
 export { loadDataset } from './data/load';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR } from './data/fashion-mnist';
-export { parseIdx, parseIdxGz } from './data/idx';
 export { loadCifar } from './data/cifar';
 export { loadImageFolder } from './data/image-folder';
-export { subset, type ImageDataset, type DatasetSplits } from './data/dataset';
 export { DataLoader, type LoaderOptions, type Batch } from './data/loader';
-export { SGD, AdamW, Optimizer } from './train/optim';
-export { learningRate, type ScheduleOptions } from './train/schedule';
 export { train, evaluate, type TrainConfig, type TrainEvents, type TrainOptions } from './train/trainer';
-export { stepScope } from './train/step-scope';
-export { profileBackend, formatProfile, type KernelProfile, type ProfileRow } from './backend/profile';
-export { traceOps, type TracedOp } from './tensor/trace';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { saveSafetensors } from '../src/io/safetensors';
+import { saveSafetensors } from '../src/io/load-save';
 import { createModel, getVariant } from '../src/models/registry';
 import { collapse, GOLDEN, modelStatsFixture, runCli } from './helpers';
 

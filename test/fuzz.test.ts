@@ -2,6 +2,7 @@
 // files mutated byte by byte — flips, insertions, deletions, truncations, integer fields overwritten
 // with extreme values. Any outcome is fine except an error that is not the parser's own
 // FileFormatError (a JavaScript internal such as a RangeError, or a crash).
+import '../src/backend/node';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
@@ -31,7 +32,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('u32' as const), at: fc.nat(), value: fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe) }),
 );
 
-function apply(seed: Buffer, edits: Mutation[]): Buffer {
+function apply(seed: Uint8Array, edits: Mutation[]): Buffer {
   let b = Buffer.from(seed);
   for (const e of edits) {
     const at = b.length ? e.at % b.length : 0;
@@ -59,13 +60,13 @@ const idxSeed = (() => {
   return gzipSync(raw);
 })();
 
-const parsers: [string, Buffer, (b: Buffer) => unknown][] = [
+const parsers: [string, Uint8Array, (b: Uint8Array) => unknown][] = [
   ['safetensors', serializeSafetensors(new Map([['w', tensor([1, 2, 3, 4, 5, 6], [2, 3])], ['n', tensor([3], [1], { dtype: 'int64' })]]), { format: 'pt' }),
     (b) => parseSafetensors(b, 'fuzz.safetensors')],
   ['.npy', serializeNpy(tensor([1, 2, 3, 4, 5, 6], [2, 3])), (b) => parseNpy(b, 'fuzz.npy')],
   ['PyTorch zip', torchZip(stateDictPickle(sd, false), storages), (b) => parseTorchCheckpoint(b, 'fuzz.pth')],
   // the archive's CRCs would catch most edits first: mutate the pickle and re-wrap it with correct CRCs
-  ['PyTorch zip, pickle mutated', stateDictPickle(sd, false), (b) => parseTorchCheckpoint(torchZip(b, storages), 'fuzz.pth')],
+  ['PyTorch zip, pickle mutated', stateDictPickle(sd, false), (b) => parseTorchCheckpoint(torchZip(Buffer.from(b), storages), 'fuzz.pth')],
   ['PyTorch legacy', torchLegacy(stateDictPickle(sd, true), storages), (b) => parseTorchCheckpoint(b, 'fuzz.pth')],
   ['idx (gzip)', idxSeed, (b) => parseIdxGz(b, [2, 28, 28], 'fuzz.idx.gz')],
 ];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { crc32 } from '../src/io/crc32';
 import { FileFormatError } from '../src/io/errors';
-import { loadNpy } from '../src/io/npy';
+import { loadNpy } from '../src/io/load-save';
 import { readSafetensors, safetensorsMetadata, serializeSafetensors, tensorBytes } from '../src/io/safetensors';
 import { parseTorchCheckpoint } from '../src/io/torch-checkpoint';
 import { tensor } from '../src/tensor/create';
@@ -25,7 +25,7 @@ import { FIXTURES, ROOT, runCli } from './helpers';
 const dir = mkdtempSync(join(tmpdir(), 'rx-hard-'));
 let n = 0;
 /** Writes bytes to a fresh file in the test folder and returns its path. */
-function file(bytes: Buffer, name = `f${n++}.pth`): string {
+function file(bytes: Uint8Array, name = `f${n++}.pth`): string {
   const p = join(dir, name);
   writeFileSync(p, bytes);
   return p;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import '../src/backend/node'; // the Node entry's backends, as the package and the CLI get them
 import { noGrad } from '../src/autograd/engine';
 import { tensor, randn } from '../src/tensor/create';
 import * as F from '../src/tensor/ops';

@@ -9,7 +9,7 @@ import { summary } from '../src/summary';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
 import { modelStatsFixture } from './helpers';
-import { getDefaultBackend } from '../src/backend/registry';
+import { getDefaultBackend } from '../src/backend/slot';
 import { profileBackend } from '../src/backend/profile';
 import { crossEntropy } from '../src/tensor/ops';
 import { traceOps } from '../src/tensor/trace';

@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
-import { nativeFallbacks, nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { BufferPool } from '../src/backend/native/buffer-pool';
 import { referenceBackend, type FArray } from '../src/backend/reference';
-import { getBackend } from '../src/backend/registry';
+import { getBackend } from '../src/backend/slot';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';
 import { Generator } from '../src/tensor/random';
 import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
@@ -30,7 +30,18 @@ describe('backend selection', () => {
     assert.equal(JSON.parse(cli(['doctor', '--json'], { RESNEXT_BACKEND: 'reference' }).stdout).activeBackend, 'reference');
     const bad = runCli(['doctor', '--backend', 'gpu']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown backend 'gpu'; available: reference, meta/);
+    assert.match(bad.stderr, /unknown backend 'gpu'; available: native, reference, meta/);
+    const badEnv = cli(['forward', 'resnext_tiny', '--weights', 'w', '--input', 'x', '--output', 'y.npy'], { RESNEXT_BACKEND: 'gpu' });
+    assert.equal(badEnv.status, 2);
+    assert.match(badEnv.stderr, /^resnext: RESNEXT_BACKEND=gpu: unknown backend 'gpu'/);
+  });
+  it('--threads on a backend without threads is an error, RESNEXT_THREADS a warning (never a silent no-op)', () => {
+    const flag = runCli(['doctor', '--backend', 'reference', '--threads', '2']);
+    assert.equal(flag.status, 2);
+    assert.equal(flag.stderr, 'resnext: --threads 2: the reference backend has no thread setting (it runs on one thread)\n');
+    const env = cli(['doctor', '--backend', 'reference'], { RESNEXT_THREADS: '2' });
+    assert.equal(env.status, 0, env.stderr);
+    assert.match(env.stderr, /warning: RESNEXT_THREADS=2 is ignored: the reference backend has no thread setting/);
   });
   it('without the addon: the reference backend, one clear warning, the same numbers', () => {
     const env = { RESNEXT_DISABLE_NATIVE: '1' };
@@ -91,11 +102,11 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
 
 describe('no silent fallback', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
   it('an argument error in a native kernel is thrown with the kernel name, not run on the reference backend', () => {
-    const k = (getBackend('native') as Backend<FArray>).kernels;
+    const nb = getBackend('native') as Backend<FArray>, k = nb.kernels;
     const g = { n: 1, c: 4, h: 5, w: 5, o: 8, kh: 3, kw: 3, oh: 3, ow: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1 };
-    const before = new Map(nativeFallbacks());
+    const before = new Map(nb.fallbacks!());
     // x holds 10 elements where the geometry needs 100: the addon refuses it
     assert.throws(() => k.conv2d(new Float32Array(10), new Float32Array(8 * 4 * 9), null, g), /^Error: native conv2d: native: x has 10 elements, expected 100/);
-    assert.deepEqual(new Map(nativeFallbacks()), before, 'no fallback counted');
+    assert.deepEqual(new Map(nb.fallbacks!()), before, 'no fallback counted');
   });
 });

@@ -1,4 +1,5 @@
 // Tensors, autograd and nn: accumulation, noGrad, detach, state dicts, hooks, train/eval, errors.
+import '../src/backend/node';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';

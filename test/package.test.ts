@@ -1,13 +1,17 @@
-// The package as a TypeScript user gets it: `npm pack`, installed into a fresh project, where the
-// examples (importing 'resnext-ts') type-check with `strict` and without skipLibCheck, and a
-// misspelt model name does not compile.
+// The package as a user gets it: `npm pack`, installed into a fresh project, where the examples
+// (importing 'resnext-ts') type-check with `strict` and without skipLibCheck, a misspelt model name
+// does not compile, `import`/`require` load no native code, and the browser entry — bundled with
+// esbuild for the browser platform — runs in headless Chromium with the same numbers as Node.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from './helpers';
+import { assertClose, collapse, GOLDEN, ROOT } from './helpers';
+
+/** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser is downloaded. */
+const CHROMIUM = '/usr/bin/chromium';
 
 const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
 const tsc = (cwd: string) => spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cwd], { encoding: 'utf8', timeout: 300_000 });
@@ -38,5 +42,64 @@ describe('the packed package in a fresh TypeScript project', () => {
     const r = tsc(project);
     assert.notEqual(r.status, 0);
     assert.match(r.stdout, /typo\.ts\(2,13\): error TS2345: Argument of type '"resnext_smal"' is not assignable/);
+  });
+
+  // what Node gives for test/package/app.mjs: the reference for the browser run below
+  let nodeResult: { backend: string; table: string; shape: number[]; logits: number[] } | null = null;
+  it('Node: import and require load no native code; the summary and a forward pass run (ESM)', { timeout: 300_000 }, () => {
+    copyFileSync(join(ROOT, 'test', 'package', 'app.mjs'), join(project, 'app.mjs'));
+    // every native module Node loads goes through process.dlopen: record the calls
+    const probe = (load: string) => `const seen = []; const dlopen = process.dlopen;
+      process.dlopen = (m, f, ...r) => { seen.push(f); return dlopen.call(process, m, f, ...r); };
+      ${load}; const atImport = [...seen];`;
+    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', `${probe("await import('resnext-ts')")}
+      const { run } = await import('./app.mjs');
+      console.log(JSON.stringify({ atImport, result: run(), afterRun: seen }));`], { cwd: project, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(esm.status, 0, esm.stderr);
+    const out = JSON.parse(esm.stdout);
+    assert.deepEqual(out.atImport, [], 'import loads no native module');
+    assert.match(out.result.table, /Total params: 25,028,904/);
+    assert.equal(collapse(out.result.table), collapse(readFileSync(GOLDEN, 'utf8')), 'the golden summary (runs of spaces collapsed)');
+    if (out.result.backend === 'native') assert.ok(out.afterRun.some((f: string) => f.endsWith('resnext_native.node')), 'the addon loads with the first tensor');
+    nodeResult = out.result;
+    const cjs = spawnSync(process.execPath, ['-e', `${probe("require('resnext-ts')")} console.log(JSON.stringify(atImport));`], { cwd: project, encoding: 'utf8' });
+    assert.equal(cjs.status, 0, cjs.stderr);
+    assert.deepEqual(JSON.parse(cjs.stdout), [], 'require loads no native module');
+  });
+  it('browser: the browser entry bundles for the browser platform and runs in headless Chromium as in Node', {
+    timeout: 300_000, skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs Debian's chromium)`,
+  }, async () => {
+    assert.ok(nodeResult, 'the Node run above passed');
+    writeFileSync(join(project, 'page.mjs'), "import { run } from './app.mjs';\nglobalThis.result = run();\n");
+    // eslint-style require of the repository's own esbuild: the consumer project has none
+    const esbuild = require(join(ROOT, 'node_modules', 'esbuild')) as typeof import('esbuild');
+    const built = await esbuild.build({
+      entryPoints: [join(project, 'page.mjs')], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: project,
+    });
+    const inputs = Object.keys(built.metafile.inputs);
+    assert.ok(inputs.some((f) => f.includes('resnext-ts/dist/esm/browser.mjs')), `the browser condition picks the browser entry: ${inputs.filter((f) => f.includes('resnext-ts')).join(', ')}`);
+    assert.deepEqual(inputs.filter((f) => f.endsWith('.node') || f.startsWith('node:')), [], 'no native module or Node built-in is bundled');
+    const code = built.outputFiles[0].text;
+    assert.doesNotMatch(code, /\bfrom ["']node:|require\(["']node:/, 'no node: import in the bundle');
+    const { chromium } = require(join(ROOT, 'node_modules', 'playwright-core')) as typeof import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.setContent('<!doctype html><title>resnext-ts</title>');
+      await page.addScriptTag({ type: 'module', content: code });
+      await page.waitForFunction(() => (globalThis as { result?: unknown }).result !== undefined, undefined, { timeout: 240_000 });
+      const result = await page.evaluate(() => (globalThis as unknown as { result: unknown }).result) as typeof nodeResult & object;
+      assert.deepEqual(errors, []);
+      assert.equal(result.backend, 'reference');
+      assert.equal(result.table, nodeResult!.table, 'the same summary text as Node');
+      assert.deepEqual(result.shape, nodeResult!.shape);
+      // Node computes on native (oneDNN) when it loads, the browser on reference: float32 rounding apart
+      assertClose(result.logits, nodeResult!.logits, 1e-4, 'logits, browser vs Node');
+    } finally {
+      await browser.close();
+    }
   });
 });

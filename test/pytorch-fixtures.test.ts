@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
-import { getBackend, listBackends } from '../src/backend/registry';
-import { loadSafetensors } from '../src/io/safetensors';
+import { loadableBackends } from '../src/backend/node';
+import { loadSafetensors } from '../src/io/load-save';
 import type { Module } from '../src/nn/module';
 import { ResNet } from '../src/models/resnet';
 import { TutorialResNeXt } from '../src/models/tutorial';
@@ -46,7 +46,7 @@ const cases: [string, (backend: Backend) => Module][] = [
 ];
 
 // every backend with data: reference (the oracle) and native when the addon is built
-for (const backend of listBackends().map(getBackend).filter((b) => b.hasData)) {
+for (const backend of loadableBackends().filter((b) => b.hasData)) {
   for (const [name, make] of cases) {
     describe(`PyTorch fixture ${name} on the ${backend.name} backend`, () => {
       const fx = loadSafetensors(join(FIXTURES, `${name}.safetensors`));

@@ -10,7 +10,7 @@ import { noGrad } from '../src/autograd/engine';
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../src/data/fashion-mnist';
 import { decodeImage } from '../src/data/image';
 import { loadImageFolder } from '../src/data/image-folder';
-import { readWeightsFile } from '../src/io/weights';
+import { readWeightsFile } from '../src/io/load-save';
 import { createModel } from '../src/models/registry';
 import { tensor } from '../src/tensor/create';
 import * as F from '../src/tensor/ops';

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { getBackend, getDefaultBackend, listBackends, setDefaultBackend } from '../src/backend/registry';
+import { loadableBackends } from '../src/backend/node';
+import { getDefaultBackend, setDefaultBackend } from '../src/backend/slot';
 import { subset } from '../src/data/dataset';
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from '../src/data/fashion-mnist';
 import { DataLoader } from '../src/data/loader';
-import { loadSafetensors } from '../src/io/safetensors';
+import { loadSafetensors } from '../src/io/load-save';
 import { Parameter } from '../src/nn/parameter';
 import { tensor } from '../src/tensor/create';
 import { AdamW, SGD, type Optimizer } from '../src/train/optim';
@@ -149,7 +150,7 @@ describe('checkpoints and exact resume', () => {
 });
 
 describe('learning', () => {
-  for (const backend of listBackends().filter((b) => getBackend(b).hasData)) {
+  for (const backend of loadableBackends().filter((b) => b.hasData).map((b) => b.name)) {
     it(`overfits 64 images to 100% training accuracy on the ${backend} backend (fails when gradients are wrong)`, { timeout: 120_000 }, async () => {
       const data = loadFashionMnist();
       const out = mkdtempSync(join(tmpdir(), 'rx-overfit-'));

@@ -118,6 +118,12 @@ export interface Backend<S = unknown> {
    * close(keep) are recycled at close unless `keep` holds them. See src/train/step-scope.ts.
    */
   readonly bufferScope?: { open(): void; close(keep: ReadonlySet<S>): void };
+  /** Optional: the values of a storage once they are ready (a GPU backend reads asynchronously). */
+  readAsync?(storage: S): Promise<Float32Array | Float64Array>;
+  /** Optional: how many threads the backend computes with, and changing it. */
+  readonly threads?: { get(): number; set(n: number): void };
+  /** Optional: how often each kernel was declined and run by the reference backend instead. */
+  fallbacks?(): ReadonlyMap<string, number>;
 }
 
 /** Names of all kernels, derived from the contract (used by conformance tests). */

@@ -28,9 +28,9 @@ export function profileBackend(backend: Backend): KernelProfile {
   const table = new Map<string, ProfileRow>();
   for (const [name, fn] of Object.entries(originals)) {
     kernels[name] = (...args: unknown[]) => {
-      const start = process.hrtime.bigint();
+      const start = performance.now();
       const result = fn(...args);
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const ms = performance.now() - start;
       const g = convKernels.has(name) ? args[args.length - 1] as ConvGeometry : null;
       const detail = g ? convDetail(g) : '';
       const key = `${name}|${detail}`;

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
 import { formatProfile, profileBackend } from '../backend/profile';
-import { getDefaultBackend } from '../backend/registry';
+import { getDefaultBackend } from '../backend/slot';
 import { createModel, modelName } from '../models/registry';
 import { randn } from '../tensor/create';
 import * as F from '../tensor/ops';
@@ -20,6 +20,8 @@ import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, pars
 export interface BenchResult {
   model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number;
   medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; gflopPerImage: number; gflopPerSecond: number;
+  /** With --profile: kernel calls the backend declined and the reference backend ran, by kernel. */
+  fallbacks?: Record<string, number>;
 }
 
 /** Registers the bench command. */
@@ -48,25 +50,35 @@ export function registerBench(program: Command): void {
         : () => { model.eval(); stepScope(model, null, () => noGrad(() => model.call(x)).toArray()); };
       for (let i = 0; i < warmup; i++) step();
       const times: number[] = [];
-      const profile = o.profile ? profileBackend(getDefaultBackend()) : null;
+      const backend = getDefaultBackend();
+      const profile = o.profile ? profileBackend(backend) : null;
+      const fallbacksBefore = new Map(backend.fallbacks?.() ?? []);
       for (let i = 0; i < steps; i++) {
         const t = process.hrtime.bigint();
         step();
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
       profile?.stop();
+      // kernels the backend declined during the timed steps and handed to the reference backend
+      const fallbacks = [...(backend.fallbacks?.() ?? [])].map(([k, n]): [string, number] => [k, n - (fallbacksBefore.get(k) ?? 0)]).filter(([, n]) => n > 0);
       const sorted = [...times].sort((a, b) => a - b), mid = sorted.length / 2;
       // the middle value, or the mean of the middle two for an even count (2 steps: not the max)
       const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
       const imagesPerSecond = (1000 * batch) / median;
       const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
       const r: BenchResult = {
-        model: name, backend: getDefaultBackend().name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
+        model: name, backend: backend.name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
         medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond,
         gflopPerImage, gflopPerSecond: imagesPerSecond * gflopPerImage,
+        ...(profile ? { fallbacks: Object.fromEntries(fallbacks) } : {}),
       };
       if (o.json) { printJson(r); return; }
-      if (profile) process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
+      if (profile) {
+        process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
+        process.stdout.write(fallbacks.length
+          ? `ran on the reference backend instead (declined by ${backend.name}): ${fallbacks.map(([k, n]) => `${k} ×${n}`).join(', ')}\n`
+          : `every kernel call ran on the ${backend.name} backend (no fallback to reference)\n`);
+      }
       process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms `
         + `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, `
         + `${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`);

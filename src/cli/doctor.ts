@@ -1,8 +1,9 @@
 // `resnext doctor`: which backend is active, oneDNN's version, ISA and threads, and why the native
 // backend is unavailable when it is.
 import type { Command } from 'commander';
-import { getDefaultBackend, listBackends } from '../backend/registry';
-import { nativeStatus } from '../backend/native';
+import { loadableBackends, nativeStatus } from '../backend/node';
+import { getDefaultBackend } from '../backend/slot';
+import { readEnvironment } from '../environment';
 import type { DoctorJson } from './json-output';
 import { guarded, printJson } from './util';
 
@@ -13,7 +14,14 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print as JSON')
     .action(guarded('doctor', (o: { json?: boolean }) => {
       const native = nativeStatus();
-      const report: DoctorJson = { activeBackend: getDefaultBackend().name, backends: listBackends(), native, node: process.version, env: { RESNEXT_BACKEND: process.env.RESNEXT_BACKEND ?? null, RESNEXT_THREADS: process.env.RESNEXT_THREADS ?? null, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null } };
+      const env = readEnvironment();
+      const report: DoctorJson = {
+        activeBackend: getDefaultBackend().name,
+        backends: loadableBackends().map((b) => b.name),
+        native,
+        node: process.version,
+        env: { RESNEXT_BACKEND: env.backend ?? null, RESNEXT_THREADS: env.threads ?? null, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null },
+      };
       if (o.json) { printJson(report); return; }
       const lines = [`active backend: ${report.activeBackend}`, `available backends: ${report.backends.join(', ')}`];
       lines.push(native.available

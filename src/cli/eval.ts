@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { subset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { loadDataset } from '../data/load';
-import { readWeightsFile } from '../io/weights';
+import { readWeightsFile } from '../io/load-save';
 import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import type { EvalJson } from './json-output';

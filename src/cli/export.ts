@@ -1,7 +1,7 @@
 // `resnext export <model> [--weights W] --onnx out.onnx [--batch-size dynamic|N]`: a standard ONNX graph.
 import type { Command } from 'commander';
-import { saveOnnx } from '../io/onnx-export';
-import { readWeightsFile } from '../io/weights';
+import { saveOnnx } from '../io/load-save';
+import { readWeightsFile } from '../io/load-save';
 import { createModel, modelName } from '../models/registry';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseInputShape, parseModelFlags } from './model-options';
 import { addBatchSizeOption, batchSizeOption, checkOutput, guarded, parsePositiveInt } from './util';

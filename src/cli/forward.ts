@@ -2,8 +2,8 @@
 // on tensors passed in and out as .npy, for scripts and for comparing with PyTorch.
 import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
-import { loadNpy, saveNpy } from '../io/npy';
-import { readWeightsFile } from '../io/weights';
+import { loadNpy, saveNpy } from '../io/load-save';
+import { readWeightsFile } from '../io/load-save';
 import { tensor } from '../tensor/create';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
 import { checkOutput, guarded, UsageError } from './util';

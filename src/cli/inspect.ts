@@ -3,7 +3,8 @@
 // checkpoint's run position, and which registered models it fits.
 import type { Command } from 'commander';
 import { isJsonObject, parseJsonStrict } from '../io/json';
-import { readWeightsFile, type WeightsFile } from '../io/weights';
+import { type WeightsFile } from '../io/weights';
+import { readWeightsFile } from '../io/load-save';
 import type { InspectJson } from './json-output';
 import { modelsFitting } from './model-options';
 import { guarded, printJson } from './util';

@@ -1,7 +1,9 @@
 // The `resnext` command: parses arguments with commander and dispatches to one file per subcommand.
 import { Command, CommanderError } from 'commander';
-import { nativeStatus, setNativeThreads } from '../backend/native';
-import { applyBackendEnvironment } from '../backend/registry';
+import { nodeDefaultReason } from '../backend/node';
+import { getDefaultBackend, setDefaultBackend } from '../backend/slot';
+import { readEnvironment } from '../environment';
+import { VERSION } from '../version';
 import { parsePositiveInt } from './util';
 import { registerBench } from './bench';
 import { registerConvParams } from './conv-params';
@@ -24,7 +26,7 @@ const COMPUTE_COMMANDS = new Set(['forward', 'predict', 'train', 'eval', 'bench'
 export function buildProgram(): Command {
   const program = new Command('resnext')
     .description('ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper\'s tables')
-    .version(require('../../../package.json').version)
+    .version(VERSION)
     // every --help shows the global options, and defaults as plain values: (default: 3), not (default: "3")
     .configureHelp({
       showGlobalOptions: true,
@@ -35,18 +37,33 @@ export function buildProgram(): Command {
     })
     // commander's own errors in one line, named like ours: "resnext summary: unknown option '--bogus' (…)"
     .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, `${program.name()}: `)} (run with --help for usage)\n`) })
-    .option('--backend <name>', 'compute backend: native (default when built) or reference; or set RESNEXT_BACKEND')
-    .option('--threads <n>', 'threads for the native backend (default: all cores); or set RESNEXT_THREADS')
+    .option('--backend <name>', 'compute backend: native (default when its addon loads) or reference; or set RESNEXT_BACKEND')
+    .option('--threads <n>', 'threads of the compute backend (native: default all cores; reference has one); or set RESNEXT_THREADS')
     .exitOverride();
   program.hook('preAction', (_root, command) => {
     const o = program.opts<{ backend?: string; threads?: string }>();
-    if (COMPUTE_COMMANDS.has(command.name()) && !nativeStatus().available && !(o.backend ?? process.env.RESNEXT_BACKEND)) {
-      process.stderr.write(`resnext: warning: the native backend is unavailable (${nativeStatus().reason.split('\n')[0]}); using the slower reference backend\n`);
-    }
+    const env = readEnvironment();
     try {
-      applyBackendEnvironment({ ...process.env, ...(o.backend ? { RESNEXT_BACKEND: o.backend } : {}) });
-      const threads = o.threads ?? process.env.RESNEXT_THREADS;
-      if (threads !== undefined) setNativeThreads(parsePositiveInt('--threads', threads));
+      if (o.backend) setDefaultBackend(o.backend);
+      const compute = COMPUTE_COMMANDS.has(command.name());
+      if (compute && !o.backend) {
+        const reason = nodeDefaultReason();
+        if (reason.why === 'native unavailable') {
+          process.stderr.write(`resnext: warning: the native backend is unavailable (${reason.detail.split('\n')[0]}); using the slower reference backend\n`);
+        }
+      }
+      const threads = o.threads ?? env.threads;
+      if (threads !== undefined) {
+        const flag = o.threads !== undefined ? '--threads' : 'RESNEXT_THREADS';
+        const n = parsePositiveInt(flag, threads);
+        const backend = getDefaultBackend();
+        const why = `the ${backend.name} backend has no thread setting (it runs on one thread)`;
+        if (backend.threads) backend.threads.set(n);
+        else if (o.threads !== undefined) throw new Error(`--threads ${n}: ${why}`);
+        else process.stderr.write(`resnext: warning: RESNEXT_THREADS=${n} is ignored: ${why}\n`);
+      } else if (compute) {
+        getDefaultBackend(); // a bad RESNEXT_BACKEND is reported here, before the command starts
+      }
     } catch (e) {
       process.stderr.write(`resnext: ${(e as Error).message}\n`);
       process.exit(2);

@@ -1,7 +1,7 @@
 // `resnext summary <model>`: torchinfo's table for a registered model.
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
-import { readWeightsFile } from '../io/weights';
+import { readWeightsFile } from '../io/load-save';
 import { createModel, modelName } from '../models/registry';
 import { ALL_COLUMNS, summary, type SummaryColumn } from '../summary';
 import type { SummaryJson } from './json-output';

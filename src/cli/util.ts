@@ -1,6 +1,7 @@
 // CLI plumbing shared by every subcommand: argument parsing helpers, output, and errors that
 // become a one-line message with exit code 2 (no stack trace unless RESNEXT_DEBUG is set).
 import { Option, type Command } from 'commander';
+import { readEnvironment } from '../environment';
 import { checkNotSameFile, checkOutputExtension } from '../io/files';
 
 /** An error caused by the user's input: printed as one line, exit code 2. */
@@ -89,7 +90,7 @@ export function guarded<A extends unknown[]>(command: string, action: (...args: 
       // library errors already name their op; avoid "resnext summary: summary: …"
       const message = err.message.startsWith(`${command}: `) ? err.message.slice(command.length + 2) : err.message;
       process.stderr.write(`resnext ${command}: ${message}\n`);
-      if (process.env.RESNEXT_DEBUG) process.stderr.write(`${err.stack}\n`);
+      if (readEnvironment().debug) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 2;
     }
   };

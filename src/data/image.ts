@@ -1,7 +1,7 @@
 // Image loading with torchvision's ImageNet preprocessing, decoded by sharp (JPEG, PNG, WebP, …):
 // resize the shorter side to 256 (bilinear), center-crop 224, scale to [0, 1], normalise by the
 // ImageNet mean and std, and lay out as CHW float32.
-import sharp from 'sharp';
+import type { Sharp } from 'sharp';
 import { noGrad } from '../autograd/engine';
 import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
@@ -34,7 +34,9 @@ function roundHalfEven(x: number): number {
  */
 export async function decodeImage(path: string, p: Pick<ImagePreprocessing, 'resize' | 'crop' | 'channels'>): Promise<Uint8Array> {
   const channels = p.channels ?? 3;
-  let img: sharp.Sharp, width: number, height: number;
+  // sharp (a native module) loads on the first decode, not when the package is imported
+  const { default: sharp } = await import('sharp');
+  let img: Sharp, width: number, height: number;
   try {
     img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace(channels === 1 ? 'b-w' : 'srgb');
     ({ width = 0, height = 0 } = await sharp(path).metadata());

@@ -2,9 +2,9 @@
 import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import { failFor } from './errors';
-import { readFileChecked, writeFileAtomic } from './files';
+import { concatBytes, uintLE, utf8Bytes } from './bytes';
 
-const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+const MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 const DESCR = { float32: '<f4', float64: '<f8', int64: '<i8' } as const;
 
 /** The three fields of a .npy header. */
@@ -82,26 +82,14 @@ export function parseNpy(buf: Uint8Array, source = 'npy'): Tensor {
 }
 
 /** Serialises a tensor as .npy (format 1.0, C order). */
-export function serializeNpy(t: Tensor): Buffer {
+export function serializeNpy(t: Tensor): Uint8Array {
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
   let header = `{'descr': '${DESCR[t.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
-  // pad so the data starts at a multiple of 64 bytes, ending the header with a newline
+  // pad so the data starts at a multiple of 64 bytes, ending the header with a newline (ASCII only)
   header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const len = Buffer.alloc(2);
-  len.writeUInt16LE(header.length);
   const values = t.toArray();
-  const data = t.dtype === 'float32' ? Buffer.from(Float32Array.from(values).buffer)
-    : t.dtype === 'float64' ? Buffer.from(Float64Array.from(values).buffer)
-      : Buffer.from(BigInt64Array.from(values, (v) => BigInt(v)).buffer);
-  return Buffer.concat([MAGIC, Buffer.from([1, 0]), len, Buffer.from(header, 'latin1'), data]);
-}
-
-/** Reads a .npy file. */
-export function loadNpy(path: string): Tensor {
-  return parseNpy(readFileChecked(path), path);
-}
-
-/** Writes a .npy file atomically. */
-export function saveNpy(path: string, t: Tensor): void {
-  writeFileAtomic(path, serializeNpy(t));
+  const data = t.dtype === 'float32' ? Float32Array.from(values)
+    : t.dtype === 'float64' ? Float64Array.from(values)
+      : BigInt64Array.from(values, (v) => BigInt(v));
+  return concatBytes([MAGIC, Uint8Array.of(1, 0), uintLE(header.length, 2), utf8Bytes(header), new Uint8Array(data.buffer)]);
 }

@@ -9,7 +9,7 @@ import type { Module } from '../nn/module';
 import { zeros } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import { traceOps, type TracedOp } from '../tensor/trace';
-import { writeFileAtomic } from './files';
+import { VERSION } from '../version';
 
 /** Export options. */
 export interface OnnxExportOptions {
@@ -108,7 +108,7 @@ export function exportOnnxModel(model: Module, opts: OnnxExportOptions): onnx.Mo
   return onnx.ModelProto.create({
     irVersion: 7,
     producerName: 'resnext-ts',
-    producerVersion: require('../../../package.json').version,
+    producerVersion: VERSION,
     opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: model.typeName,
@@ -130,9 +130,4 @@ function tensorProto(name: string, t: Tensor): onnx.ITensorProto {
 /** Encodes a model as ONNX bytes. */
 export function encodeOnnx(model: onnx.ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
-}
-
-/** Exports `model` to an .onnx file (written atomically). */
-export function saveOnnx(path: string, model: Module, opts: OnnxExportOptions): void {
-  writeFileAtomic(path, encodeOnnx(exportOnnxModel(model, opts)));
 }

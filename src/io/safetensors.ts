@@ -6,7 +6,7 @@ import { formatShape, numel } from '../tensor/shape';
 import { describeValue, failFor } from './errors';
 import { decode16 } from './half';
 import { isJsonObject, parseJsonStrict, type JsonObject } from './json';
-import { FileError, readFileChecked, writeFileAtomic } from './files';
+import { concatBytes, uintLE, utf8Bytes } from './bytes';
 import type { Tensor } from '../tensor/tensor';
 
 const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Uint8Array, n: number) => ArrayLike<number> }> = {
@@ -111,11 +111,6 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): Map<s
   return readSafetensors(buf, source).tensors;
 }
 
-/** Reads a .safetensors file into named tensors. */
-export function loadSafetensors(path: string): Map<string, Tensor> {
-  return parseSafetensors(readFileChecked(path), path);
-}
-
 const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64' };
 
 /** A tensor's values as little-endian bytes of its dtype (what a safetensors file stores). */
@@ -126,7 +121,7 @@ export function tensorBytes(t: Tensor): Uint8Array {
 }
 
 /** Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned. */
-export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): Buffer {
+export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): Uint8Array {
   if (tensors.has(METADATA_KEY)) throw new Error(`safetensors: a tensor may not be named '${METADATA_KEY}' (the format reserves it)`);
   // the header is written member by member from Maps: any name, '__proto__' included, is an ordinary key
   const members: string[] = [];
@@ -143,17 +138,9 @@ export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Re
     blobs.push(data);
     offset += data.length;
   }
-  let json = `{${members.join(',')}}`;
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  return Buffer.concat([len, Buffer.from(json), ...blobs]);
-}
-
-/** Writes a .safetensors file atomically. */
-export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): void {
-  if (tensors.has(METADATA_KEY)) throw new FileError(`${path}: cannot write a tensor named '${METADATA_KEY}': safetensors reserves that name for metadata`);
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+  const header = utf8Bytes(`{${members.join(',')}}`);
+  const padded = concatBytes([header, utf8Bytes(' '.repeat((8 - (header.length % 8)) % 8))]);
+  return concatBytes([uintLE(padded.length, 8), padded, ...blobs]);
 }
 
 /** The metadata block of a safetensors buffer (empty if absent), as a plain record. */

@@ -1,7 +1,6 @@
 // One entry point for weight files: safetensors, PyTorch zip or legacy checkpoints — told apart by
 // content, with a clear refusal for anything else (a .npy array, an old-protocol pickle, …).
 import { failFor } from './errors';
-import { readFileChecked } from './files';
 import type { Tensor } from '../tensor/tensor';
 import { parseSafetensors, readSafetensors } from './safetensors';
 import { parseUsage, type WeightsUsage } from './usage';
@@ -30,11 +29,6 @@ export function parseWeights(buf: Uint8Array, source: string, opts: CheckpointOp
   }
 }
 
-/** Reads named tensors from a .safetensors, .pth/.pt (zip) or legacy torch.save file. */
-export function loadWeights(path: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
-  return parseWeights(readFileChecked(path), path, opts);
-}
-
 /** The `format` metadata of a resnext-ts training checkpoint (model + optimizer tensors, run state). */
 export const CHECKPOINT_FORMAT = 'resnext-ts-checkpoint';
 
@@ -56,11 +50,11 @@ export interface WeightsFile {
 }
 
 /**
- * Reads a weights file for use: a model file, a training checkpoint (its `model.` tensors; the
- * optimizer state is left out) or a PyTorch checkpoint, with the usage its metadata records.
+ * Reads weights for use from a file's bytes: a model file, a training checkpoint (its `model.`
+ * tensors; the optimizer state is left out) or a PyTorch checkpoint, with the usage its metadata
+ * records. `path` names the file in errors.
  */
-export function readWeightsFile(path: string, opts: CheckpointOptions = {}): WeightsFile {
-  const buf = readFileChecked(path);
+export function readWeights(buf: Uint8Array, path: string, opts: CheckpointOptions = {}): WeightsFile {
   const kind = sniffWeights(buf);
   if (kind !== 'safetensors') {
     return { tensors: parseWeights(buf, path, opts), usage: {}, kind: kind === 'zip' ? 'zip' : 'pickle', metadata: new Map(), leftOut: 0 };

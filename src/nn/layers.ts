@@ -1,7 +1,7 @@
 // The layers of the ResNet/ResNeXt family: Conv2d (groups), BatchNorm2d, ReLU, pools, Linear,
 // Flatten, Identity — thin Modules over tensor/ops with PyTorch's defaults and initialisation.
 import type { Backend } from '../backend/contract';
-import { getDefaultBackend } from '../backend/registry';
+import { getDefaultBackend } from '../backend/slot';
 import { zeros, ones } from '../tensor/create';
 import * as F from '../tensor/ops';
 import { defaultGenerator, type Generator } from '../tensor/random';

@@ -1,6 +1,6 @@
 // Tensor creation: from values, zeros/ones/full, and seeded random draws.
 import type { Backend, DType } from '../backend/contract';
-import { getDefaultBackend } from '../backend/registry';
+import { getDefaultBackend } from '../backend/slot';
 import { defaultGenerator, type Generator } from './random';
 import { assertValidShape, formatShape, numel } from './shape';
 import { Tensor } from './tensor';

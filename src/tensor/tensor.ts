@@ -50,8 +50,13 @@ export class Tensor implements Differentiable<Tensor> {
   /** Number of dimensions. */
   get ndim(): number { return this.shape.length; }
 
-  /** The values as a fresh typed array (an error on the meta backend). */
+  /** The values as a fresh typed array, synchronously (CPU backends; an error on the meta backend). */
   toArray(): Float32Array | Float64Array { return this.backend.read(this.storage); }
+
+  /** The values as a fresh typed array once the backend has them: the read every backend offers. */
+  async data(): Promise<Float32Array | Float64Array> {
+    return this.backend.readAsync ? this.backend.readAsync(this.storage) : this.backend.read(this.storage);
+  }
 
   /**
    * A short description, like PyTorch's repr: shape, dtype, backend, and the first few values

@@ -6,7 +6,8 @@ import { crc32 } from '../io/crc32';
 import { failFor } from '../io/errors';
 import { readFileChecked } from '../io/files';
 import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
-import { readSafetensors, saveSafetensors, tensorBytes } from '../io/safetensors';
+import { readSafetensors, tensorBytes } from '../io/safetensors';
+import { saveSafetensors } from '../io/load-save';
 import { CHECKPOINT_FORMAT, splitCheckpoint } from '../io/weights';
 import type { Tensor } from '../tensor/tensor';
 

@@ -1,7 +1,6 @@
 // Training curves (loss and accuracy per epoch, train and test) rendered with Vega to SVG and,
 // through sharp's SVG rasteriser, to PNG.
-import sharp from 'sharp';
-import * as vega from 'vega';
+import type * as Vega from 'vega';
 import { writeFileAtomic } from '../io/files';
 
 /** One epoch's numbers, as the JSONL log holds them. */
@@ -41,7 +40,10 @@ export async function writeCurves(svgPath: string, pngPath: string, records: rea
       panel('accuracy', 'top-1 accuracy (%)', ['trainAccPct', 'testTop1Pct'], 240),
     ],
   };
-  const svg = await new vega.View(vega.parse(spec as vega.Spec), { renderer: 'none' }).toSVG();
+  // vega and sharp (a native module) load here, on first use, not when the package is imported
+  const vega = await import('vega');
+  const { default: sharp } = await import('sharp');
+  const svg = await new vega.View(vega.parse(spec as Vega.Spec), { renderer: 'none' }).toSVG();
   writeFileAtomic(svgPath, svg);
   writeFileAtomic(pngPath, await sharp(Buffer.from(svg)).png().toBuffer());
 }

@@ -9,7 +9,7 @@ import { DataLoader } from '../data/loader';
 import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
 import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
-import { saveSafetensors } from '../io/safetensors';
+import { saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
 import { createModel } from '../models/registry';
 import type { ModelName } from '../models/variants';

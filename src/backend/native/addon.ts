@@ -1,6 +1,7 @@
 // Loading the C++ addon (native/build/Release/resnext_native.node) and why it may be unavailable.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readEnvironment } from '../../environment';
 
 /** The addon's functions (see native/src/addon.cc). */
 export interface NativeAddon {
@@ -44,7 +45,7 @@ const ADDON = join(ROOT, 'native', 'build', 'Release', 'resnext_native.node');
 
 /** The addon, or why it could not be loaded. */
 export function loadAddon(): { addon: NativeAddon | null; reason: string } {
-  if (process.env.RESNEXT_DISABLE_NATIVE) return { addon: null, reason: 'disabled by RESNEXT_DISABLE_NATIVE' };
+  if (readEnvironment().disableNative) return { addon: null, reason: 'disabled by RESNEXT_DISABLE_NATIVE' };
   if (!existsSync(ADDON)) {
     const status = join(ROOT, 'native', 'build', 'status.txt');
     const why = existsSync(status) ? readFileSync(status, 'utf8').trim() : 'the addon was never built (npm ci builds it; or run: node scripts/build-native.js)';

@@ -5,12 +5,13 @@
 // plain NCHW (a reorder first), so the rest of the library never meets a blocked array.
 import type { ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import type { FArray } from '../reference';
+import { readEnvironment } from '../../environment';
 import type { NativeAddon } from './addon';
 
 /** Layout 0 is plain NCHW; n > 0 is a layout the addon numbered. */
 export class BlockedLayouts {
   /** Off with RESNEXT_BLOCKED_LAYOUTS=0 (plain NCHW everywhere, for comparisons). */
-  enabled = process.env.RESNEXT_BLOCKED_LAYOUTS !== '0';
+  enabled = readEnvironment().blockedLayouts;
   private readonly tags = new WeakMap<Float32Array, number>();
   private readonly plans = new Map<string, { dstLayout: number; dstElements: number; weightElements: number }>();
   private readonly prepared = new WeakMap<Float32Array, Map<string, Float32Array>>();

@@ -4,33 +4,36 @@
 // log-softmax, row bias and the SGD update as OpenMP loops. Outputs come from a buffer pool inside
 // a step scope; fused inference outputs may stay blocked (blocked.ts). float64 (gradchecks) and
 // anything oneDNN declines use the reference kernels, so every result is defined by the oracle.
+// The addon is loaded by the first loadNativeBackend() or nativeStatus() call, never at import.
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { isaName, loadAddon, type NativeAddon } from './addon';
 import { BlockedLayouts } from './blocked';
 import { BufferPool } from './buffer-pool';
 
-const loaded = loadAddon();
+let loaded: ReturnType<typeof loadAddon> | null = null;
+/** The addon, loaded on the first call (never at import), or why it is unavailable. */
+function addonState(): ReturnType<typeof loadAddon> {
+  loaded ??= loadAddon();
+  return loaded;
+}
 /** Where the native kernels take their outputs from (reused inside a step scope). */
 export const nativeBufferPool = new BufferPool();
-/** Which native storages hold blocked (oneDNN-chosen) layouts; see blocked.ts. */
-const nativeLayouts = loaded.addon ? new BlockedLayouts(loaded.addon, (size) => nativeBufferPool.take(size)) : null;
+/** Which native storages hold blocked (oneDNN-chosen) layouts; see blocked.ts. Made with the backend. */
+let nativeLayouts: BlockedLayouts | null = null;
+let backend: Backend<FArray> | null = null;
 
-/** Whether the addon loaded, why not, and what oneDNN reports. */
+/** Whether the addon loads, why not, and what oneDNN reports (loads it on the first call). */
 export function nativeStatus(): { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number } {
-  if (!loaded.addon) return { available: false, reason: loaded.reason };
-  const info = loaded.addon.info();
+  const { addon, reason } = addonState();
+  if (!addon) return { available: false, reason };
+  const info = addon.info();
   return { available: true, reason: '', oneDNN: info.version, isa: isaName(info.isa), threads: info.threads };
 }
 
 /** The layout a native storage holds: 0 for plain NCHW, n > 0 for a blocked layout oneDNN chose. */
 export function nativeLayoutOf(storage: unknown): number {
   return nativeLayouts?.layoutOf(storage) ?? 0;
-}
-
-/** Sets the number of threads oneDNN uses (OpenMP). */
-export function setNativeThreads(n: number): void {
-  loaded.addon?.setThreads(n);
 }
 
 function pack(g: ConvGeometry): Int32Array {
@@ -43,12 +46,8 @@ function packPool(g: PoolGeometry): Int32Array {
 
 const f32 = (...xs: (FArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
-const fallbacks = new Map<string, number>();
-
 /** How often each kernel was declined by oneDNN (no kernel for the shape) and ran on the reference backend instead. */
-export function nativeFallbacks(): ReadonlyMap<string, number> {
-  return fallbacks;
-}
+const fallbacks = new Map<string, number>();
 
 function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FArray> {
   const ref = referenceBackend.kernels;
@@ -142,11 +141,21 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
   }, new Set(['conv2dFused', 'maxPool2d']));
 }
 
-/** The native backend, or null when the addon is unavailable (see nativeStatus()). */
-export const nativeBackend: Backend<FArray> | null = loaded.addon
-  ? {
-    ...referenceBackend, name: 'native', kernels: nativeKernels(loaded.addon, nativeLayouts!),
-    read: (s) => referenceBackend.read(nativeLayouts!.plain(s)),
+/** The native backend, loading the addon on the first call; throws why it is unavailable. */
+export function loadNativeBackend(): Backend<FArray> {
+  if (backend) return backend;
+  const { addon, reason } = addonState();
+  if (!addon) throw new Error(`the native backend is unavailable: ${reason}`);
+  const layouts = new BlockedLayouts(addon, (size) => nativeBufferPool.take(size));
+  nativeLayouts = layouts;
+  backend = {
+    ...referenceBackend,
+    name: 'native',
+    kernels: nativeKernels(addon, layouts),
+    read: (s) => referenceBackend.read(layouts.plain(s)),
     bufferScope: { open: () => nativeBufferPool.open(), close: (keep) => nativeBufferPool.close(keep) },
-  }
-  : null;
+    threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
+    fallbacks: () => fallbacks,
+  };
+  return backend;
+}
