@@ -5,8 +5,12 @@
 const r = require('../dist/src');
 
 const argv = process.argv.slice(2);
-const opt = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? Number(argv[i + 1]) : d; };
-const steps = opt('steps', 1000), batch = opt('batch', 16);
+const opt = (k, d) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const steps = opt('steps', 1000),
+  batch = opt('batch', 16);
 const model = r.createModel('resnext_small', { inChannels: 1, seed: 0 });
 const { SGD } = require('../dist/src/train/optim');
 const opt_ = new SGD(model.namedParameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
@@ -26,7 +30,11 @@ for (let s = 1; s <= steps; s++) {
     process.stdout.write(`step ${s}: rss ${rss.toFixed(1)} MiB\n`);
   }
 }
-const warm = samples[1], last = samples[samples.length - 1], max = Math.max(...samples.slice(1));
+const warm = samples[1],
+  last = samples[samples.length - 1],
+  max = Math.max(...samples.slice(1));
 const growth = (max - warm) / warm;
-process.stdout.write(`${r.getDefaultBackend().name} backend: rss after warm-up ${warm.toFixed(1)} MiB, at the end ${last.toFixed(1)} MiB, peak ${max.toFixed(1)} MiB (${(100 * growth).toFixed(1)}% above warm-up)\n`);
+process.stdout.write(
+  `${r.getDefaultBackend().name} backend: rss after warm-up ${warm.toFixed(1)} MiB, at the end ${last.toFixed(1)} MiB, peak ${max.toFixed(1)} MiB (${(100 * growth).toFixed(1)}% above warm-up)\n`,
+);
 process.exitCode = growth <= 0.1 ? 0 : 1;

@@ -12,48 +12,149 @@ const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 const argv = process.argv.slice(2);
-const opt = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
-const model = opt('model', 'resnext50'), threads = Number(opt('threads', 2)), rounds = Number(opt('rounds', 3));
+const opt = (k, d) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 ? argv[i + 1] : d;
+};
+const model = opt('model', 'resnext50'),
+  threads = Number(opt('threads', 2)),
+  rounds = Number(opt('rounds', 3));
 const PY = '/usr/bin/python3';
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   // each measuring command prints one JSON object (possibly pretty-printed); the export step prints none
-  const text = r.stdout.trim(), start = text.indexOf('{');
+  const text = r.stdout.trim(),
+    start = text.indexOf('{');
   return start >= 0 ? JSON.parse(text.slice(start)) : null;
 }
 
 // one measuring command each: `m` = { model, input: 'C,H,W' }
-const ours = (m, batch, train, steps) => run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', m.model, '--input', m.input, '--batch-size', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), '--json', ...(train ? ['--train'] : [])], { OMP_NUM_THREADS: String(threads) });
-const torch = (m, batch, train, steps, extra) => run(PY, [join(__dirname, 'torch_bench.py'), '--model', m.model, '--input', m.input, '--batch', String(batch), '--steps', String(steps), '--warmup', '2', '--threads', String(threads), ...(train ? ['--train'] : []), ...extra], { OMP_NUM_THREADS: String(threads) });
+const ours = (m, batch, train, steps) =>
+  run(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'resnext.js'),
+      'bench',
+      m.model,
+      '--input',
+      m.input,
+      '--batch-size',
+      String(batch),
+      '--steps',
+      String(steps),
+      '--warmup',
+      '2',
+      '--threads',
+      String(threads),
+      '--json',
+      ...(train ? ['--train'] : []),
+    ],
+    { OMP_NUM_THREADS: String(threads) },
+  );
+const torch = (m, batch, train, steps, extra) =>
+  run(
+    PY,
+    [
+      join(__dirname, 'torch_bench.py'),
+      '--model',
+      m.model,
+      '--input',
+      m.input,
+      '--batch',
+      String(batch),
+      '--steps',
+      String(steps),
+      '--warmup',
+      '2',
+      '--threads',
+      String(threads),
+      ...(train ? ['--train'] : []),
+      ...extra,
+    ],
+    { OMP_NUM_THREADS: String(threads) },
+  );
 const onnxFile = join(mkdtempSync(join(tmpdir(), 'rx-bench-')), `${model}.onnx`);
-const ort = (batch, steps) => run(process.execPath, [join(__dirname, 'ort_bench.js'), onnxFile, '--batch', String(batch), '--threads', String(threads), '--steps', String(steps)]);
+const ort = (batch, steps) =>
+  run(process.execPath, [
+    join(__dirname, 'ort_bench.js'),
+    onnxFile,
+    '--batch',
+    String(batch),
+    '--threads',
+    String(threads),
+    '--steps',
+    String(steps),
+  ]);
 const main224 = { model, input: '3,224,224' };
-const fashion = { model: 'resnext_medium', input: '1,28,28' };  // the Fashion-MNIST model of the README's training run
+const fashion = { model: 'resnext_medium', input: '1,28,28' }; // the Fashion-MNIST model of the README's training run
 
 const peakBinary = join(mkdtempSync(join(tmpdir(), 'rx-peak-')), 'peak-flops');
 const peak = () => run(peakBinary, [], { OMP_NUM_THREADS: String(threads) }).gflopPerSecond;
 
 // `target`: the images/s ratio over the fastest of `peers` that issue 4 asks for (the 224² cases)
 const cases = [
-  { name: `training step, batch 8`, ours: () => ours(main224, 8, true, 5), target: { peers: ['PyTorch eager channels_last'], ratio: 1.5 },
-    peers: { 'PyTorch eager NCHW': () => torch(main224, 8, true, 5, []), 'PyTorch eager channels_last': () => torch(main224, 8, true, 5, ['--channels-last']) } },
-  { name: `inference, batch 8`, ours: () => ours(main224, 8, false, 8), target: { peers: ['onnxruntime-node'], ratio: 1.3 },
-    peers: { 'onnxruntime-node': () => ort(8, 8), 'PyTorch eager channels_last': () => torch(main224, 8, false, 8, ['--channels-last']), 'TorchScript frozen+optimized': () => torch(main224, 8, false, 8, ['--jit']) } },
-  { name: `inference, batch 1 (latency)`, ours: () => ours(main224, 1, false, 20), target: { peers: ['onnxruntime-node', 'TorchScript frozen+optimized'], ratio: 1.0 },
-    peers: { 'onnxruntime-node': () => ort(1, 20), 'TorchScript frozen+optimized': () => torch(main224, 1, false, 20, ['--jit']) } },
-  { name: `${fashion.model} training step, batch 128, ${fashion.input.replaceAll(',', 'x')} (Fashion-MNIST)`, ours: () => ours(fashion, 128, true, 5),
-    peers: { 'PyTorch eager NCHW': () => torch(fashion, 128, true, 5, []), 'PyTorch eager channels_last': () => torch(fashion, 128, true, 5, ['--channels-last']) } },
+  {
+    name: `training step, batch 8`,
+    ours: () => ours(main224, 8, true, 5),
+    target: { peers: ['PyTorch eager channels_last'], ratio: 1.5 },
+    peers: {
+      'PyTorch eager NCHW': () => torch(main224, 8, true, 5, []),
+      'PyTorch eager channels_last': () => torch(main224, 8, true, 5, ['--channels-last']),
+    },
+  },
+  {
+    name: `inference, batch 8`,
+    ours: () => ours(main224, 8, false, 8),
+    target: { peers: ['onnxruntime-node'], ratio: 1.3 },
+    peers: {
+      'onnxruntime-node': () => ort(8, 8),
+      'PyTorch eager channels_last': () => torch(main224, 8, false, 8, ['--channels-last']),
+      'TorchScript frozen+optimized': () => torch(main224, 8, false, 8, ['--jit']),
+    },
+  },
+  {
+    name: `inference, batch 1 (latency)`,
+    ours: () => ours(main224, 1, false, 20),
+    target: { peers: ['onnxruntime-node', 'TorchScript frozen+optimized'], ratio: 1.0 },
+    peers: {
+      'onnxruntime-node': () => ort(1, 20),
+      'TorchScript frozen+optimized': () => torch(main224, 1, false, 20, ['--jit']),
+    },
+  },
+  {
+    name: `${fashion.model} training step, batch 128, ${fashion.input.replaceAll(',', 'x')} (Fashion-MNIST)`,
+    ours: () => ours(fashion, 128, true, 5),
+    peers: {
+      'PyTorch eager NCHW': () => torch(fashion, 128, true, 5, []),
+      'PyTorch eager channels_last': () => torch(fashion, 128, true, 5, ['--channels-last']),
+    },
+  },
 ];
 
 function main() {
   const versions = { node: process.version, torch: null, ort: null, oneDNN: null };
   run(PY, [join(__dirname, 'torch_bench.py'), '--model', model, '--export', onnxFile]);
-  run('g++', ['-O2', '-march=native', '-ffp-contract=fast', '-fopenmp', join(__dirname, 'peak-flops.cc'), '-o', peakBinary]);
-  const doctor = JSON.parse(spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'doctor', '--json'], { encoding: 'utf8' }).stdout);
+  run('g++', [
+    '-O2',
+    '-march=native',
+    '-ffp-contract=fast',
+    '-fopenmp',
+    join(__dirname, 'peak-flops.cc'),
+    '-o',
+    peakBinary,
+  ]);
+  const doctor = JSON.parse(
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'doctor', '--json'], { encoding: 'utf8' }).stdout,
+  );
   versions.oneDNN = doctor.native.oneDNN ?? 'unavailable';
-  const results = cases.map((c) => ({ name: c.name, gflopPerImage: 0, ours: [], peers: Object.fromEntries(Object.keys(c.peers).map((k) => [k, []])) }));
+  const results = cases.map((c) => ({
+    name: c.name,
+    gflopPerImage: 0,
+    ours: [],
+    peers: Object.fromEntries(Object.keys(c.peers).map((k) => [k, []])),
+  }));
   const peaks = [];
   for (let r = 0; r < rounds; r++) {
     peaks.push(peak());
@@ -75,31 +176,60 @@ function main() {
   const peakGflops = median(peaks);
   const ofPeak = (imagesPerSecond, r) => `${Math.round((100 * imagesPerSecond * r.gflopPerImage) / peakGflops)}%`;
   const lines = [
-    `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`, '',
+    `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`,
+    '',
     `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, oneDNN ${versions.oneDNN}, PyTorch ${versions.torch}, onnxruntime-node ${versions.ort}.`,
     `FMA peak (bench/peak-flops.cc, ${threads} threads, median of the rounds): ${peakGflops.toFixed(0)} GFLOP/s (rounds: ${peaks.map((p) => p.toFixed(0)).join(', ')}).`,
     `Each number is the median of ${rounds} interleaved rounds (ours, theirs, ours, theirs …); each round's figure is the median step of a fresh process after 2 warm-up steps.`,
     'Ratio = our images/s ÷ theirs (above 1: we are faster). "% of peak": images/s × FLOPs per image (2 per mult-add; a training step counts 3 passes) ÷ the FMA peak.',
-    'Generated by `node bench/run.js`.', '',
-    '| case | ours (img/s) | ours, % of peak | peer | peer (img/s) | peer, % of peak | ratio |', '|---|---|---|---|---|---|---|',
+    'Generated by `node bench/run.js`.',
+    '',
+    '| case | ours (img/s) | ours, % of peak | peer | peer (img/s) | peer, % of peak | ratio |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     for (const [k, xs] of Object.entries(r.peers)) {
-      lines.push(`| ${r.name} | ${median(r.ours).toFixed(2)} | ${ofPeak(median(r.ours), r)} | ${k} | ${median(xs).toFixed(2)} | ${ofPeak(median(xs), r)} | ${(median(r.ours) / median(xs)).toFixed(2)}x |`);
+      lines.push(
+        `| ${r.name} | ${median(r.ours).toFixed(2)} | ${ofPeak(median(r.ours), r)} | ${k} | ${median(xs).toFixed(2)} | ${ofPeak(median(xs), r)} | ${(median(r.ours) / median(xs)).toFixed(2)}x |`,
+      );
     }
   }
-  lines.push('', '## Targets (issue 4) against the machine\'s peak', '',
-    '| case | target | needs (img/s) | needs, % of peak | ours now | met |', '|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    "## Targets (issue 4) against the machine's peak",
+    '',
+    '| case | target | needs (img/s) | needs, % of peak | ours now | met |',
+    '|---|---|---|---|---|---|',
+  );
   cases.forEach((c, i) => {
     if (!c.target) return;
-    const r = results[i], needed = c.target.ratio * Math.max(...c.target.peers.map((k) => median(r.peers[k])));
-    lines.push(`| ${c.name} | ${c.target.ratio}x ${c.target.peers.join(' and ')} | ${needed.toFixed(2)} | ${ofPeak(needed, r)} | ${median(r.ours).toFixed(2)} (${ofPeak(median(r.ours), r)}) | ${median(r.ours) > needed ? 'yes' : 'no'} |`);
+    const r = results[i],
+      needed = c.target.ratio * Math.max(...c.target.peers.map((k) => median(r.peers[k])));
+    lines.push(
+      `| ${c.name} | ${c.target.ratio}x ${c.target.peers.join(' and ')} | ${needed.toFixed(2)} | ${ofPeak(needed, r)} | ${median(r.ours).toFixed(2)} (${ofPeak(median(r.ours), r)}) | ${median(r.ours) > needed ? 'yes' : 'no'} |`,
+    );
   });
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
   // where our time goes: one profiled run of each case (kernel timings add a little overhead)
-  for (const [label, args] of [['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']], ['inference, batch 8', ['--batch-size', '8', '--steps', '5']]]) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'bench', model, ...args, '--warmup', '2', '--threads', String(threads), '--profile'],
-      { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  for (const [label, args] of [
+    ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
+    ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
+  ]) {
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'resnext.js'),
+        'bench',
+        model,
+        ...args,
+        '--warmup',
+        '2',
+        '--threads',
+        String(threads),
+        '--profile',
+      ],
+      { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
+    );
     lines.push(`## Profile of ours: ${label}`, '', '```', r.stdout.trim(), '```', '');
   }
   const out = join(__dirname, 'RESULTS.md');

@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   const probs = noGrad(() => F.softmax(model.call(batch)));
   const top = F.topk(probs, 3);
   images.forEach((image, i) => {
-    const labels = top.indices[i].map((c, j) => `${IMAGENET_CLASSES[c] ?? `class ${c}`} ${(100 * top.values[i][j]).toFixed(1)}%`);
+    const labels = top.indices[i].map(
+      (c, j) => `${IMAGENET_CLASSES[c] ?? `class ${c}`} ${(100 * top.values[i][j]).toFixed(1)}%`,
+    );
     console.log(`${image}: ${labels.join(', ')}`);
   });
 }

@@ -8,13 +8,31 @@ import { loadFashionMnist, train, type TrainConfig } from '../src/index';
 async function main(): Promise<void> {
   const out = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'resnext-example-'));
   const config: TrainConfig = {
-    model: 'resnext_tiny', data: 'fashion-mnist', epochs: 1, batchSize: 64, lr: 0.05, optimizer: 'sgd', momentum: 0.9,
-    nesterov: true, weightDecay: 5e-4, schedule: 'cosine', warmupEpochs: 0, milestones: [], gamma: 0.1, labelSmoothing: 0,
-    seed: 0, augment: true, limitTrain: 2048, limitTest: 500, prefetch: 1,
+    model: 'resnext_tiny',
+    data: 'fashion-mnist',
+    epochs: 1,
+    batchSize: 64,
+    lr: 0.05,
+    optimizer: 'sgd',
+    momentum: 0.9,
+    nesterov: true,
+    weightDecay: 5e-4,
+    schedule: 'cosine',
+    warmupEpochs: 0,
+    milestones: [],
+    gamma: 0.1,
+    labelSmoothing: 0,
+    seed: 0,
+    augment: true,
+    limitTrain: 2048,
+    limitTest: 500,
+    prefetch: 1,
   };
   const { records } = await train(config, loadFashionMnist(), out, { resume: false, overwrite: true });
   const last = records[records.length - 1];
-  console.log(`test top-1 after ${last.epoch} epoch: ${(100 * last.testTop1).toFixed(1)}% (weights in ${out}/model.safetensors)`);
+  console.log(
+    `test top-1 after ${last.epoch} epoch: ${(100 * last.testTop1).toFixed(1)}% (weights in ${out}/model.safetensors)`,
+  );
 }
 
 main().catch((e: Error) => {

@@ -10,8 +10,19 @@ const root = resolve(__dirname, '..');
 const status = join(root, 'native', 'build', 'status.txt');
 
 function nodeGyp() {
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
-  const npmDir = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp;
+  const npmDir = join(
+    dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  );
   return existsSync(npmDir) ? npmDir : null;
 }
 
@@ -24,7 +35,9 @@ function nodeDir() {
 function fail(reason) {
   mkdirSync(dirname(status), { recursive: true });
   writeFileSync(status, reason);
-  process.stderr.write(`resnext: the native oneDNN backend was not built (${reason.split('\n')[0]}); using the reference backend. Run 'npx resnext doctor' for details.\n`);
+  process.stderr.write(
+    `resnext: the native oneDNN backend was not built (${reason.split('\n')[0]}); using the reference backend. Run 'npx resnext doctor' for details.\n`,
+  );
   process.exit(0);
 }
 
@@ -32,9 +45,22 @@ if (process.env.RESNEXT_SKIP_NATIVE) fail('RESNEXT_SKIP_NATIVE is set');
 if (!existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')) fail('oneDNN headers not found: apt-get install -y libdnnl-dev');
 const gyp = nodeGyp();
 if (!gyp) fail('node-gyp not found (it ships with npm)');
-const args = [gyp, 'rebuild', '--directory', join(root, 'native'), `--jobs=${Math.max(1, require('node:os').availableParallelism())}`];
+const args = [
+  gyp,
+  'rebuild',
+  '--directory',
+  join(root, 'native'),
+  `--jobs=${Math.max(1, require('node:os').availableParallelism())}`,
+];
 const nd = nodeDir();
 if (nd) args.push(`--nodedir=${nd}`);
 const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-if (r.status !== 0) fail(`node-gyp failed:\n${(r.stderr || '').split('\n').filter((l) => !l.startsWith('gyp info')).slice(-20).join('\n')}`);
+if (r.status !== 0)
+  fail(
+    `node-gyp failed:\n${(r.stderr || '')
+      .split('\n')
+      .filter((l) => !l.startsWith('gyp info'))
+      .slice(-20)
+      .join('\n')}`,
+  );
 writeFileSync(status, 'built');

@@ -7,7 +7,15 @@ export * from './portable';
 export { nativeStatus } from './backend/node';
 export { nativeBufferPool } from './backend/native';
 export { FileError } from './io/files';
-export { loadWeights, readWeightsFile, loadSafetensors, saveSafetensors, loadNpy, saveNpy, saveOnnx } from './io/load-save';
+export {
+  loadWeights,
+  readWeightsFile,
+  loadSafetensors,
+  saveSafetensors,
+  loadNpy,
+  saveNpy,
+  saveOnnx,
+} from './io/load-save';
 export { loadImage, loadImageBatch, embedImages, IMAGENET_PREPROCESSING, type ImagePreprocessing } from './data/image';
 export { loadDataset } from './data/load';
 export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR } from './data/fashion-mnist';

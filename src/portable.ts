@@ -1,7 +1,14 @@
 // The part of the public API that runs wherever JavaScript does (Node, browsers, workers): no Node
 // built-in, no native addon. Both entries re-export it: src/index.ts (Node) and src/browser.ts.
 export type { Backend, DType, Kernels, KernelName } from './backend/contract';
-export { getBackend, getDefaultBackend, listBackends, registerBackend, setDefaultBackend, type BackendSource } from './backend/slot';
+export {
+  getBackend,
+  getDefaultBackend,
+  listBackends,
+  registerBackend,
+  setDefaultBackend,
+  type BackendSource,
+} from './backend/slot';
 export { metaBackend } from './backend/meta';
 export { referenceBackend } from './backend/reference';
 export { noGrad, isGradEnabled } from './autograd/engine';
@@ -10,13 +17,36 @@ export { tensor, zeros, ones, full, randn, uniform, type TensorOptions } from '.
 export { Generator, manualSeed } from './tensor/random';
 export * as F from './tensor/ops';
 export * as nn from './nn';
-export { Module, Parameter, Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Linear, Flatten, Identity } from './nn';
+export {
+  Module,
+  Parameter,
+  Sequential,
+  Conv2d,
+  BatchNorm2d,
+  ReLU,
+  MaxPool2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  Linear,
+  Flatten,
+  Identity,
+} from './nn';
 export { createModel, listModels, getVariant, modelName, type CreateModelOptions } from './models/registry';
 export type { ModelVariant, ModelName, Family } from './models/variants';
 export { ResNet, Bottleneck, BasicBlock } from './models/resnet';
 export { TutorialResNeXt, TutorialBottleneck, type StrideAt } from './models/tutorial';
 export { summary, ModelSummary, type SummaryOptions, type SummaryTotals, type SummaryColumn } from './summary';
-export type { BenchJson, ConvParamsJson, DoctorJson, EvalJson, InspectJson, ModelsJsonEntry, PaperJson, PredictJson, SummaryJson } from './cli/json-output';
+export type {
+  BenchJson,
+  ConvParamsJson,
+  DoctorJson,
+  EvalJson,
+  InspectJson,
+  ModelsJsonEntry,
+  PaperJson,
+  PredictJson,
+  SummaryJson,
+} from './cli/json-output';
 export { parseWeights, readWeights, sniffWeights, type WeightsFile } from './io/weights';
 export { FileFormatError } from './io/errors';
 export { parseSafetensors, readSafetensors, serializeSafetensors } from './io/safetensors';

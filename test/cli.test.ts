@@ -29,7 +29,11 @@ describe('resnext summary', () => {
   const bad: [string, string[], RegExp][] = [
     ['unknown model', ['summary', 'resnext5'], /unknown model 'resnext5'; did you mean resnext50/],
     ['malformed --input', ['summary', 'resnext50', '--input', '3,224'], /--input '3,224' must be C,H,W or N,C,H,W/],
-    ['non-numeric --input', ['summary', 'resnext50', '--input', '2,x,224,224'], /not a comma-separated list of positive integers/],
+    [
+      'non-numeric --input',
+      ['summary', 'resnext50', '--input', '2,x,224,224'],
+      /not a comma-separated list of positive integers/,
+    ],
     ['bad --stride-at', ['summary', 'resnext50', '--stride-at', '5x5'], /--stride-at must be one of 1x1, 3x3/],
     ['bad column', ['summary', 'resnext50', '--columns', 'params'], /--columns entry must be one of/],
     ['unknown option', ['summary', 'resnext50', '--bogus'], /unknown option '--bogus'/],
@@ -47,17 +51,35 @@ describe('resnext summary', () => {
 describe('inputs and arguments every command checks the same way', () => {
   it('an input too small to downsample runs in summary and export, each with the same warning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rx-small-'));
-    for (const args of [['summary', 'resnext50', '--input', '1,3,16,16'], ['export', 'resnext50', '--input', '3,16,16', '--onnx', join(dir, 's.onnx')]]) {
+    for (const args of [
+      ['summary', 'resnext50', '--input', '1,3,16,16'],
+      ['export', 'resnext50', '--input', '3,16,16', '--onnx', join(dir, 's.onnx')],
+    ]) {
       const r = runCli(args);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stderr, /warning: input \[1, 3, 16, 16\] is small for this network: Conv2d 'stage4\.0\.residual\.0' has stride 2x2/);
+      assert.match(
+        r.stderr,
+        /warning: input \[1, 3, 16, 16\] is small for this network: Conv2d 'stage4\.0\.residual\.0' has stride 2x2/,
+      );
     }
   });
   const bad: [string, string[], RegExp][] = [
-    ['a non-numeric --warmup', ['bench', 'resnext_tiny', '--warmup', 'abc'], /--warmup must be a non-negative integer up to 2,147,483,647, got 'abc'/],
+    [
+      'a non-numeric --warmup',
+      ['bench', 'resnext_tiny', '--warmup', 'abc'],
+      /--warmup must be a non-negative integer up to 2,147,483,647, got 'abc'/,
+    ],
     ['a negative --warmup', ['bench', 'resnext_tiny', '--warmup', '-5'], /--warmup must be a non-negative integer/],
-    ['a channel count beyond 32 bits', ['conv-params', '99999999999999999999', '4', '3'], /<in> must be a positive integer up to 2,147,483,647/],
-    ['an input no machine holds', ['bench', 'resnext50', '--input', '3,100000,100000'], /needs about \d+\.\d GB for one forward pass of resnext50; this machine has/],
+    [
+      'a channel count beyond 32 bits',
+      ['conv-params', '99999999999999999999', '4', '3'],
+      /<in> must be a positive integer up to 2,147,483,647/,
+    ],
+    [
+      'an input no machine holds',
+      ['bench', 'resnext50', '--input', '3,100000,100000'],
+      /needs about \d+\.\d GB for one forward pass of resnext50; this machine has/,
+    ],
   ];
   for (const [what, args, message] of bad) {
     it(`refuses ${what} before any work: exit 2, one line`, () => {
@@ -73,7 +95,7 @@ describe('conv-params with groups=1', () => {
   it('says it is a dense convolution instead of "each of 1 groups"', () => {
     const r = runCli(['conv-params', '64', '128', '3', '--groups', '1']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /a dense convolution \(groups=1\)\n  64 x 128 x 3 x 3 = 73,728 weights/);
+    assert.match(r.stdout, /a dense convolution \(groups=1\)\n {2}64 x 128 x 3 x 3 = 73,728 weights/);
     assert.ok(!r.stdout.includes('each of 1 groups'));
   });
 });
@@ -98,7 +120,19 @@ describe('one option vocabulary', () => {
     assert.match(clash.stderr, /--input '2,3,32,32' has batch 2 but --batch-size is 4; give one of them/);
   });
   it('the old spelling --batch still works where it existed (bench, export)', () => {
-    const r = runCli(['bench', 'resnext_tiny', '--batch', '1', '--input', '3,32,32', '--steps', '1', '--warmup', '0', '--json']);
+    const r = runCli([
+      'bench',
+      'resnext_tiny',
+      '--batch',
+      '1',
+      '--input',
+      '3,32,32',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).batch, 1);
   });
@@ -111,12 +145,20 @@ describe('one option vocabulary', () => {
 
 describe('model-name suggestions (edit distance, case-insensitive, best first)', () => {
   const cases: [string, string][] = [
-    ['resnext_smal', 'resnext_small'], ['resnext_medum', 'resnext_medium'], ['resnext29', 'resnext29_8x64d'],
-    ['resnext101_32x8', 'resnext101_32x8d'], ['resnet200x', 'resnet200'], ['Resnet18', 'resnet18'], ['resnext5', 'resnext50'],
+    ['resnext_smal', 'resnext_small'],
+    ['resnext_medum', 'resnext_medium'],
+    ['resnext29', 'resnext29_8x64d'],
+    ['resnext101_32x8', 'resnext101_32x8d'],
+    ['resnet200x', 'resnet200'],
+    ['Resnet18', 'resnet18'],
+    ['resnext5', 'resnext50'],
   ];
   for (const [typed, first] of cases) {
     it(`'${typed}' suggests '${first}' first`, () => {
-      assert.throws(() => getVariant(typed), (e: Error) => new RegExp(`did you mean ${first}[,?]`).test(e.message));
+      assert.throws(
+        () => getVariant(typed),
+        (e: Error) => new RegExp(`did you mean ${first}[,?]`).test(e.message),
+      );
     });
   }
   it('weights for another registered model name it', () => {
@@ -125,7 +167,11 @@ describe('model-name suggestions (edit distance, case-insensitive, best first)',
     const r = runCli(['convert', join(dir, 'r18.safetensors'), join(dir, 'out.safetensors'), '--model', 'resnet34']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /does not fit model 'resnet34' — these weights fit 'resnet18': missing keys \(80\)/);
-    assert.match(r.stderr, /^reading .*r18\.safetensors \(47 MB\)…\n/, 'a large file is announced before the seconds it takes');
+    assert.match(
+      r.stderr,
+      /^reading .*r18\.safetensors \(47 MB\)…\n/,
+      'a large file is announced before the seconds it takes',
+    );
     assert.ok(r.stderr.length < 400, `one short line: ${r.stderr.length} characters`);
   });
 });
@@ -135,8 +181,14 @@ describe('resnext models', () => {
     const r = runCli(['models', 'resnext101']);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.ok(lines.slice(2).every((l) => l.startsWith('resnext101')), r.stdout);
-    assert.ok(lines.every((l) => l.length <= 100), 'lines fit 100 columns without --long');
+    assert.ok(
+      lines.slice(2).every((l) => l.startsWith('resnext101')),
+      r.stdout,
+    );
+    assert.ok(
+      lines.every((l) => l.length <= 100),
+      'lines fit 100 columns without --long',
+    );
     assert.match(r.stdout, /resnext101_64x4d .* 20\.4 \(ImageNet top-1\)/);
     assert.match(runCli(['models', 'tiny']).stdout, /128\.18 M/, 'small mult-adds in M, not 0.13 G');
     const none = runCli(['models', 'zzz']);
@@ -192,24 +244,63 @@ describe('resnext paper', () => {
 });
 
 describe('resnext bench', () => {
-  it('times steps and counts FLOPs from the model\'s mult-adds (PyTorch\'s count)', () => {
+  it("times steps and counts FLOPs from the model's mult-adds (PyTorch's count)", () => {
     const multAdds = modelStatsFixture().models.resnext_tiny.multAddsPerImage;
-    for (const [mode, passes] of [['inference', 1], ['train', 3]] as const) {
-      const r = runCli(['bench', 'resnext_tiny', '--batch', '2', '--input', '3,32,32', '--steps', '2', '--warmup', '1', '--json', ...(mode === 'train' ? ['--train'] : [])]);
+    for (const [mode, passes] of [
+      ['inference', 1],
+      ['train', 3],
+    ] as const) {
+      const r = runCli([
+        'bench',
+        'resnext_tiny',
+        '--batch',
+        '2',
+        '--input',
+        '3,32,32',
+        '--steps',
+        '2',
+        '--warmup',
+        '1',
+        '--json',
+        ...(mode === 'train' ? ['--train'] : []),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.equal(j.mode, mode);
       assert.ok(j.minMs > 0 && j.minMs <= j.medianMs && j.medianMs <= j.maxMs);
-      assert.ok(Math.abs(j.medianMs - (j.minMs + j.maxMs) / 2) < 1e-9, 'the median of 2 steps is their mean, not the max');
+      assert.ok(
+        Math.abs(j.medianMs - (j.minMs + j.maxMs) / 2) < 1e-9,
+        'the median of 2 steps is their mean, not the max',
+      );
       assert.ok(Math.abs(j.imagesPerSecond - 2000 / j.medianMs) < 1e-9);
       // mult-adds scale with the pixel count of every layer's output: 32x32 is 1/49 of 224x224
-      assert.ok(j.gflopPerImage > 0 && j.gflopPerImage < (2 * passes * multAdds) / 1e9 / 10, `${mode}: ${j.gflopPerImage}`);
+      assert.ok(
+        j.gflopPerImage > 0 && j.gflopPerImage < (2 * passes * multAdds) / 1e9 / 10,
+        `${mode}: ${j.gflopPerImage}`,
+      );
       assert.ok(Math.abs(j.gflopPerSecond - j.gflopPerImage * j.imagesPerSecond) < 1e-6);
     }
-    const native = JSON.parse(runCli(['bench', 'resnext_tiny', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']).stdout);
-    assert.ok(Math.abs(native.gflopPerImage - (2 * multAdds) / 1e9) < 1e-9, 'at the native size: 2 FLOPs per PyTorch mult-add');
+    const native = JSON.parse(
+      runCli(['bench', 'resnext_tiny', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']).stdout,
+    );
+    assert.ok(
+      Math.abs(native.gflopPerImage - (2 * multAdds) / 1e9) < 1e-9,
+      'at the native size: 2 FLOPs per PyTorch mult-add',
+    );
     // an input too small to downsample: timed and counted, with the summary's warning
-    const tiny = runCli(['bench', 'resnext_tiny', '--input', '3,8,8', '--batch', '1', '--steps', '1', '--warmup', '0', '--json']);
+    const tiny = runCli([
+      'bench',
+      'resnext_tiny',
+      '--input',
+      '3,8,8',
+      '--batch',
+      '1',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--json',
+    ]);
     assert.equal(tiny.status, 0, tiny.stderr);
     assert.match(tiny.stderr, /warning: input \[1, 3, 8, 8\] is small for this network/);
     assert.ok(JSON.parse(tiny.stdout).gflopPerImage > 0);

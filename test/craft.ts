@@ -7,13 +7,24 @@ import { crc32 } from '../src/io/crc32';
 /** One pickle fragment: bytes to concatenate. */
 type P = Buffer;
 const op = (...bytes: number[]): P => Buffer.from(bytes);
-const u32 = (n: number): P => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+const u32 = (n: number): P => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
 
 /** A pickle assembler (protocol 2) for the opcodes of a torch state_dict. */
 export const pk = {
-  str: (s: string): P => { const b = Buffer.from(s, 'utf8'); return Buffer.concat([op(0x58), u32(b.length), b]); },
+  str: (s: string): P => {
+    const b = Buffer.from(s, 'utf8');
+    return Buffer.concat([op(0x58), u32(b.length), b]);
+  },
   int: (n: number): P => {
-    if (Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31) { const b = Buffer.alloc(4); b.writeInt32LE(n); return Buffer.concat([op(0x4a), b]); }
+    if (Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31) {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(n);
+      return Buffer.concat([op(0x4a), b]);
+    }
     return pk.long(BigInt(n));
   },
   long: (v: bigint): P => {
@@ -27,7 +38,11 @@ export const pk = {
     }
     return Buffer.concat([op(0x8a, bytes.length), Buffer.from(bytes)]);
   },
-  float: (x: number): P => { const b = Buffer.alloc(8); b.writeDoubleBE(x); return Buffer.concat([op(0x47), b]); },
+  float: (x: number): P => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(x);
+    return Buffer.concat([op(0x47), b]);
+  },
   none: (): P => op(0x4e),
   bool: (v: boolean): P => op(v ? 0x88 : 0x89),
   global: (module: string, name: string): P => Buffer.concat([op(0x63), Buffer.from(`${module}\n${name}\n`)]),
@@ -35,14 +50,19 @@ export const pk = {
   list: (...items: P[]): P => Buffer.concat([op(0x5d), op(0x28), ...items, op(0x65)]),
   reduce: (fn: P, args: P): P => Buffer.concat([fn, args, op(0x52)]),
   persid: (pid: P): P => Buffer.concat([pid, op(0x51)]),
-  dict: (entries: [P, P][]): P => Buffer.concat([op(0x7d), ...(entries.length ? [op(0x28), ...entries.flat(), op(0x75)] : [])]),
+  dict: (entries: [P, P][]): P =>
+    Buffer.concat([op(0x7d), ...(entries.length ? [op(0x28), ...entries.flat(), op(0x75)] : [])]),
   /** A whole pickle: PROTO 2, the value, STOP. */
   program: (value: P): P => Buffer.concat([op(0x80, 2), value, op(0x2e)]),
 };
 
 /** One tensor of a crafted state dict: its storage key, element count, and view. */
 export interface TensorSpec {
-  storage: string; numel: unknown; offset?: unknown; size: unknown[]; stride: unknown[];
+  storage: string;
+  numel: unknown;
+  offset?: unknown;
+  size: unknown[];
+  stride: unknown[];
   /** A legacy view: (view key, offset, size) of the storage. */
   view?: [string, unknown, unknown];
 }
@@ -51,18 +71,42 @@ export interface TensorSpec {
 export function stateDictPickle(tensors: Record<string, TensorSpec>, legacy: boolean): Buffer {
   const num = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? pk.float(v) : pk.int(v as number));
   const entries: [P, P][] = Object.entries(tensors).map(([name, t]) => {
-    const pidItems = [pk.str('storage'), pk.global('torch', 'FloatStorage'), pk.str(t.storage), pk.str('cpu'), num(t.numel)];
+    const pidItems = [
+      pk.str('storage'),
+      pk.global('torch', 'FloatStorage'),
+      pk.str(t.storage),
+      pk.str('cpu'),
+      num(t.numel),
+    ];
     if (legacy) pidItems.push(t.view ? pk.tuple(pk.str(t.view[0]), num(t.view[1]), num(t.view[2])) : pk.none());
-    const args = pk.tuple(pk.persid(pk.tuple(...pidItems)), num(t.offset ?? 0), pk.tuple(...t.size.map(num)), pk.tuple(...t.stride.map(num)),
-      pk.bool(false), pk.reduce(pk.global('collections', 'OrderedDict'), pk.tuple()));
+    const args = pk.tuple(
+      pk.persid(pk.tuple(...pidItems)),
+      num(t.offset ?? 0),
+      pk.tuple(...t.size.map(num)),
+      pk.tuple(...t.stride.map(num)),
+      pk.bool(false),
+      pk.reduce(pk.global('collections', 'OrderedDict'), pk.tuple()),
+    );
     return [pk.str(name), pk.reduce(pk.global('torch._utils', '_rebuild_tensor_v2'), args)];
   });
-  return pk.program(Buffer.concat([pk.reduce(pk.global('collections', 'OrderedDict'), pk.tuple()), op(0x28), ...entries.flat(), op(0x75)]));
+  return pk.program(
+    Buffer.concat([
+      pk.reduce(pk.global('collections', 'OrderedDict'), pk.tuple()),
+      op(0x28),
+      ...entries.flat(),
+      op(0x75),
+    ]),
+  );
 }
 
 /** One zip entry as it will be written: raw (possibly compressed) bytes and what the headers claim. */
 export interface ZipEntrySpec {
-  name: string; raw: Buffer; method: number; crc: number; size: number; flags?: number;
+  name: string;
+  raw: Buffer;
+  method: number;
+  crc: number;
+  size: number;
+  flags?: number;
 }
 
 /** A stored entry with the right CRC and size. */
@@ -82,7 +126,8 @@ export function zeroBomb(mib: number): Buffer {
 
 /** Writes a zip archive from entries exactly as specified (flags, CRCs and sizes may lie). */
 export function zipArchive(entries: ZipEntrySpec[]): Buffer {
-  const locals: Buffer[] = [], centrals: Buffer[] = [];
+  const locals: Buffer[] = [],
+    centrals: Buffer[] = [];
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name);
@@ -137,7 +182,14 @@ export function torchLegacy(pickle: Buffer, storages: Record<string, Buffer>): B
     n.writeBigInt64LE(BigInt(b.length / 4));
     return [n, b];
   });
-  return Buffer.concat([pk.program(pk.long(0x1950a86a20f9469cfc6cn)), pk.program(pk.int(1001)), sysInfo, pickle, keys, ...blobs]);
+  return Buffer.concat([
+    pk.program(pk.long(0x1950a86a20f9469cfc6cn)),
+    pk.program(pk.int(1001)),
+    sysInfo,
+    pickle,
+    keys,
+    ...blobs,
+  ]);
 }
 
 /** float32 values as bytes. */
@@ -157,5 +209,10 @@ export function npyRaw(header: string, data: Buffer): Buffer {
   const text = `${header}${' '.repeat(63 - ((10 + header.length) % 64))}\n`;
   const len = Buffer.alloc(2);
   len.writeUInt16LE(text.length);
-  return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), len, Buffer.from(text, 'latin1'), data]);
+  return Buffer.concat([
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]),
+    len,
+    Buffer.from(text, 'latin1'),
+    data,
+  ]);
 }

@@ -10,7 +10,10 @@ import { createModel } from '../src/models/registry';
 import { collapse, FIXTURES, GOLDEN, ROOT } from './helpers';
 
 const run = (example: string, args: string[] = []) =>
-  spawnSync(process.execPath, [join(ROOT, 'dist', 'examples', `${example}.js`), ...args], { encoding: 'utf8', timeout: 240_000 });
+  spawnSync(process.execPath, [join(ROOT, 'dist', 'examples', `${example}.js`), ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
 
 describe('examples/', () => {
   it('summary.ts prints the golden table and the grouped-conv arithmetic', () => {

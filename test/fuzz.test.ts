@@ -25,11 +25,19 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   // sizes, counts and offsets are little-endian integers: overwrite four bytes with an extreme one
-  fc.record({ kind: fc.constant('u32' as const), at: fc.nat(), value: fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe) }),
+  fc.record({
+    kind: fc.constant('u32' as const),
+    at: fc.nat(),
+    value: fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe),
+  }),
 );
 
 function apply(seed: Uint8Array, edits: Mutation[]): Buffer {
@@ -61,26 +69,42 @@ const idxSeed = (() => {
 })();
 
 const parsers: [string, Uint8Array, (b: Uint8Array) => unknown][] = [
-  ['safetensors', serializeSafetensors(new Map([['w', tensor([1, 2, 3, 4, 5, 6], [2, 3])], ['n', tensor([3], [1], { dtype: 'int64' })]]), { format: 'pt' }),
-    (b) => parseSafetensors(b, 'fuzz.safetensors')],
+  [
+    'safetensors',
+    serializeSafetensors(
+      new Map([
+        ['w', tensor([1, 2, 3, 4, 5, 6], [2, 3])],
+        ['n', tensor([3], [1], { dtype: 'int64' })],
+      ]),
+      { format: 'pt' },
+    ),
+    (b) => parseSafetensors(b, 'fuzz.safetensors'),
+  ],
   ['.npy', serializeNpy(tensor([1, 2, 3, 4, 5, 6], [2, 3])), (b) => parseNpy(b, 'fuzz.npy')],
   ['PyTorch zip', torchZip(stateDictPickle(sd, false), storages), (b) => parseTorchCheckpoint(b, 'fuzz.pth')],
   // the archive's CRCs would catch most edits first: mutate the pickle and re-wrap it with correct CRCs
-  ['PyTorch zip, pickle mutated', stateDictPickle(sd, false), (b) => parseTorchCheckpoint(torchZip(Buffer.from(b), storages), 'fuzz.pth')],
+  [
+    'PyTorch zip, pickle mutated',
+    stateDictPickle(sd, false),
+    (b) => parseTorchCheckpoint(torchZip(Buffer.from(b), storages), 'fuzz.pth'),
+  ],
   ['PyTorch legacy', torchLegacy(stateDictPickle(sd, true), storages), (b) => parseTorchCheckpoint(b, 'fuzz.pth')],
   ['idx (gzip)', idxSeed, (b) => parseIdxGz(b, [2, 28, 28], 'fuzz.idx.gz')],
 ];
 
 describe('fuzzing the file parsers (fast-check, seed 20261201)', () => {
   for (const [name, seed, parse] of parsers) {
-    it(`${name}: every mutated file parses or fails with the parser's own error naming the file`, { timeout: 120_000 }, () => {
+    it(`${name}: every mutated file parses or fails with the parser's own error naming the file`, {
+      timeout: 120_000,
+    }, () => {
       parse(seed); // the seed itself is valid
       fc.assert(
         fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (edits) => {
           try {
             parse(apply(seed, edits));
           } catch (e) {
-            if (!(e instanceof FileFormatError)) throw new Error(`${name}: ${edits.length} edits gave ${(e as Error).name}: ${(e as Error).message}`);
+            if (!(e instanceof FileFormatError))
+              throw new Error(`${name}: ${edits.length} edits gave ${(e as Error).name}: ${(e as Error).message}`);
             assert.ok(e.message.startsWith('fuzz.'), e.message);
           }
         }),

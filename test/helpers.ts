@@ -20,23 +20,45 @@ export const GOLDEN = join(FIXTURES, 'resnext50-summary-batch2.golden.txt');
 export const SPEC_GOLDEN = join(ROOT, '..', 'shared', 'spec', 'resnext50-summary-batch2.golden.txt');
 
 /** max|a−b| ≤ rtol·max|b| + atol: a relative check on the tensor's scale. */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string, atol = 0): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  what: string,
+  atol = 0,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
-  let maxDiff = 0, scale = 0, at = -1;
+  let maxDiff = 0,
+    scale = 0,
+    at = -1;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= maxDiff)) { maxDiff = d; at = i; }
+    if (!(d <= maxDiff)) {
+      maxDiff = d;
+      at = i;
+    }
     scale = Math.max(scale, Math.abs(expected[i]));
   }
-  assert.ok(maxDiff <= rtol * scale + atol, `${what}: max |diff| ${maxDiff} at ${at} (got ${actual[at]}, want ${expected[at]}) exceeds ${rtol} × scale ${scale} + ${atol}`);
+  assert.ok(
+    maxDiff <= rtol * scale + atol,
+    `${what}: max |diff| ${maxDiff} at ${at} (got ${actual[at]}, want ${expected[at]}) exceeds ${rtol} × scale ${scale} + ${atol}`,
+  );
 }
 
 /**
  * Finite-difference gradcheck in float64: compares backward() of L = Σ f(inputs)·R (R random)
  * with central differences on up to `samples` elements of every input.
  */
-export function gradcheck(what: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { samples?: number; h?: number; rtol?: number; atol?: number } = {}): void {
-  const samples = opts.samples ?? 40, h = opts.h ?? 1e-6, rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-6;
+export function gradcheck(
+  what: string,
+  f: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  opts: { samples?: number; h?: number; rtol?: number; atol?: number } = {},
+): void {
+  const samples = opts.samples ?? 40,
+    h = opts.h ?? 1e-6,
+    rtol = opts.rtol ?? 1e-5,
+    atol = opts.atol ?? 1e-6;
   const gen = new Generator(7);
   const xs = inputs.map((x) => tensor(x.toArray(), x.shape, { dtype: 'float64', requiresGrad: true }));
   const out0 = f(...xs);
@@ -47,27 +69,36 @@ export function gradcheck(what: string, f: (...xs: Tensor[]) => Tensor, inputs: 
     assert.ok(x.grad, `${what}: input ${i} got no gradient`);
     const analytic = x.grad!.toArray();
     const base = x.toArray();
-    const picks = base.length <= samples ? [...base.keys()] : Array.from({ length: samples }, () => gen.randint(base.length));
+    const picks =
+      base.length <= samples ? [...base.keys()] : Array.from({ length: samples }, () => gen.randint(base.length));
     for (const j of picks) {
-      const at = (delta: number) => noGrad(() => {
-        const v = Float64Array.from(base);
-        v[j] += delta;
-        const ts = xs.map((t, k) => (k === i ? tensor(v, t.shape, { dtype: 'float64' }) : t.detach()));
-        return loss(ts).item();
-      });
+      const at = (delta: number) =>
+        noGrad(() => {
+          const v = Float64Array.from(base);
+          v[j] += delta;
+          const ts = xs.map((t, k) => (k === i ? tensor(v, t.shape, { dtype: 'float64' }) : t.detach()));
+          return loss(ts).item();
+        });
       const numeric = (at(h) - at(-h)) / (2 * h);
       const diff = Math.abs(numeric - analytic[j]);
-      assert.ok(diff <= atol + rtol * Math.max(Math.abs(numeric), Math.abs(analytic[j])),
-        `${what}: d/d input${i}[${j}] analytic ${analytic[j]} vs numeric ${numeric}`);
+      assert.ok(
+        diff <= atol + rtol * Math.max(Math.abs(numeric), Math.abs(analytic[j])),
+        `${what}: d/d input${i}[${j}] analytic ${analytic[j]} vs numeric ${numeric}`,
+      );
     }
   });
 }
 
 /** Runs the CLI; returns exit code and output (and with `measureRss`, the process's peak resident set in MiB). */
-export function runCli(args: string[], opts: { measureRss?: boolean; env?: NodeJS.ProcessEnv } = {}): { status: number; stdout: string; stderr: string; maxRssMiB: number } {
+export function runCli(
+  args: string[],
+  opts: { measureRss?: boolean; env?: NodeJS.ProcessEnv } = {},
+): { status: number; stdout: string; stderr: string; maxRssMiB: number } {
   const preload = opts.measureRss ? ['-r', join(__dirname, 'rss-preload.js')] : [];
   const res = spawnSync(process.execPath, [...preload, join(ROOT, 'bin', 'resnext.js'), ...args], {
-    encoding: 'utf8', timeout: 240_000, env: opts.env ?? process.env,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: opts.env ?? process.env,
   });
   const m = /\nmax-rss-kb (\d+)\n$/.exec(res.stderr ?? '');
   const stderr = m ? res.stderr.slice(0, m.index) : res.stderr;
@@ -76,13 +107,20 @@ export function runCli(args: string[], opts: { measureRss?: boolean; env?: NodeJ
 
 /** Collapses runs of spaces and strips trailing space and blank lines (the golden file's form). */
 export function collapse(text: string): string {
-  return text.split('\n').map((l) => l.replace(/\s+$/, '').replace(/ +/g, ' ')).filter((l) => l !== '').join('\n');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, '').replace(/ +/g, ' '))
+    .filter((l) => l !== '')
+    .join('\n');
 }
 
 /** The PyTorch statistics written by scripts/make_fixtures.py. */
 export function modelStatsFixture(): {
   models: Record<string, { params: number; multAddsPerImage: number }>;
-  summaries: Record<string, { inputSize: number[]; mult_adds: number; fwd_bwd_bytes: number; param_bytes: number; params: number }>;
+  summaries: Record<
+    string,
+    { inputSize: number[]; mult_adds: number; fwd_bwd_bytes: number; param_bytes: number; params: number }
+  >;
 } {
   return JSON.parse(readFileSync(join(FIXTURES, 'model-stats.json'), 'utf8'));
 }

@@ -14,7 +14,9 @@ import { assertClose, FIXTURES, runCli } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'rx-img-'));
 const solid = (file: string, w: number, h: number, rgb: [number, number, number], format: 'png' | 'jpeg' | 'webp') =>
-  sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })[format]({ quality: 100, lossless: format === 'webp' } as object).toFile(join(dir, file));
+  sharp({ create: { width: w, height: h, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    [format]({ quality: 100, lossless: format === 'webp' } as object)
+    .toFile(join(dir, file));
 
 describe("torchvision's ImageNet preprocessing", () => {
   it('equals torchvision exactly when no resize is needed (320x256 → crop 224)', async () => {
@@ -25,8 +27,13 @@ describe("torchvision's ImageNet preprocessing", () => {
   it('stays within 2 grey levels of PIL after a bilinear downscale (400x300 → 341x256)', async () => {
     const a = (await loadImage(join(FIXTURES, 'pattern_400x300.png'))).toArray();
     const b = loadNpy(join(FIXTURES, 'pattern_400x300.expected.npy')).toArray();
-    let max = 0, mean = 0;
-    for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i] - b[i]); max = Math.max(max, d); mean += d / a.length; }
+    let max = 0,
+      mean = 0;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i] - b[i]);
+      max = Math.max(max, d);
+      mean += d / a.length;
+    }
     assert.ok(max < 0.05 && mean < 0.005, `max ${max}, mean ${mean} (normalised units; 1 grey level ≈ 0.017)`);
   });
   it('known content: a solid colour becomes (c/255 − mean)/std everywhere, from PNG, JPEG and WebP', async () => {
@@ -36,13 +43,19 @@ describe("torchvision's ImageNet preprocessing", () => {
       const t = (await loadImage(join(dir, f))).toArray();
       [200, 30, 40].forEach((v, c) => {
         const want = (v / 255 - IMAGENET_PREPROCESSING.mean[c]) / IMAGENET_PREPROCESSING.std[c];
-        for (let i = c * 224 * 224; i < (c + 1) * 224 * 224; i += 997) assert.ok(Math.abs(t[i] - want) < 1e-5, `${f} channel ${c}`);
+        for (let i = c * 224 * 224; i < (c + 1) * 224 * 224; i += 997)
+          assert.ok(Math.abs(t[i] - want) < 1e-5, `${f} channel ${c}`);
       });
     }
   });
   it('grayscale and RGBA images become 3-channel RGB', async () => {
-    await sharp({ create: { width: 256, height: 256, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toFile(join(dir, 'rgba.png'));
-    await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } }).toColourspace('b-w').png().toFile(join(dir, 'gray.png'));
+    await sharp({ create: { width: 256, height: 256, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } })
+      .png()
+      .toFile(join(dir, 'rgba.png'));
+    await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(dir, 'gray.png'));
     for (const f of ['rgba.png', 'gray.png']) assert.deepEqual((await loadImage(join(dir, f))).shape, [3, 224, 224]);
   });
   it('an unreadable image names the file', async () => {
@@ -71,11 +84,26 @@ describe('feature extraction and resnext predict', () => {
     assert.equal(lines.length, 8);
     assert.equal(lines[0], images[0]);
     assert.match(lines[1], /^ {3}1 +\d+\.\d\d% {2}.+ \(\d+\)$/);
-    const j = JSON.parse(runCli(['predict', 'resnext_tiny', '--weights', weights, ...images, '--top', '5', '--json', '--features', join(dir, 'f.npy')]).stdout);
+    const j = JSON.parse(
+      runCli([
+        'predict',
+        'resnext_tiny',
+        '--weights',
+        weights,
+        ...images,
+        '--top',
+        '5',
+        '--json',
+        '--features',
+        join(dir, 'f.npy'),
+      ]).stdout,
+    );
     for (const p of j) {
       assert.equal(p.top.length, 5);
       for (const t of p.top) assert.equal(t.label, IMAGENET_CLASSES[t.index]);
-      assert.ok(p.top.every((t: { probability: number }, i: number) => i === 0 || t.probability <= p.top[i - 1].probability));
+      assert.ok(
+        p.top.every((t: { probability: number }, i: number) => i === 0 || t.probability <= p.top[i - 1].probability),
+      );
     }
     assert.deepEqual(loadNpy(join(dir, 'f.npy')).shape, [2, 128]);
   });

@@ -29,8 +29,10 @@ const sameTensors = (a: Map<string, Tensor>, b: Map<string, Tensor>) => {
 
 describe('PyTorch checkpoints', () => {
   const expected = loadSafetensors(fixture('small_tutorial.weights.safetensors'));
-  it('zip format (torch.save) equals the same state dict as safetensors', () => sameTensors(loadWeights(fixture('small_tutorial.pth')), expected));
-  it('legacy format (_use_new_zipfile_serialization=False)', () => sameTensors(loadWeights(fixture('small_tutorial.legacy.pth')), expected));
+  it('zip format (torch.save) equals the same state dict as safetensors', () =>
+    sameTensors(loadWeights(fixture('small_tutorial.pth')), expected));
+  it('legacy format (_use_new_zipfile_serialization=False)', () =>
+    sameTensors(loadWeights(fixture('small_tutorial.legacy.pth')), expected));
   it('views, offsets, strides, shared storages, float64/float16/int64 (zip and legacy)', () => {
     const want = loadSafetensors(fixture('views.expected.safetensors'));
     sameTensors(loadWeights(fixture('views.pth')), want);
@@ -47,23 +49,52 @@ describe('hostile and malformed checkpoints are refused, naming the problem', ()
     builtinsEval: '8002635f5f6275696c74696e5f5f0a6576616c0a71005803000000312b3171018571025271032e',
     protocol0Dict: '286470300a56610a70310a49310a732e',
   };
-  const inZip = (pkl: Buffer) => Buffer.from(zipSync({ 'archive/data.pkl': new Uint8Array(pkl), 'archive/version': new TextEncoder().encode('3\n') }, { level: 0 }));
+  const inZip = (pkl: Buffer) =>
+    Buffer.from(
+      zipSync(
+        { 'archive/data.pkl': new Uint8Array(pkl), 'archive/version': new TextEncoder().encode('3\n') },
+        { level: 0 },
+      ),
+    );
   const cases: [string, Buffer, RegExp][] = [
-    ['a pickle calling os.system (zip)', inZip(Buffer.from(pickleHex.osSystem, 'hex')), /global 'posix\.system' is not allowed/],
-    ['a pickle calling eval (legacy)', Buffer.from(pickleHex.builtinsEval, 'hex'), /global '__builtin__\.eval' is not allowed/],
-    ['opcodes outside the allowed set', inZip(Buffer.from(pickleHex.protocol0Dict, 'hex')), /opcode 0x64 \('d'\) is not allowed/],
+    [
+      'a pickle calling os.system (zip)',
+      inZip(Buffer.from(pickleHex.osSystem, 'hex')),
+      /global 'posix\.system' is not allowed/,
+    ],
+    [
+      'a pickle calling eval (legacy)',
+      Buffer.from(pickleHex.builtinsEval, 'hex'),
+      /global '__builtin__\.eval' is not allowed/,
+    ],
+    [
+      'opcodes outside the allowed set',
+      inZip(Buffer.from(pickleHex.protocol0Dict, 'hex')),
+      /opcode 0x64 \('d'\) is not allowed/,
+    ],
     ['a truncated zip', readFileSync(fixture('small_tutorial.pth')).subarray(0, 100_000), /not a valid zip archive/],
     ['wrong magic', Buffer.from('not a checkpoint at all'), /not a PyTorch checkpoint/],
     ['a legacy file with the wrong magic number', Buffer.from('80024b052e', 'hex'), /wrong magic number/],
     ['a truncated legacy file', readFileSync(fixture('small_tutorial.legacy.pth')).subarray(0, 5000), /truncated/],
-    ['a zip without data.pkl', Buffer.from(zipSync({ 'x/y.txt': new Uint8Array([1]) })), /expected one <dir>\/data\.pkl/],
+    [
+      'a zip without data.pkl',
+      Buffer.from(zipSync({ 'x/y.txt': new Uint8Array([1]) })),
+      /expected one <dir>\/data\.pkl/,
+    ],
   ];
   for (const [what, buf, message] of cases) {
-    it(what, () => assert.throws(() => parseTorchCheckpoint(buf, 'evil.pth'), (e: Error) => e.message.startsWith('evil.pth') && message.test(e.message)));
+    it(what, () =>
+      assert.throws(
+        () => parseTorchCheckpoint(buf, 'evil.pth'),
+        (e: Error) => e.message.startsWith('evil.pth') && message.test(e.message),
+      ),
+    );
   }
   it('a storage missing from the archive', () => {
     // the real archive rebuilt without one storage file
-    const files = Object.fromEntries(Object.entries(unzipSync(readFileSync(fixture('small_tutorial.pth')))).filter(([k]) => !k.endsWith('/data/0')));
+    const files = Object.fromEntries(
+      Object.entries(unzipSync(readFileSync(fixture('small_tutorial.pth')))).filter(([k]) => !k.endsWith('/data/0')),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'rx-'));
     writeFileSync(join(dir, 'm.pth'), zipSync(files, { level: 0 }));
     assert.throws(() => loadWeights(join(dir, 'm.pth')), /data\/0: missing from the archive/);
@@ -81,8 +112,15 @@ describe('safetensors and .npy round trips', () => {
   it('reads F16 and BF16 safetensors (to float32) and keeps __metadata__', () => {
     const f16 = Buffer.from(new Uint16Array([0x3c00, 0xc000, 0x7bff, 0x0001]).buffer); // 1, -2, 65504, 2^-24
     const bf16 = Buffer.from(new Uint16Array([0x3f80, 0xc040]).buffer); // 1, -3
-    const head = Buffer.from(JSON.stringify({ __metadata__: { format: 'pt' }, h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }));
-    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(head.length));
+    const head = Buffer.from(
+      JSON.stringify({
+        __metadata__: { format: 'pt' },
+        h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] },
+        b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] },
+      }),
+    );
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(head.length));
     const t = parseSafetensors(Buffer.concat([len, head, f16, bf16]));
     assert.deepEqual(Array.from(t.get('h')!.toArray()), [1, -2, 65504, 2 ** -24]);
     assert.deepEqual(Array.from(t.get('b')!.toArray()), [1, -3]);
@@ -90,7 +128,12 @@ describe('safetensors and .npy round trips', () => {
     assert.deepEqual(safetensorsMetadata(serializeSafetensors(new Map(), { format: 'pt' })), { format: 'pt' });
   });
   it('.npy → .npy is exact for float32, float64, int64 (and reads numpy-written files)', () => {
-    for (const t of [tensor([1.5, -2, 3e-8, 7], [2, 2]), tensor([Math.PI, -1e300], [2], { dtype: 'float64' }), tensor([-3, 2 ** 40, 0], [3], { dtype: 'int64' }), tensor([4], [])]) {
+    for (const t of [
+      tensor([1.5, -2, 3e-8, 7], [2, 2]),
+      tensor([Math.PI, -1e300], [2], { dtype: 'float64' }),
+      tensor([-3, 2 ** 40, 0], [3], { dtype: 'int64' }),
+      tensor([4], []),
+    ]) {
       const back = parseNpy(serializeNpy(t));
       assert.deepEqual(back.shape, t.shape);
       assert.equal(back.dtype, t.dtype);
@@ -102,13 +145,28 @@ describe('safetensors and .npy round trips', () => {
   });
   it('.npy with an unsupported dtype, Fortran order or short data is rejected', () => {
     const npy = (header: string, data: Buffer) => {
-      const h = header + ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-      const len = Buffer.alloc(2); len.writeUInt16LE(h.length);
-      return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), len, Buffer.from(h, 'latin1'), data]);
+      const h = `${header + ' '.repeat(63 - ((10 + header.length) % 64))}\n`;
+      const len = Buffer.alloc(2);
+      len.writeUInt16LE(h.length);
+      return Buffer.concat([
+        Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]),
+        len,
+        Buffer.from(h, 'latin1'),
+        data,
+      ]);
     };
-    assert.throws(() => parseNpy(npy("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", Buffer.alloc(8)), 'x.npy'), /x\.npy: unsupported dtype '<i4'/);
-    assert.throws(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", Buffer.alloc(16)), 'x.npy'), /Fortran-order/);
-    assert.throws(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", Buffer.alloc(8)), 'x.npy'), /data holds 8 bytes/);
+    assert.throws(
+      () => parseNpy(npy("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", Buffer.alloc(8)), 'x.npy'),
+      /x\.npy: unsupported dtype '<i4'/,
+    );
+    assert.throws(
+      () => parseNpy(npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", Buffer.alloc(16)), 'x.npy'),
+      /Fortran-order/,
+    );
+    assert.throws(
+      () => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", Buffer.alloc(8)), 'x.npy'),
+      /data holds 8 bytes/,
+    );
     assert.throws(() => parseNpy(Buffer.from('hello world'), 'x.npy'), /not a \.npy file/);
   });
 });
@@ -119,7 +177,17 @@ describe('resnext forward and convert', () => {
   for (const weights of ['small_tutorial.pth', 'small_tutorial.legacy.pth', 'small_tutorial.weights.safetensors']) {
     it(`forward with ${weights} matches PyTorch's logits to 1e-4`, () => {
       const out = join(dir, `${weights}.npy`);
-      const r = runCli(['forward', 'resnext_tiny', '--weights', fixture(weights), '--input', fixture('small_tutorial.input.npy'), '--output', out, '--eval']);
+      const r = runCli([
+        'forward',
+        'resnext_tiny',
+        '--weights',
+        fixture(weights),
+        '--input',
+        fixture('small_tutorial.input.npy'),
+        '--output',
+        out,
+        '--eval',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assertClose(parseNpy(readFileSync(out)).toArray(), logits.toArray(), 1e-4, 'logits');
     });
@@ -134,38 +202,89 @@ describe('resnext forward and convert', () => {
     const out = join(dir, 'never.safetensors');
     const r = runCli(['convert', fixture('small_tutorial.pth'), out, '--model', 'resnext50']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /does not fit model 'resnext50' — these weights fit 'resnext_tiny': missing keys .*shape mismatch for stage1\.0\.residual\.0\.weight: checkpoint has \[8, 64, 1, 1\], model expects \[128, 64, 1, 1\]/);
+    assert.match(
+      r.stderr,
+      /does not fit model 'resnext50' — these weights fit 'resnext_tiny': missing keys .*shape mismatch for stage1\.0\.residual\.0\.weight: checkpoint has \[8, 64, 1, 1\], model expects \[128, 64, 1, 1\]/,
+    );
     assert.ok(!existsSync(out));
-    const f = runCli(['forward', 'resnext_tiny', '--weights', fixture('small_tutorial.pth'), '--input', fixture('small_tutorial.logits.npy'), '--output', join(dir, 'bad.npy')]);
+    const f = runCli([
+      'forward',
+      'resnext_tiny',
+      '--weights',
+      fixture('small_tutorial.pth'),
+      '--input',
+      fixture('small_tutorial.logits.npy'),
+      '--output',
+      join(dir, 'bad.npy'),
+    ]);
     assert.equal(f.status, 2);
     assert.match(f.stderr, /input must be 4-D \[N, C, H, W\], got shape \[2, 5\]/);
     assert.ok(readdirSync(dir).every((n) => !n.endsWith('.tmp')));
   });
   it('an unreadable weights file: exit 2 naming it', () => {
-    const r = runCli(['forward', 'resnext_tiny', '--weights', join(dir, 'nope.pth'), '--input', 'x.npy', '--output', 'y.npy']);
+    const r = runCli([
+      'forward',
+      'resnext_tiny',
+      '--weights',
+      join(dir, 'nope.pth'),
+      '--input',
+      'x.npy',
+      '--output',
+      'y.npy',
+    ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /nope\.pth: cannot read file \(ENOENT\)/);
   });
 });
 
-const torchAvailable = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { encoding: 'utf8' }).status === 0;
+const torchAvailable =
+  spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { encoding: 'utf8' }).status === 0;
 
-describe('full-size resnext50_32x4d from PyTorch (generated when python3-torch is installed)', { skip: !torchAvailable && 'python3-torch/torchvision not installed: apt-get install -y python3-torch python3-torchvision to run it' }, () => {
+describe('full-size resnext50_32x4d from PyTorch (generated when python3-torch is installed)', {
+  skip:
+    !torchAvailable &&
+    'python3-torch/torchvision not installed: apt-get install -y python3-torch python3-torchvision to run it',
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rx-r50-'));
   it('generate the checkpoint with PyTorch', { timeout: 300_000 }, () => {
-    const r = spawnSync('/usr/bin/python3', [join(FIXTURES, '..', '..', 'scripts', 'make_fixtures.py'), '--resnext50', dir], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [join(FIXTURES, '..', '..', 'scripts', 'make_fixtures.py'), '--resnext50', dir],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
   it('convert the zip checkpoint to safetensors, checked against resnext50_32x4d', { timeout: 300_000 }, () => {
-    const r = runCli(['convert', join(dir, 'resnext50_32x4d.pth'), join(dir, 'resnext50_32x4d.safetensors'), '--model', 'resnext50_32x4d']);
+    const r = runCli([
+      'convert',
+      join(dir, 'resnext50_32x4d.pth'),
+      join(dir, 'resnext50_32x4d.safetensors'),
+      '--model',
+      'resnext50_32x4d',
+    ]);
     assert.equal(r.status, 0, r.stderr);
   });
   for (const weights of ['resnext50_32x4d.pth', 'resnext50_32x4d.legacy.pth', 'resnext50_32x4d.safetensors']) {
     it(`forward with ${weights} matches PyTorch's logits to 1e-4`, { timeout: 300_000 }, () => {
       const out = join(dir, `${weights}.npy`);
-      const r = runCli(['forward', 'resnext50_32x4d', '--weights', join(dir, weights), '--input', join(dir, 'resnext50_32x4d.input.npy'), '--output', out, '--eval']);
+      const r = runCli([
+        'forward',
+        'resnext50_32x4d',
+        '--weights',
+        join(dir, weights),
+        '--input',
+        join(dir, 'resnext50_32x4d.input.npy'),
+        '--output',
+        out,
+        '--eval',
+      ]);
       assert.equal(r.status, 0, r.stderr);
-      assertClose(parseNpy(readFileSync(out)).toArray(), parseNpy(readFileSync(join(dir, 'resnext50_32x4d.logits.npy'))).toArray(), 1e-4, 'logits');
+      assertClose(
+        parseNpy(readFileSync(out)).toArray(),
+        parseNpy(readFileSync(join(dir, 'resnext50_32x4d.logits.npy'))).toArray(),
+        1e-4,
+        'logits',
+      );
     });
   }
 });

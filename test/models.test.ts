@@ -18,8 +18,15 @@ import { SGD } from '../src/train/optim';
 /** How many times the fused convolution kernel ran during `run`. */
 function fusedCalls(run: () => unknown): number {
   const profile = profileBackend(getDefaultBackend());
-  try { run(); } finally { profile.stop(); }
-  return profile.rows().filter((r) => r.kernel === 'conv2dFused').reduce((s, r) => s + r.calls, 0);
+  try {
+    run();
+  } finally {
+    profile.stop();
+  }
+  return profile
+    .rows()
+    .filter((r) => r.kernel === 'conv2dFused')
+    .reduce((s, r) => s + r.calls, 0);
 }
 
 /** The op names a trace records while `run` runs. */
@@ -31,7 +38,12 @@ const fx = modelStatsFixture().models;
 
 describe('parameter counts and mult-adds equal PyTorch (torchvision 0.14)', () => {
   it('the registry and the fixture list the same models', () => {
-    assert.deepEqual(listModels().map((m) => m.name).sort(), Object.keys(fx).sort());
+    assert.deepEqual(
+      listModels()
+        .map((m) => m.name)
+        .sort(),
+      Object.keys(fx).sort(),
+    );
   });
   for (const v of listModels()) {
     it(v.name, () => {
@@ -78,9 +90,11 @@ describe('names, options and initialisation', () => {
     assert.ok(!keys.some((k) => k.startsWith('stage1.1.projection')));
   });
   it('strideAt moves the stride between the 1x1 and the 3x3 conv without changing parameters', () => {
-    const a = createModel('resnext50', { backend: metaBackend }), b = createModel('resnext50', { backend: metaBackend, strideAt: '3x3' });
+    const a = createModel('resnext50', { backend: metaBackend }),
+      b = createModel('resnext50', { backend: metaBackend, strideAt: '3x3' });
     assert.equal(a.numParameters(), b.numParameters());
-    const conv = (m: typeof a, path: string) => m.namedModules().find(([p]) => p === path)![1] as unknown as { stride: number[] };
+    const conv = (m: typeof a, path: string) =>
+      m.namedModules().find(([p]) => p === path)![1] as unknown as { stride: number[] };
     assert.deepEqual(conv(a, 'stage2.0.residual.0').stride, [2, 2]);
     assert.deepEqual(conv(b, 'stage2.0.residual.3').stride, [2, 2]);
   });
@@ -104,8 +118,12 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
   const x = randn([2, 3, 40, 40], { generator: new Generator(5) });
   // largest difference relative to the largest magnitude
   const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    let m = 0, scale = 1e-12;
-    for (let i = 0; i < a.length; i++) { m = Math.max(m, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
+    let m = 0,
+      scale = 1e-12;
+    for (let i = 0; i < a.length; i++) {
+      m = Math.max(m, Math.abs(a[i] - b[i]));
+      scale = Math.max(scale, Math.abs(b[i]));
+    }
     return m / scale;
   };
   const fusedOps = (run: () => unknown) => {
@@ -117,9 +135,9 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
     it(`${name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
       const model = createModel(name, { seed: 3 });
       model.train();
-      noGrad(() => model.call(x));  // non-trivial running statistics
+      noGrad(() => model.call(x)); // non-trivial running statistics
       model.eval();
-      const plain = () => model.call(x).toArray();  // autograd on: modules run one by one
+      const plain = () => model.call(x).toArray(); // autograd on: modules run one by one
       const fused = () => noGrad(() => model.call(x)).toArray();
       assert.ok(maxDiff(fused(), plain()) < 1e-5, 'fused vs plain');
       // an in-place optimizer step must invalidate the folded weights
@@ -139,11 +157,23 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
     assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0);
     assert.ok(!fusedOps(() => noGrad(() => model.call(x))).includes('conv2dFused'), 'a trace sees every op');
     const seen = new Set<string>();
-    const handles = model.namedModules().map(([, m]) => m.registerForwardHook((mod) => { seen.add(mod.typeName); }));
-    assert.equal(fusedCalls(() => noGrad(() => model.call(x))), 0, 'no fusion under hooks');
+    const handles = model.namedModules().map(([, m]) =>
+      m.registerForwardHook((mod) => {
+        seen.add(mod.typeName);
+      }),
+    );
+    assert.equal(
+      fusedCalls(() => noGrad(() => model.call(x))),
+      0,
+      'no fusion under hooks',
+    );
     assert.ok(seen.has('BatchNorm2d') && seen.has('ReLU'), 'hooks see every layer');
     for (const h of handles) h.remove();
     model.train();
-    assert.equal(fusedCalls(() => noGrad(() => model.call(x))), 0, 'training mode uses batch statistics');
+    assert.equal(
+      fusedCalls(() => noGrad(() => model.call(x))),
+      0,
+      'training mode uses batch statistics',
+    );
   });
 });

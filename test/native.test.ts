@@ -14,10 +14,16 @@ import { Generator } from '../src/tensor/random';
 import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
 
 const native = nativeStatus();
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 
 describe('backend selection', () => {
-  it('the native backend is built and active by default', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+  it('the native backend is built and active by default', {
+    skip: !native.available && `native backend unavailable: ${native.reason}`,
+  }, () => {
     const r = runCli(['doctor', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
@@ -27,18 +33,26 @@ describe('backend selection', () => {
   });
   it('--backend reference and RESNEXT_BACKEND=reference override it', () => {
     assert.equal(JSON.parse(runCli(['doctor', '--json', '--backend', 'reference']).stdout).activeBackend, 'reference');
-    assert.equal(JSON.parse(cli(['doctor', '--json'], { RESNEXT_BACKEND: 'reference' }).stdout).activeBackend, 'reference');
+    assert.equal(
+      JSON.parse(cli(['doctor', '--json'], { RESNEXT_BACKEND: 'reference' }).stdout).activeBackend,
+      'reference',
+    );
     const bad = runCli(['doctor', '--backend', 'gpu']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown backend 'gpu'; available: native, reference, meta/);
-    const badEnv = cli(['forward', 'resnext_tiny', '--weights', 'w', '--input', 'x', '--output', 'y.npy'], { RESNEXT_BACKEND: 'gpu' });
+    const badEnv = cli(['forward', 'resnext_tiny', '--weights', 'w', '--input', 'x', '--output', 'y.npy'], {
+      RESNEXT_BACKEND: 'gpu',
+    });
     assert.equal(badEnv.status, 2);
     assert.match(badEnv.stderr, /^resnext: RESNEXT_BACKEND=gpu: unknown backend 'gpu'/);
   });
   it('--threads on a backend without threads is an error, RESNEXT_THREADS a warning (never a silent no-op)', () => {
     const flag = runCli(['doctor', '--backend', 'reference', '--threads', '2']);
     assert.equal(flag.status, 2);
-    assert.equal(flag.stderr, 'resnext: --threads 2: the reference backend has no thread setting (it runs on one thread)\n');
+    assert.equal(
+      flag.stderr,
+      'resnext: --threads 2: the reference backend has no thread setting (it runs on one thread)\n',
+    );
     const env = cli(['doctor', '--backend', 'reference'], { RESNEXT_THREADS: '2' });
     assert.equal(env.status, 0, env.stderr);
     assert.match(env.stderr, /warning: RESNEXT_THREADS=2 is ignored: the reference backend has no thread setting/);
@@ -49,7 +63,20 @@ describe('backend selection', () => {
     assert.match(d.stdout, /active backend: reference/);
     assert.match(d.stdout, /native: unavailable — disabled by RESNEXT_DISABLE_NATIVE/);
     const out = join(require('node:os').tmpdir(), `rx-fallback-${process.pid}.npy`);
-    const r = cli(['forward', 'resnext_tiny', '--weights', join(FIXTURES, 'small_tutorial.pth'), '--input', join(FIXTURES, 'small_tutorial.input.npy'), '--output', out, '--eval'], env);
+    const r = cli(
+      [
+        'forward',
+        'resnext_tiny',
+        '--weights',
+        join(FIXTURES, 'small_tutorial.pth'),
+        '--input',
+        join(FIXTURES, 'small_tutorial.input.npy'),
+        '--output',
+        out,
+        '--eval',
+      ],
+      env,
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr.match(/warning: the native backend is unavailable/g)?.length, 1);
     const forced = cli(['doctor', '--backend', 'native'], env);
@@ -58,25 +85,54 @@ describe('backend selection', () => {
   });
 });
 
-describe('native inference layouts and buffer reuse', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+describe('native inference layouts and buffer reuse', {
+  skip: !native.available && `native backend unavailable: ${native.reason}`,
+}, () => {
   it('fused convolutions and max pooling chain in blocked layouts; every other reader sees plain NCHW', () => {
-    const nb = getBackend('native') as Backend<FArray>, k = nb.kernels, ref = referenceBackend.kernels;
-    const gen = new Generator(4), f = (n: number) => Float32Array.from({ length: n }, () => gen.normal());
+    const nb = getBackend('native') as Backend<FArray>,
+      k = nb.kernels,
+      ref = referenceBackend.kernels;
+    const gen = new Generator(4),
+      f = (n: number) => Float32Array.from({ length: n }, () => gen.normal());
     const g1 = resolveConvGeometry([2, 16, 10, 10], [32, 16, 1, 1], {});
     const g2 = resolveConvGeometry([2, 32, 10, 10], [32, 8, 3, 3], { padding: 1, groups: 4 });
-    const x = f(2 * 16 * 100), w1 = f(32 * 16), b1 = f(32), w2 = f(32 * 8 * 9), b2 = f(32);
-    const y1 = k.conv2dFused(nb.fromValues('float32', x), nb.fromValues('float32', w1), nb.fromValues('float32', b1), null, true, g1);
+    const x = f(2 * 16 * 100),
+      w1 = f(32 * 16),
+      b1 = f(32),
+      w2 = f(32 * 8 * 9),
+      b2 = f(32);
+    const y1 = k.conv2dFused(
+      nb.fromValues('float32', x),
+      nb.fromValues('float32', w1),
+      nb.fromValues('float32', b1),
+      null,
+      true,
+      g1,
+    );
     assert.ok(nativeLayoutOf(y1) > 0, 'a 32-channel output is kept in a blocked layout');
     // blocked input and blocked residual
     const y2 = k.conv2dFused(y1, nb.fromValues('float32', w2), nb.fromValues('float32', b2), y1, true, g2);
-    const r1 = ref.conv2dFused(x, w1, b1, null, true, g1), r2 = ref.conv2dFused(r1, w2, b2, r1, true, g2);
+    const r1 = ref.conv2dFused(x, w1, b1, null, true, g1),
+      r2 = ref.conv2dFused(r1, w2, b2, r1, true, g2);
     assertClose(nb.read(y2), r2, 1e-4, 'read() of a blocked result');
     assertClose(nb.read(k.relu(y2)), ref.relu(r2), 1e-4, 'a plain kernel given a blocked input');
     assertClose(nb.read(y1), r1, 1e-4, 'the blocked intermediate');
     // a plain residual for a blocked output is reordered into the output's layout first
     const plainResidual = f(2 * 32 * 100);
-    const y3 = k.conv2dFused(y1, nb.fromValues('float32', w2), nb.fromValues('float32', b2), nb.fromValues('float32', plainResidual), false, g2);
-    assertClose(nb.read(y3), ref.conv2dFused(r1, w2, b2, plainResidual, false, g2), 1e-4, 'blocked conv + plain residual');
+    const y3 = k.conv2dFused(
+      y1,
+      nb.fromValues('float32', w2),
+      nb.fromValues('float32', b2),
+      nb.fromValues('float32', plainResidual),
+      false,
+      g2,
+    );
+    assertClose(
+      nb.read(y3),
+      ref.conv2dFused(r1, w2, b2, plainResidual, false, g2),
+      1e-4,
+      'blocked conv + plain residual',
+    );
     // max pooling keeps a blocked input in its layout
     const pg = { n: 2, c: 32, h: 10, w: 10, oh: 5, ow: 5, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
     const pooled = k.maxPool2d(y1, pg);
@@ -84,9 +140,12 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
     assertClose(nb.read(pooled), ref.maxPool2d(r1, pg), 1e-4, 'max pooling in the blocked layout');
   });
   it('a step scope recycles kernel outputs and never what is kept', () => {
-    const pool = new BufferPool(), size = 1 << 17;
+    const pool = new BufferPool(),
+      size = 1 << 17;
     pool.open();
-    const kept = pool.take(size), dropped = pool.take(size), small = pool.take(16);
+    const kept = pool.take(size),
+      dropped = pool.take(size),
+      small = pool.take(16);
     pool.close(new Set([kept]));
     assert.equal(pool.idleElements(), size, 'only the dropped output is idle (small ones are never pooled)');
     pool.open();
@@ -102,11 +161,32 @@ describe('native inference layouts and buffer reuse', { skip: !native.available 
 
 describe('no silent fallback', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
   it('an argument error in a native kernel is thrown with the kernel name, not run on the reference backend', () => {
-    const nb = getBackend('native') as Backend<FArray>, k = nb.kernels;
-    const g = { n: 1, c: 4, h: 5, w: 5, o: 8, kh: 3, kw: 3, oh: 3, ow: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1 };
+    const nb = getBackend('native') as Backend<FArray>,
+      k = nb.kernels;
+    const g = {
+      n: 1,
+      c: 4,
+      h: 5,
+      w: 5,
+      o: 8,
+      kh: 3,
+      kw: 3,
+      oh: 3,
+      ow: 3,
+      strideH: 1,
+      strideW: 1,
+      padH: 0,
+      padW: 0,
+      dilH: 1,
+      dilW: 1,
+      groups: 1,
+    };
     const before = new Map(nb.fallbacks!());
     // x holds 10 elements where the geometry needs 100: the addon refuses it
-    assert.throws(() => k.conv2d(new Float32Array(10), new Float32Array(8 * 4 * 9), null, g), /^Error: native conv2d: native: x has 10 elements, expected 100/);
+    assert.throws(
+      () => k.conv2d(new Float32Array(10), new Float32Array(8 * 4 * 9), null, g),
+      /^Error: native conv2d: native: x has 10 elements, expected 100/,
+    );
     assert.deepEqual(new Map(nb.fallbacks!()), before, 'no fallback counted');
   });
 });

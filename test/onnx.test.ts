@@ -25,17 +25,35 @@ async function runOrt(file: string, x: Tensor): Promise<Float32Array> {
 }
 
 function checkOnnx(file: string): void {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', file],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
 }
 
 describe('ONNX export', () => {
   it("tiny ResNeXt with PyTorch's weights: onnxruntime matches PyTorch's logits (dynamic batch)", async () => {
     const file = join(dir, 'tiny.onnx');
-    const r = runCli(['export', 'resnext_tiny', '--weights', join(FIXTURES, 'small_tutorial.pth'), '--onnx', file, '--input', '3,64,64']);
+    const r = runCli([
+      'export',
+      'resnext_tiny',
+      '--weights',
+      join(FIXTURES, 'small_tutorial.pth'),
+      '--onnx',
+      file,
+      '--input',
+      '3,64,64',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const x = parseNpy(readFileSync(join(FIXTURES, 'small_tutorial.input.npy')));
-    assertClose(await runOrt(file, x), parseNpy(readFileSync(join(FIXTURES, 'small_tutorial.logits.npy'))).toArray(), 1e-4, 'logits');
+    assertClose(
+      await runOrt(file, x),
+      parseNpy(readFileSync(join(FIXTURES, 'small_tutorial.logits.npy'))).toArray(),
+      1e-4,
+      'logits',
+    );
     if (hasOnnx) checkOnnx(file);
   });
   for (const name of ['resnext50', 'resnext50_32x4d']) {
@@ -50,7 +68,9 @@ describe('ONNX export', () => {
       if (hasOnnx) checkOnnx(file);
     });
   }
-  it('onnx.checker accepts the export', { skip: !hasOnnx && 'python3-onnx not installed (apt-get install -y python3-onnx)' }, () => {
+  it('onnx.checker accepts the export', {
+    skip: !hasOnnx && 'python3-onnx not installed (apt-get install -y python3-onnx)',
+  }, () => {
     const file = join(dir, 'resnet18.onnx');
     assert.equal(runCli(['export', 'resnet18', '--onnx', file]).status, 0);
     checkOnnx(file);
@@ -59,7 +79,14 @@ describe('ONNX export', () => {
     const r = runCli(['export', 'resnext50', '--onnx', join(dir, 'x.onnx'), '--batch', '0']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--batch must be a positive integer up to 2,147,483,647, got '0'/);
-    const m = runCli(['export', 'resnext50', '--onnx', join(dir, 'x.onnx'), '--weights', join(FIXTURES, 'small_tutorial.pth')]);
+    const m = runCli([
+      'export',
+      'resnext50',
+      '--onnx',
+      join(dir, 'x.onnx'),
+      '--weights',
+      join(FIXTURES, 'small_tutorial.pth'),
+    ]);
     assert.equal(m.status, 2);
     assert.match(m.stderr, /does not fit model 'resnext50'/);
   });

@@ -19,7 +19,13 @@ function prefixed(all: Map<string, Tensor>, prefix: string): Map<string, Tensor>
   return new Map([...all].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-function checkPass(model: Module, fx: Map<string, Tensor>, mode: 'train' | 'eval', smoothing: number, backend: Backend): void {
+function checkPass(
+  model: Module,
+  fx: Map<string, Tensor>,
+  mode: 'train' | 'eval',
+  smoothing: number,
+  backend: Backend,
+): void {
   model.loadStateDict(prefixed(fx, 'state.'));
   model.zeroGrad();
   model.train(mode === 'train');
@@ -41,8 +47,23 @@ function checkPass(model: Module, fx: Map<string, Tensor>, mode: 'train' | 'eval
 }
 
 const cases: [string, (backend: Backend) => Module][] = [
-  ['small_tutorial', (backend) => new TutorialResNeXt({ blocks: [1, 1, 1, 1], cardinality: 4, baseWidth: 8, numClasses: 5, backend })],
-  ['small_resnext', (backend) => new ResNet({ block: 'bottleneck', layers: [1, 1, 1, 1], groups: 4, widthPerGroup: 8, numClasses: 5, basePlanes: 8, backend })],
+  [
+    'small_tutorial',
+    (backend) => new TutorialResNeXt({ blocks: [1, 1, 1, 1], cardinality: 4, baseWidth: 8, numClasses: 5, backend }),
+  ],
+  [
+    'small_resnext',
+    (backend) =>
+      new ResNet({
+        block: 'bottleneck',
+        layers: [1, 1, 1, 1],
+        groups: 4,
+        widthPerGroup: 8,
+        numClasses: 5,
+        basePlanes: 8,
+        backend,
+      }),
+  ],
 ];
 
 // every backend with data: reference (the oracle) and native when the addon is built
@@ -53,8 +74,10 @@ for (const backend of loadableBackends().filter((b) => b.hasData)) {
       it('has exactly the state-dict keys of PyTorch', () => {
         assert.deepEqual([...make(backend).stateDict().keys()], [...prefixed(fx, 'state.').keys()]);
       });
-      it('train mode: output, label-smoothed loss, gradients, updated running stats', () => checkPass(make(backend), fx, 'train', 0.1, backend));
-      it('eval mode: output, loss, gradients, untouched running stats', () => checkPass(make(backend), fx, 'eval', 0, backend));
+      it('train mode: output, label-smoothed loss, gradients, updated running stats', () =>
+        checkPass(make(backend), fx, 'train', 0.1, backend));
+      it('eval mode: output, loss, gradients, untouched running stats', () =>
+        checkPass(make(backend), fx, 'eval', 0, backend));
     });
   }
 }

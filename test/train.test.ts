@@ -31,7 +31,7 @@ describe('optimizers match torch.optim over three steps', () => {
   ];
   for (const [name, make] of cases) {
     it(name, () => {
-      const p = new Parameter(tensor(fx.get('p0')!.toArray(), [5, 3]));  // a copy: the step updates it in place
+      const p = new Parameter(tensor(fx.get('p0')!.toArray(), [5, 3])); // a copy: the step updates it in place
       const opt = make([['w', p]]);
       for (let i = 0; i < 3; i++) {
         p.grad = tensor(fx.get(`grad${i}`)!.toArray(), [5, 3]);
@@ -41,9 +41,17 @@ describe('optimizers match torch.optim over three steps', () => {
     });
   }
   it('no weight decay on 1-D (BatchNorm, bias) parameters by default', () => {
-    const w = new Parameter(tensor([1, 1], [1, 2])), b = new Parameter(tensor([1], [1]));
-    w.grad = tensor([0, 0], [1, 2]); b.grad = tensor([0], [1]);
-    new SGD([['w', w], ['b', b]], { lr: 1, weightDecay: 0.5 }).step();
+    const w = new Parameter(tensor([1, 1], [1, 2])),
+      b = new Parameter(tensor([1], [1]));
+    w.grad = tensor([0, 0], [1, 2]);
+    b.grad = tensor([0], [1]);
+    new SGD(
+      [
+        ['w', w],
+        ['b', b],
+      ],
+      { lr: 1, weightDecay: 0.5 },
+    ).step();
     assert.deepEqual(Array.from(w.toArray()), [0.5, 0.5]);
     assert.deepEqual(Array.from(b.toArray()), [1]);
   });
@@ -77,10 +85,13 @@ describe('Fashion-MNIST and the data pipeline', () => {
   it('is the official split: every official test image (with its label) in test, none in train', () => {
     // read the official files independently of the library: Node's zlib, the idx layout by hand
     const official = (name: string) => gunzipSync(readFileSync(join(FASHION_MNIST_DEBIAN_DIR, `${name}.gz`)));
-    const testImages = official('t10k-images-idx3-ubyte'), testLabels = official('t10k-labels-idx1-ubyte');
+    const testImages = official('t10k-images-idx3-ubyte'),
+      testLabels = official('t10k-labels-idx1-ubyte');
     const key = (img: Uint8Array, label: number) => `${label}:${Buffer.from(img).toString('base64')}`;
-    const keys = (d: typeof data.test) => new Set(Array.from(d.labels, (l, i) => key(d.images.subarray(i * 784, (i + 1) * 784), l)));
-    const ours = keys(data.test), train = keys(data.train);
+    const keys = (d: typeof data.test) =>
+      new Set(Array.from(d.labels, (l, i) => key(d.images.subarray(i * 784, (i + 1) * 784), l)));
+    const ours = keys(data.test),
+      train = keys(data.train);
     for (let i = 0; i < 10000; i++) {
       const k = key(testImages.subarray(16 + i * 784, 16 + (i + 1) * 784), testLabels[8 + i]);
       assert.ok(ours.has(k), `official test image ${i} is missing from the test split`);
@@ -93,7 +104,8 @@ describe('Fashion-MNIST and the data pipeline', () => {
     const collect = async (prefetch: number, start: number) => {
       const l = new DataLoader(ds, { batchSize: 64, shuffle: true, seed: 3, dropLast: false, transform: t, prefetch });
       const out: number[][] = [];
-      for await (const b of l.epoch(2, start)) out.push([b.index, b.y.length, ...Array.from(b.x.toArray().subarray(0, 50)), ...b.y]);
+      for await (const b of l.epoch(2, start))
+        out.push([b.index, b.y.length, ...Array.from(b.x.toArray().subarray(0, 50)), ...b.y]);
       await l.close();
       return out;
     };
@@ -107,9 +119,26 @@ describe('Fashion-MNIST and the data pipeline', () => {
 
 function config(over: Partial<TrainConfig>): TrainConfig {
   return {
-    model: 'resnext_tiny', data: 'fashion-mnist', epochs: 3, batchSize: 32, lr: 0.05, optimizer: 'sgd', momentum: 0.9, nesterov: false,
-    weightDecay: 5e-4, schedule: 'cosine', warmupEpochs: 0, milestones: [], gamma: 0.1, labelSmoothing: 0, seed: 1, augment: true,
-    limitTrain: 256, limitTest: 64, prefetch: 1, ...over,
+    model: 'resnext_tiny',
+    data: 'fashion-mnist',
+    epochs: 3,
+    batchSize: 32,
+    lr: 0.05,
+    optimizer: 'sgd',
+    momentum: 0.9,
+    nesterov: false,
+    weightDecay: 5e-4,
+    schedule: 'cosine',
+    warmupEpochs: 0,
+    milestones: [],
+    gamma: 0.1,
+    labelSmoothing: 0,
+    seed: 1,
+    augment: true,
+    limitTrain: 256,
+    limitTest: 64,
+    prefetch: 1,
+    ...over,
   };
 }
 
@@ -118,30 +147,94 @@ describe('checkpoints and exact resume', () => {
   const root = mkdtempSync(join(tmpdir(), 'rx-train-'));
   const weights = (dir: string) => readFileSync(join(dir, 'model.safetensors'));
   it('stopping after any step and resuming gives the same final weights and log as an uninterrupted run', async () => {
-    const full = join(root, 'full'), cut = join(root, 'cut');
+    const full = join(root, 'full'),
+      cut = join(root, 'cut');
     await train(config({}), data, full, { resume: false });
     let steps = 0;
     const first = await train(config({}), data, cut, { resume: false, shouldStop: () => ++steps === 13 }); // mid-epoch 2 of 3
     assert.equal(first.stopped, true);
     await train(config({}), data, cut, { resume: true });
     assert.ok(weights(cut).equals(weights(full)), 'identical model.safetensors');
-    const strip = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => { const r = JSON.parse(l); delete r.seconds; delete r.imagesPerSecond; return r; });
+    const strip = (f: string) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const r = JSON.parse(l);
+          delete r.seconds;
+          delete r.imagesPerSecond;
+          return r;
+        });
     assert.deepEqual(strip(join(cut, 'metrics.jsonl')), strip(join(full, 'metrics.jsonl')));
   });
-  const runTrain = (out: string, extra: string[] = []) => spawn(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'train', 'resnext_tiny', '--data', 'fashion-mnist',
-    '--epochs', '3', '--batch-size', '32', '--lr', '0.05', '--limit-train', '256', '--limit-test', '64', '--seed', '1', '--out', out, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const waitFor = (p: ReturnType<typeof spawn>, text: string) => new Promise<void>((resolve) => { let seen = ''; p.stdout!.on('data', (d) => { seen += d; if (seen.includes(text)) resolve(); }); });
-  const exit = (p: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => p.on('exit', (code, signal) => resolve(signal ? -1 : code)));
+  const runTrain = (out: string, extra: string[] = []) =>
+    spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'resnext.js'),
+        'train',
+        'resnext_tiny',
+        '--data',
+        'fashion-mnist',
+        '--epochs',
+        '3',
+        '--batch-size',
+        '32',
+        '--lr',
+        '0.05',
+        '--limit-train',
+        '256',
+        '--limit-test',
+        '64',
+        '--seed',
+        '1',
+        '--out',
+        out,
+        ...extra,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  const waitFor = (p: ReturnType<typeof spawn>, text: string) =>
+    new Promise<void>((resolve) => {
+      let seen = '';
+      p.stdout!.on('data', (d) => {
+        seen += d;
+        if (seen.includes(text)) resolve();
+      });
+    });
+  const exit = (p: ReturnType<typeof spawn>) =>
+    new Promise<number | null>((resolve) => p.on('exit', (code, signal) => resolve(signal ? -1 : code)));
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`the CLI killed with ${signal} mid-run resumes to the same final weights`, { timeout: 120_000 }, async () => {
-      const full = join(root, 'cli-full'), cut = join(root, `cli-${signal}`);
+      const full = join(root, 'cli-full'),
+        cut = join(root, `cli-${signal}`);
       if (signal === 'SIGINT') assert.equal(await exit(runTrain(full)), 0);
       const p = runTrain(cut);
       await waitFor(p, 'epoch 1/3');
       p.kill(signal);
       const code = await exit(p);
       assert.equal(code, signal === 'SIGINT' ? 130 : -1);
-      const r = runCli(['train', 'resnext_tiny', '--data', 'fashion-mnist', '--epochs', '3', '--batch-size', '32', '--lr', '0.05', '--limit-train', '256', '--limit-test', '64', '--seed', '1', '--out', cut, '--resume']);
+      const r = runCli([
+        'train',
+        'resnext_tiny',
+        '--data',
+        'fashion-mnist',
+        '--epochs',
+        '3',
+        '--batch-size',
+        '32',
+        '--lr',
+        '0.05',
+        '--limit-train',
+        '256',
+        '--limit-test',
+        '64',
+        '--seed',
+        '1',
+        '--out',
+        cut,
+        '--resume',
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /resuming resnext_tiny at epoch/);
       assert.ok(weights(cut).equals(weights(join(root, 'cli-full'))));
@@ -150,15 +243,39 @@ describe('checkpoints and exact resume', () => {
 });
 
 describe('learning', () => {
-  for (const backend of loadableBackends().filter((b) => b.hasData).map((b) => b.name)) {
-    it(`overfits 64 images to 100% training accuracy on the ${backend} backend (fails when gradients are wrong)`, { timeout: 120_000 }, async () => {
+  for (const backend of loadableBackends()
+    .filter((b) => b.hasData)
+    .map((b) => b.name)) {
+    it(`overfits 64 images to 100% training accuracy on the ${backend} backend (fails when gradients are wrong)`, {
+      timeout: 120_000,
+    }, async () => {
       const data = loadFashionMnist();
       const out = mkdtempSync(join(tmpdir(), 'rx-overfit-'));
       const before = getDefaultBackend();
       setDefaultBackend(backend);
       try {
-        const { records } = await train(config({ limitTrain: 64, limitTest: 16, epochs: 25, batchSize: 32, augment: false, optimizer: 'adamw', lr: 3e-3, weightDecay: 0, schedule: 'cosine', prefetch: 0 }), data, out, { resume: false });
-        assert.equal(records[records.length - 1].trainAcc, 1, `train accuracy by epoch: ${records.map((r) => r.trainAcc.toFixed(2)).join(' ')}`);
+        const { records } = await train(
+          config({
+            limitTrain: 64,
+            limitTest: 16,
+            epochs: 25,
+            batchSize: 32,
+            augment: false,
+            optimizer: 'adamw',
+            lr: 3e-3,
+            weightDecay: 0,
+            schedule: 'cosine',
+            prefetch: 0,
+          }),
+          data,
+          out,
+          { resume: false },
+        );
+        assert.equal(
+          records[records.length - 1].trainAcc,
+          1,
+          `train accuracy by epoch: ${records.map((r) => r.trainAcc.toFixed(2)).join(' ')}`,
+        );
         assert.ok(records[records.length - 1].trainLoss < 0.05);
       } finally {
         setDefaultBackend(before);
@@ -170,14 +287,29 @@ describe('learning', () => {
 describe('bad input: clear errors, exit code 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rx-bad-'));
   const cases: [string, string[], RegExp][] = [
-    ['missing dataset folder', ['--data', `cifar10:${join(dir, 'nope')}`], /CIFAR-10: folder '.*nope' does not exist; put the CIFAR-10 binary version/],
+    [
+      'missing dataset folder',
+      ['--data', `cifar10:${join(dir, 'nope')}`],
+      /CIFAR-10: folder '.*nope' does not exist; put the CIFAR-10 binary version/,
+    ],
     ['unknown dataset', ['--data', 'mnist'], /unknown dataset 'mnist'/],
-    ['a misspelt dataset', ['--data', 'fashion_mnist'], /unknown dataset 'fashion_mnist'; did you mean fashion-mnist\?/],
+    [
+      'a misspelt dataset',
+      ['--data', 'fashion_mnist'],
+      /unknown dataset 'fashion_mnist'; did you mean fashion-mnist\?/,
+    ],
     ['CIFAR without its folder', ['--data', 'cifar10'], /--data cifar10 needs a folder: cifar10:<dir>/],
-    ['bad --lr', ['--data', 'fashion-mnist', '--lr', 'fast'], /--lr must be a positive number such as 0\.1 or 5e-4, got 'fast'/],
+    [
+      'bad --lr',
+      ['--data', 'fashion-mnist', '--lr', 'fast'],
+      /--lr must be a positive number such as 0\.1 or 5e-4, got 'fast'/,
+    ],
     ['a zero --lr', ['--data', 'fashion-mnist', '--lr', '0'], /--lr must be a positive number/],
-    ['a batch larger than the data', ['--data', 'fashion-mnist', '--limit-train', '64', '--batch-size', '128'],
-      /fashion-mnist\/train\[64 of 60000\]: its 64 images make no full batch of 128; use a smaller --batch-size \(at most 64\)/],
+    [
+      'a batch larger than the data',
+      ['--data', 'fashion-mnist', '--limit-train', '64', '--batch-size', '128'],
+      /fashion-mnist\/train\[64 of 60000\]: its 64 images make no full batch of 128; use a smaller --batch-size \(at most 64\)/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
@@ -196,23 +328,88 @@ describe('bad input: clear errors, exit code 2', () => {
   });
   it('an image folder with an undecodable image: skipped with a warning, training runs', async () => {
     const f = join(dir, 'imgs');
-    for (const [cls, rgb] of [['red', [220, 20, 20]], ['blue', [20, 20, 220]]] as const) {
+    for (const [cls, rgb] of [
+      ['red', [220, 20, 20]],
+      ['blue', [20, 20, 220]],
+    ] as const) {
       mkdirSync(join(f, cls), { recursive: true });
-      for (let i = 0; i < 10; i++) await sharp({ create: { width: 40, height: 36, channels: 3, background: { r: rgb[0] + i, g: rgb[1], b: rgb[2] } } }).png().toFile(join(f, cls, `${i}.png`));
+      for (let i = 0; i < 10; i++)
+        await sharp({
+          create: { width: 40, height: 36, channels: 3, background: { r: rgb[0] + i, g: rgb[1], b: rgb[2] } },
+        })
+          .png()
+          .toFile(join(f, cls, `${i}.png`));
     }
     writeFileSync(join(f, 'red', 'broken.jpg'), 'not an image');
-    const r = runCli(['train', 'resnext_tiny', '--data', `folder:${f}`, '--epochs', '1', '--batch-size', '6', '--image-size', '32', '--out', join(dir, 'fo')]);
+    const r = runCli([
+      'train',
+      'resnext_tiny',
+      '--data',
+      `folder:${f}`,
+      '--epochs',
+      '1',
+      '--batch-size',
+      '6',
+      '--image-size',
+      '32',
+      '--out',
+      join(dir, 'fo'),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /warning: skipped 1 image\(s\) that could not be decoded: .*broken\.jpg/);
     assert.match(r.stdout, /epoch 1\/1/);
   });
   it('--resume with a checkpoint for a different model', () => {
     const out = join(dir, 'run');
-    assert.equal(runCli(['train', 'resnext_tiny', '--data', 'fashion-mnist', '--epochs', '1', '--limit-train', '64', '--limit-test', '32', '--batch-size', '32', '--out', out]).status, 0);
-    const r = runCli(['train', 'resnext_small', '--data', 'fashion-mnist', '--epochs', '2', '--limit-train', '64', '--limit-test', '32', '--batch-size', '32', '--out', out, '--resume']);
+    assert.equal(
+      runCli([
+        'train',
+        'resnext_tiny',
+        '--data',
+        'fashion-mnist',
+        '--epochs',
+        '1',
+        '--limit-train',
+        '64',
+        '--limit-test',
+        '32',
+        '--batch-size',
+        '32',
+        '--out',
+        out,
+      ]).status,
+      0,
+    );
+    const r = runCli([
+      'train',
+      'resnext_small',
+      '--data',
+      'fashion-mnist',
+      '--epochs',
+      '2',
+      '--limit-train',
+      '64',
+      '--limit-test',
+      '32',
+      '--batch-size',
+      '32',
+      '--out',
+      out,
+      '--resume',
+    ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /checkpoint is for model 'resnext_tiny' with 10 classes, not 'resnext_small'/);
-    const e = runCli(['eval', 'resnext_tiny', '--weights', join(out, 'model.safetensors'), '--data', 'fashion-mnist', '--limit-test', '32', '--json']);
+    const e = runCli([
+      'eval',
+      'resnext_tiny',
+      '--weights',
+      join(out, 'model.safetensors'),
+      '--data',
+      'fashion-mnist',
+      '--limit-test',
+      '32',
+      '--json',
+    ]);
     assert.equal(e.status, 0, e.stderr);
     assert.equal(JSON.parse(e.stdout).confusion.length, 10);
   });

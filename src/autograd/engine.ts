@@ -39,7 +39,8 @@ export function noGrad<T>(fn: () => T): T {
 
 /** Back-propagates `seed` from `root` through the recorded graph into every leaf that requires grad. */
 export function runBackward<G>(root: Differentiable<G>, seed: G, add: (a: G, b: G) => G): void {
-  if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no parameter or input with requiresGrad led to it)');
+  if (!root.requiresGrad)
+    throw new Error('backward: the tensor does not require grad (no parameter or input with requiresGrad led to it)');
   // Reverse topological order by iterative DFS over grad functions.
   const order: Differentiable<G>[] = [];
   const seen = new Set<Differentiable<G>>();
@@ -52,7 +53,10 @@ export function runBackward<G>(root: Differentiable<G>, seed: G, add: (a: G, b: 
     if (i < inputs.length) {
       top[1]++;
       const next = inputs[i];
-      if (next.requiresGrad && !seen.has(next)) { seen.add(next); stack.push([next, 0]); }
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
     } else {
       stack.pop();
       order.push(node);
@@ -65,7 +69,10 @@ export function runBackward<G>(root: Differentiable<G>, seed: G, add: (a: G, b: 
       const grad = pending.get(node);
       if (grad === undefined) continue;
       pending.delete(node);
-      if (!node.gradFn) { node.accumulateGrad(grad); continue; }
+      if (!node.gradFn) {
+        node.accumulateGrad(grad);
+        continue;
+      }
       const grads = node.gradFn.backward(grad);
       node.gradFn.inputs.forEach((input, j) => {
         const g = grads[j];

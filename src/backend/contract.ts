@@ -7,31 +7,77 @@ export type DType = 'float32' | 'float64' | 'int64';
 
 /** Resolved geometry of a 2-D convolution (NCHW activations, OIHW weights). */
 export interface ConvGeometry {
-  n: number; c: number; h: number; w: number;
-  o: number; kh: number; kw: number; oh: number; ow: number;
-  strideH: number; strideW: number; padH: number; padW: number;
-  dilH: number; dilW: number; groups: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilH: number;
+  dilW: number;
+  groups: number;
 }
 
 /** Resolved geometry of a 2-D pooling window (NCHW). */
 export interface PoolGeometry {
-  n: number; c: number; h: number; w: number; oh: number; ow: number;
-  kh: number; kw: number; strideH: number; strideW: number; padH: number; padW: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
 }
 
 /** Geometry of per-channel work on an [N, C, HW] view (batch norm, channel sums). */
-export interface ChannelGeometry { n: number; c: number; hw: number; }
+export interface ChannelGeometry {
+  n: number;
+  c: number;
+  hw: number;
+}
 
 /** Result of batch-norm statistics: per-channel mean and biased variance. */
-export interface MomentPair<S> { mean: S; variance: S; }
+export interface MomentPair<S> {
+  mean: S;
+  variance: S;
+}
 
 /** Gradients of batch norm with respect to its input and affine parameters. */
-export interface BatchNormGrads<S> { dx: S; dgamma: S; dbeta: S; }
+export interface BatchNormGrads<S> {
+  dx: S;
+  dgamma: S;
+  dbeta: S;
+}
 
 /** Hyper-parameters of one SGD step (PyTorch's torch.optim.SGD semantics). */
-export interface SgdStep { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; }
+export interface SgdStep {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
 /** Hyper-parameters of one AdamW step (decoupled weight decay; `step` counts from 1). */
-export interface AdamWStep { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number; }
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
+}
 
 /** Every kernel a backend must provide; a missing one is a compile error in the backend. */
 export interface Kernels<S> {
@@ -67,7 +113,16 @@ export interface Kernels<S> {
   /** (x - mean) / sqrt(var + eps) · gamma + beta, per channel. */
   batchNormForward(x: S, mean: S, variance: S, gamma: S | null, beta: S | null, eps: number, g: ChannelGeometry): S;
   /** Batch-norm gradients; `batchStats` says whether mean/var were computed from x (training). */
-  batchNormBackward(dy: S, x: S, mean: S, variance: S, gamma: S | null, eps: number, batchStats: boolean, g: ChannelGeometry): BatchNormGrads<S>;
+  batchNormBackward(
+    dy: S,
+    x: S,
+    mean: S,
+    variance: S,
+    gamma: S | null,
+    eps: number,
+    batchStats: boolean,
+    g: ChannelGeometry,
+  ): BatchNormGrads<S>;
   /** Max pooling; padding counts as -infinity. */
   maxPool2d(x: S, g: PoolGeometry): S;
   /** Gradient of max pooling (routed to the first maximum of each window). */

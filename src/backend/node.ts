@@ -13,7 +13,11 @@ registerBackend('reference', referenceBackend);
 registerBackend('meta', metaBackend);
 
 /** Why the default backend is what it is, for warnings and `resnext doctor`. */
-export function nodeDefaultReason(): { name: string; why: 'RESNEXT_BACKEND' | 'native' | 'native unavailable'; detail: string } {
+export function nodeDefaultReason(): {
+  name: string;
+  why: 'RESNEXT_BACKEND' | 'native' | 'native unavailable';
+  detail: string;
+} {
   const env = readEnvironment();
   if (env.backend) return { name: env.backend, why: 'RESNEXT_BACKEND', detail: '' };
   const status = nativeStatus();
@@ -28,7 +32,9 @@ function chooseNodeDefault(): Backend {
   try {
     return getBackend(name);
   } catch (e) {
-    throw new Error(why === 'RESNEXT_BACKEND' ? `RESNEXT_BACKEND=${name}: ${(e as Error).message}` : (e as Error).message);
+    throw new Error(
+      why === 'RESNEXT_BACKEND' ? `RESNEXT_BACKEND=${name}: ${(e as Error).message}` : (e as Error).message,
+    );
   }
 }
 
@@ -36,7 +42,9 @@ setDefaultBackendChooser(chooseNodeDefault);
 
 /** The backends that load here (a registered one may be unavailable, e.g. native without its addon). */
 export function loadableBackends(): Backend[] {
-  return listBackends().filter((n) => n !== 'native' || nativeStatus().available).map(getBackend);
+  return listBackends()
+    .filter((n) => n !== 'native' || nativeStatus().available)
+    .map(getBackend);
 }
 
 export { nativeStatus };

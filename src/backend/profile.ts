@@ -3,10 +3,20 @@
 import type { Backend, ConvGeometry } from './contract';
 
 /** Accumulated time of one kernel (and geometry). */
-export interface ProfileRow { kernel: string; detail: string; calls: number; ms: number; gflop: number; }
+export interface ProfileRow {
+  kernel: string;
+  detail: string;
+  calls: number;
+  ms: number;
+  gflop: number;
+}
 
 /** A running profile: `rows()` reads it, `stop()` restores the original kernels. */
-export interface KernelProfile { rows(): ProfileRow[]; reset(): void; stop(): void; }
+export interface KernelProfile {
+  rows(): ProfileRow[];
+  reset(): void;
+  stop(): void;
+}
 
 const convKernels = new Set(['conv2d', 'conv2dFused', 'conv2dBackwardData', 'conv2dBackwardWeight']);
 
@@ -31,7 +41,7 @@ export function profileBackend(backend: Backend): KernelProfile {
       const start = performance.now();
       const result = fn(...args);
       const ms = performance.now() - start;
-      const g = convKernels.has(name) ? args[args.length - 1] as ConvGeometry : null;
+      const g = convKernels.has(name) ? (args[args.length - 1] as ConvGeometry) : null;
       const detail = g ? convDetail(g) : '';
       const key = `${name}|${detail}`;
       const row = table.get(key) ?? { kernel: name, detail, calls: 0, ms: 0, gflop: 0 };
@@ -56,12 +66,16 @@ export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): st
   for (const r of rows) byKernel.set(r.kernel, (byKernel.get(r.kernel) ?? 0) + r.ms);
   const lines = [`kernel time per step: ${(total / steps).toFixed(1)} ms`, '', 'by kernel:'];
   for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) {
-    lines.push(`  ${k.padEnd(28)} ${(ms / steps).toFixed(1).padStart(9)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `  ${k.padEnd(28)} ${(ms / steps).toFixed(1).padStart(9)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`,
+    );
   }
   lines.push('', `slowest calls by kernel and geometry (top ${limit}):`);
   for (const r of rows.slice(0, limit)) {
     const rate = r.gflop > 0 ? `${(r.gflop / (r.ms / 1000)).toFixed(1).padStart(7)} GFLOP/s` : '';
-    lines.push(`  ${r.kernel.padEnd(22)} ${r.detail.padEnd(26)} ${(r.ms / steps).toFixed(2).padStart(9)} ms ${(100 * r.ms / total).toFixed(1).padStart(5)}% ${rate}`);
+    lines.push(
+      `  ${r.kernel.padEnd(22)} ${r.detail.padEnd(26)} ${(r.ms / steps).toFixed(2).padStart(9)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${rate}`,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -43,7 +43,9 @@ export function setDefaultBackendChooser(choose: () => Backend): void {
 export function getDefaultBackend(): Backend {
   if (chosen) return chosen;
   if (!chooseDefault) {
-    throw new Error("no default backend: import 'resnext-ts' (Node or browser entry), or call setDefaultBackend(backend) first");
+    throw new Error(
+      "no default backend: import 'resnext-ts' (Node or browser entry), or call setDefaultBackend(backend) first",
+    );
   }
   chosen = chooseDefault();
   return chosen;

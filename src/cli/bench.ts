@@ -18,8 +18,18 @@ import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, pars
  * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention.
  */
 export interface BenchResult {
-  model: string; backend: string; mode: 'inference' | 'train'; batch: number; input: number[]; steps: number;
-  medianMs: number; minMs: number; maxMs: number; imagesPerSecond: number; gflopPerImage: number; gflopPerSecond: number;
+  model: string;
+  backend: string;
+  mode: 'inference' | 'train';
+  batch: number;
+  input: number[];
+  steps: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  imagesPerSecond: number;
+  gflopPerImage: number;
+  gflopPerSecond: number;
   /** With --profile: kernel calls the backend declined and the reference backend ran, by kernel. */
   fallbacks?: Record<string, number>;
 }
@@ -28,59 +38,110 @@ export interface BenchResult {
 export function registerBench(program: Command): void {
   addBatchSizeOption(program.command('bench <model>'), 'images per step', '8')
     .description('time inference (or training) steps: median / min / max per step and images per second')
-    .option('--input <shape>', 'C,H,W (or N,C,H,W) (default: the model\'s native size)')
+    .option('--input <shape>', "C,H,W (or N,C,H,W) (default: the model's native size)")
     .option('--train', 'time training steps: forward, cross-entropy, backward, SGD with momentum')
     .option('--steps <n>', 'timed steps', '10')
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--profile', 'also time every kernel call and print where the step time goes')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch-size 8 --train --threads 2')
-    .action(guarded('bench', (name: string, o: { batchSize: string; batch?: string; input?: string; train?: boolean; steps: string; warmup: string; json?: boolean; profile?: boolean }, cmd: Command) => {
-      const b = batchSizeOption(o, cmd);
-      const [batch, ...chw] = parseInputShape(name, o.input, { size: parsePositiveInt(b.flag, b.text), flag: b.flag, explicit: b.explicit });
-      const steps = parsePositiveInt('--steps', o.steps);
-      const warmup = parseNonNegativeInt('--warmup', o.warmup);
-      const counted = checkInput(name, [batch, ...chw]);
-      const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });
-      const x = randn([batch, ...chw], { generator: new Generator(1) });
-      const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
-      const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
-      const step = o.train
-        ? () => { model.train(); stepScope(model, opt, () => { F.crossEntropy(model.call(x), targets).backward(); opt.step(); opt.zeroGrad(); }); }
-        : () => { model.eval(); stepScope(model, null, () => noGrad(() => model.call(x)).toArray()); };
-      for (let i = 0; i < warmup; i++) step();
-      const times: number[] = [];
-      const backend = getDefaultBackend();
-      const profile = o.profile ? profileBackend(backend) : null;
-      const fallbacksBefore = new Map(backend.fallbacks?.() ?? []);
-      for (let i = 0; i < steps; i++) {
-        const t = process.hrtime.bigint();
-        step();
-        times.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-      profile?.stop();
-      // kernels the backend declined during the timed steps and handed to the reference backend
-      const fallbacks = [...(backend.fallbacks?.() ?? [])].map(([k, n]): [string, number] => [k, n - (fallbacksBefore.get(k) ?? 0)]).filter(([, n]) => n > 0);
-      const sorted = [...times].sort((a, b) => a - b), mid = sorted.length / 2;
-      // the middle value, or the mean of the middle two for an even count (2 steps: not the max)
-      const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-      const imagesPerSecond = (1000 * batch) / median;
-      const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
-      const r: BenchResult = {
-        model: name, backend: backend.name, mode: o.train ? 'train' : 'inference', batch, input: chw, steps,
-        medianMs: median, minMs: sorted[0], maxMs: sorted[sorted.length - 1], imagesPerSecond,
-        gflopPerImage, gflopPerSecond: imagesPerSecond * gflopPerImage,
-        ...(profile ? { fallbacks: Object.fromEntries(fallbacks) } : {}),
-      };
-      if (o.json) { printJson(r); return; }
-      if (profile) {
-        process.stdout.write(formatProfile(profile.rows(), steps) + '\n');
-        process.stdout.write(fallbacks.length
-          ? `ran on the reference backend instead (declined by ${backend.name}): ${fallbacks.map(([k, n]) => `${k} ×${n}`).join(', ')}\n`
-          : `every kernel call ran on the ${backend.name} backend (no fallback to reference)\n`);
-      }
-      process.stdout.write(`${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms `
-        + `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, `
-        + `${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`);
-    }));
+    .action(
+      guarded(
+        'bench',
+        (
+          name: string,
+          o: {
+            batchSize: string;
+            batch?: string;
+            input?: string;
+            train?: boolean;
+            steps: string;
+            warmup: string;
+            json?: boolean;
+            profile?: boolean;
+          },
+          cmd: Command,
+        ) => {
+          const b = batchSizeOption(o, cmd);
+          const [batch, ...chw] = parseInputShape(name, o.input, {
+            size: parsePositiveInt(b.flag, b.text),
+            flag: b.flag,
+            explicit: b.explicit,
+          });
+          const steps = parsePositiveInt('--steps', o.steps);
+          const warmup = parseNonNegativeInt('--warmup', o.warmup);
+          const counted = checkInput(name, [batch, ...chw]);
+          const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });
+          const x = randn([batch, ...chw], { generator: new Generator(1) });
+          const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
+          const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+          const step = o.train
+            ? () => {
+                model.train();
+                stepScope(model, opt, () => {
+                  F.crossEntropy(model.call(x), targets).backward();
+                  opt.step();
+                  opt.zeroGrad();
+                });
+              }
+            : () => {
+                model.eval();
+                stepScope(model, null, () => noGrad(() => model.call(x)).toArray());
+              };
+          for (let i = 0; i < warmup; i++) step();
+          const times: number[] = [];
+          const backend = getDefaultBackend();
+          const profile = o.profile ? profileBackend(backend) : null;
+          const fallbacksBefore = new Map(backend.fallbacks?.() ?? []);
+          for (let i = 0; i < steps; i++) {
+            const t = process.hrtime.bigint();
+            step();
+            times.push(Number(process.hrtime.bigint() - t) / 1e6);
+          }
+          profile?.stop();
+          // kernels the backend declined during the timed steps and handed to the reference backend
+          const fallbacks = [...(backend.fallbacks?.() ?? [])]
+            .map(([k, n]): [string, number] => [k, n - (fallbacksBefore.get(k) ?? 0)])
+            .filter(([, n]) => n > 0);
+          const sorted = [...times].sort((a, b) => a - b),
+            mid = sorted.length / 2;
+          // the middle value, or the mean of the middle two for an even count (2 steps: not the max)
+          const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+          const imagesPerSecond = (1000 * batch) / median;
+          const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
+          const r: BenchResult = {
+            model: name,
+            backend: backend.name,
+            mode: o.train ? 'train' : 'inference',
+            batch,
+            input: chw,
+            steps,
+            medianMs: median,
+            minMs: sorted[0],
+            maxMs: sorted[sorted.length - 1],
+            imagesPerSecond,
+            gflopPerImage,
+            gflopPerSecond: imagesPerSecond * gflopPerImage,
+            ...(profile ? { fallbacks: Object.fromEntries(fallbacks) } : {}),
+          };
+          if (o.json) {
+            printJson(r);
+            return;
+          }
+          if (profile) {
+            process.stdout.write(`${formatProfile(profile.rows(), steps)}\n`);
+            process.stdout.write(
+              fallbacks.length
+                ? `ran on the reference backend instead (declined by ${backend.name}): ${fallbacks.map(([k, n]) => `${k} ×${n}`).join(', ')}\n`
+                : `every kernel call ran on the ${backend.name} backend (no fallback to reference)\n`,
+            );
+          }
+          process.stdout.write(
+            `${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms ` +
+              `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, ` +
+              `${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`,
+          );
+        },
+      ),
+    );
 }

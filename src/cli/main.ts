@@ -25,20 +25,33 @@ const COMPUTE_COMMANDS = new Set(['forward', 'predict', 'train', 'eval', 'bench'
 /** Builds the command tree. */
 export function buildProgram(): Command {
   const program = new Command('resnext')
-    .description('ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper\'s tables')
+    .description("ResNeXt and ResNet models in TypeScript: summaries, parameter arithmetic, the paper's tables")
     .version(VERSION)
     // every --help shows the global options, and defaults as plain values: (default: 3), not (default: "3")
     .configureHelp({
       showGlobalOptions: true,
       optionDescription: (option) => {
-        const shown = option.defaultValueDescription ?? (option.defaultValue === undefined || option.defaultValue === false ? undefined : String(option.defaultValue));
+        const shown =
+          option.defaultValueDescription ??
+          (option.defaultValue === undefined || option.defaultValue === false
+            ? undefined
+            : String(option.defaultValue));
         return shown === undefined || shown === '' ? option.description : `${option.description} (default: ${shown})`;
       },
     })
     // commander's own errors in one line, named like ours: "resnext summary: unknown option '--bogus' (…)"
-    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, `${program.name()}: `)} (run with --help for usage)\n`) })
-    .option('--backend <name>', 'compute backend: native (default when its addon loads) or reference; or set RESNEXT_BACKEND')
-    .option('--threads <n>', 'threads of the compute backend (native: default all cores; reference has one); or set RESNEXT_THREADS')
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`${text.trim().replace(/^error: /, `${program.name()}: `)} (run with --help for usage)\n`),
+    })
+    .option(
+      '--backend <name>',
+      'compute backend: native (default when its addon loads) or reference; or set RESNEXT_BACKEND',
+    )
+    .option(
+      '--threads <n>',
+      'threads of the compute backend (native: default all cores; reference has one); or set RESNEXT_THREADS',
+    )
     .exitOverride();
   program.hook('preAction', (_root, command) => {
     const o = program.opts<{ backend?: string; threads?: string }>();
@@ -49,7 +62,9 @@ export function buildProgram(): Command {
       if (compute && !o.backend) {
         const reason = nodeDefaultReason();
         if (reason.why === 'native unavailable') {
-          process.stderr.write(`resnext: warning: the native backend is unavailable (${reason.detail.split('\n')[0]}); using the slower reference backend\n`);
+          process.stderr.write(
+            `resnext: warning: the native backend is unavailable (${reason.detail.split('\n')[0]}); using the slower reference backend\n`,
+          );
         }
       }
       const threads = o.threads ?? env.threads;
@@ -84,7 +99,8 @@ export function buildProgram(): Command {
   registerBench(program);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({
-      outputError: (text, write) => write(`resnext ${cmd.name()}: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),
+      outputError: (text, write) =>
+        write(`resnext ${cmd.name()}: ${text.trim().replace(/^error: /, '')} (run with --help for usage)\n`),
     });
   }
   return program;

@@ -13,12 +13,15 @@ import type { Tensor } from '../tensor/tensor';
 import { parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
 
 /** The raw option values commander hands over. */
-export interface ModelFlags { numClasses?: string; strideAt?: string; }
+export interface ModelFlags {
+  numClasses?: string;
+  strideAt?: string;
+}
 
 /** Adds --num-classes and --stride-at to a command. */
 export function addModelFlags(cmd: Command): Command {
   return cmd
-    .option('--num-classes <n>', 'classifier size (default: read from the weights, else the model\'s)')
+    .option('--num-classes <n>', "classifier size (default: read from the weights, else the model's)")
     .option('--stride-at <conv>', "where a downsampling block's stride sits: 1x1 or 3x3 (default: the model's)");
 }
 
@@ -26,7 +29,8 @@ export function addModelFlags(cmd: Command): Command {
 export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strideAt?: StrideAt } {
   return {
     numClasses: flags.numClasses === undefined ? undefined : parsePositiveInt('--num-classes', flags.numClasses),
-    strideAt: flags.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']),
+    strideAt:
+      flags.strideAt === undefined ? undefined : parseChoice<StrideAt>('--stride-at', flags.strideAt, ['1x1', '3x3']),
   };
 }
 
@@ -36,14 +40,20 @@ export function parseModelFlags(flags: ModelFlags): { numClasses?: number; strid
  * recorded usage), else the model's native size. A batch size given on the command line must agree
  * with an N,C,H,W input.
  */
-export function parseInputShape(model: string, input: string | undefined, batch: { size: number; flag: string; explicit: boolean },
-  trained?: { channels: number; size: number }): number[] {
+export function parseInputShape(
+  model: string,
+  input: string | undefined,
+  batch: { size: number; flag: string; explicit: boolean },
+  trained?: { channels: number; size: number },
+): number[] {
   const fallback = trained ? [trained.channels, trained.size, trained.size] : [...getVariant(model).inputSize];
   const dims = input ? parseShape('--input', input) : fallback;
   if (dims.length === 3) return [batch.size, ...dims];
   if (dims.length !== 4) throw new UsageError(`--input '${input}' must be C,H,W or N,C,H,W`);
   if (batch.explicit && dims[0] !== batch.size) {
-    throw new UsageError(`--input '${input}' has batch ${dims[0]} but ${batch.flag} is ${batch.size}; give one of them`);
+    throw new UsageError(
+      `--input '${input}' has batch ${dims[0]} but ${batch.flag} is ${batch.size}; give one of them`,
+    );
   }
   return dims;
 }
@@ -54,15 +64,21 @@ export function parseInputShape(model: string, input: string | undefined, batch:
  * activations would not fit in this machine's memory are refused with the estimate; inputs too
  * small to downsample are run with a warning, as PyTorch runs them. Returns the summary.
  */
-export function checkInput(name: string, shape: number[], flags: { numClasses?: number; strideAt?: StrideAt } = {}): ModelSummary {
+export function checkInput(
+  name: string,
+  shape: number[],
+  flags: { numClasses?: number; strideAt?: StrideAt } = {},
+): ModelSummary {
   const meta = createModel(modelName(name), { ...flags, inChannels: shape[1], backend: metaBackend });
   const s = summary(meta, shape);
   for (const w of s.warnings) process.stderr.write(`resnext: warning: ${w}\n`);
   // torchinfo's forward/backward size counts each output twice (for gradients): once is the forward pass
   const forwardBytes = s.totals.inputBytes + s.totals.forwardBackwardBytes / 2 + s.totals.paramBytes;
   if (forwardBytes > totalmem()) {
-    throw new UsageError(`input [${shape.join(', ')}] needs about ${(forwardBytes / 1e9).toFixed(1)} GB for one forward pass of ${name}; `
-      + `this machine has ${(totalmem() / 1e9).toFixed(1)} GB — use a smaller --input or batch`);
+    throw new UsageError(
+      `input [${shape.join(', ')}] needs about ${(forwardBytes / 1e9).toFixed(1)} GB for one forward pass of ${name}; ` +
+        `this machine has ${(totalmem() / 1e9).toFixed(1)} GB — use a smaller --input or batch`,
+    );
   }
   return s;
 }
@@ -77,17 +93,28 @@ function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inCha
 /** Registered models whose every parameter and buffer has the name and shape of one in `weights`. */
 export function modelsFitting(weights: Map<string, Tensor>): ModelName[] {
   const { numClasses, inChannels } = inferShapes(weights);
-  return listModels().map((v) => v.name).filter((name) => {
-    const sd = createModel(modelName(name), { numClasses, inChannels, backend: metaBackend }).stateDict();
-    const same = (k: string, t: Tensor) => weights.get(k)?.shape.join() === t.shape.join();
-    return [...sd].every(([k, t]) => same(k, t) || k.endsWith('num_batches_tracked'))
-      && [...weights.keys()].every((k) => sd.has(k));
-  });
+  return listModels()
+    .map((v) => v.name)
+    .filter((name) => {
+      const sd = createModel(modelName(name), { numClasses, inChannels, backend: metaBackend }).stateDict();
+      const same = (k: string, t: Tensor) => weights.get(k)?.shape.join() === t.shape.join();
+      return (
+        [...sd].every(([k, t]) => same(k, t) || k.endsWith('num_batches_tracked')) &&
+        [...weights.keys()].every((k) => sd.has(k))
+      );
+    });
 }
 
 /** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
-export function modelWithWeights(name: string, weights: Map<string, Tensor>, flags: ModelFlags, source: string, metaOnly = false): ResNet | TutorialResNeXt {
-  const inferred = inferShapes(weights), parsed = parseModelFlags(flags);
+export function modelWithWeights(
+  name: string,
+  weights: Map<string, Tensor>,
+  flags: ModelFlags,
+  source: string,
+  metaOnly = false,
+): ResNet | TutorialResNeXt {
+  const inferred = inferShapes(weights),
+    parsed = parseModelFlags(flags);
   const model = createModel(modelName(name), {
     numClasses: parsed.numClasses ?? inferred.numClasses,
     strideAt: parsed.strideAt,
@@ -97,7 +124,12 @@ export function modelWithWeights(name: string, weights: Map<string, Tensor>, fla
   const report = model.loadStateDict(weights, { strict: false });
   if (report.missingKeys.length || report.unexpectedKeys.length || report.shapeMismatches.length) {
     const fits = modelsFitting(weights).filter((m) => m !== name);
-    const hint = fits.length ? ` — these weights fit ${fits.slice(0, 3).map((m) => `'${m}'`).join(', ')}` : '';
+    const hint = fits.length
+      ? ` — these weights fit ${fits
+          .slice(0, 3)
+          .map((m) => `'${m}'`)
+          .join(', ')}`
+      : '';
     throw new UsageError(`${source} does not fit model '${name}'${hint}: ${describeReport(report)}`);
   }
   return model;

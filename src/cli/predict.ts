@@ -13,41 +13,79 @@ import { checkOutput, guarded, parsePositiveInt, printJson, UsageError } from '.
 
 /** Registers the predict command. */
 export function registerPredict(program: Command): void {
-  addModelFlags(program.command('predict <model> <images...>')
-    .description('classify images (JPEG, PNG, WebP, …) as the weights were trained (a `resnext train` run records its input size, '
-      + 'channels, normalisation and class names), else with torchvision\'s ImageNet preprocessing: resize 256, center-crop 224, normalise')
-    .requiredOption('--weights <file>', 'trained weights: .safetensors or a PyTorch .pth (e.g. torchvision\'s)')
-    .option('--top <k>', 'how many classes to show per image', '5')
-    .option('--json', 'print predictions as JSON')
-    .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'))
-    .addHelpText('after', '\nAn image that cannot be decoded is an error (exit 2) naming the file.\n\nExample:\n  resnext predict resnext50_32x4d --weights resnext50_32x4d-7cdf4587.pth cat.jpg dog.png --top 3')
-    .action(guarded('predict', async (name: string, images: string[], o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string }) => {
-      if (o.features) checkOutput(o.features, '.npy', 'a NumPy .npy array', [o.weights, ...images]);
-      const weights = readWeightsFile(o.weights);
-      const model = modelWithWeights(name, weights.tensors, o, o.weights).eval();
-      // weights that record their input (a `resnext train` run) are fed as trained; others as torchvision's ImageNet models
-      const input = weights.usage.input;
-      if (input && input.channels !== 1 && input.channels !== 3) {
-        throw new UsageError(`${o.weights}: the model takes ${input.channels} input channels; images give 1 (greyscale) or 3 (RGB)`);
-      }
-      const batch = await loadImageBatch(images, input
-        ? { resize: input.size, crop: input.size, channels: input.channels as 1 | 3, mean: input.mean, std: input.std }
-        : IMAGENET_PREPROCESSING);
-      const features = noGrad(() => model.forwardFeatures(batch));
-      const probs = noGrad(() => F.softmax(model.fc.call(features)));
-      const classes = probs.shape[1];
-      const k = Math.min(parsePositiveInt('--top', o.top), classes);
-      const names = weights.usage.classes?.length === classes ? weights.usage.classes
-        : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : null;
-      const label = (i: number) => names?.[i] ?? `class ${i}`;
-      const top = F.topk(probs, k);
-      const results: PredictJson = images.map((image, n) => ({
-        image, top: top.indices[n].map((index, j) => ({ index, label: label(index), probability: top.values[n][j] })),
-      }));
-      if (o.features) saveNpy(o.features, features);
-      if (o.json) { printJson(results); return; }
-      for (const r of results) {
-        process.stdout.write(`${r.image}\n${r.top.map((t, j) => `  ${String(j + 1).padStart(2)}  ${(100 * t.probability).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`).join('\n')}\n`);
-      }
-    }));
+  addModelFlags(
+    program
+      .command('predict <model> <images...>')
+      .description(
+        'classify images (JPEG, PNG, WebP, …) as the weights were trained (a `resnext train` run records its input size, ' +
+          "channels, normalisation and class names), else with torchvision's ImageNet preprocessing: resize 256, center-crop 224, normalise",
+      )
+      .requiredOption('--weights <file>', "trained weights: .safetensors or a PyTorch .pth (e.g. torchvision's)")
+      .option('--top <k>', 'how many classes to show per image', '5')
+      .option('--json', 'print predictions as JSON')
+      .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'),
+  )
+    .addHelpText(
+      'after',
+      '\nAn image that cannot be decoded is an error (exit 2) naming the file.\n\nExample:\n  resnext predict resnext50_32x4d --weights resnext50_32x4d-7cdf4587.pth cat.jpg dog.png --top 3',
+    )
+    .action(
+      guarded(
+        'predict',
+        async (
+          name: string,
+          images: string[],
+          o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string },
+        ) => {
+          if (o.features) checkOutput(o.features, '.npy', 'a NumPy .npy array', [o.weights, ...images]);
+          const weights = readWeightsFile(o.weights);
+          const model = modelWithWeights(name, weights.tensors, o, o.weights).eval();
+          // weights that record their input (a `resnext train` run) are fed as trained; others as torchvision's ImageNet models
+          const input = weights.usage.input;
+          if (input && input.channels !== 1 && input.channels !== 3) {
+            throw new UsageError(
+              `${o.weights}: the model takes ${input.channels} input channels; images give 1 (greyscale) or 3 (RGB)`,
+            );
+          }
+          const batch = await loadImageBatch(
+            images,
+            input
+              ? {
+                  resize: input.size,
+                  crop: input.size,
+                  channels: input.channels as 1 | 3,
+                  mean: input.mean,
+                  std: input.std,
+                }
+              : IMAGENET_PREPROCESSING,
+          );
+          const features = noGrad(() => model.forwardFeatures(batch));
+          const probs = noGrad(() => F.softmax(model.fc.call(features)));
+          const classes = probs.shape[1];
+          const k = Math.min(parsePositiveInt('--top', o.top), classes);
+          const names =
+            weights.usage.classes?.length === classes
+              ? weights.usage.classes
+              : classes === IMAGENET_CLASSES.length
+                ? IMAGENET_CLASSES
+                : null;
+          const label = (i: number) => names?.[i] ?? `class ${i}`;
+          const top = F.topk(probs, k);
+          const results: PredictJson = images.map((image, n) => ({
+            image,
+            top: top.indices[n].map((index, j) => ({ index, label: label(index), probability: top.values[n][j] })),
+          }));
+          if (o.features) saveNpy(o.features, features);
+          if (o.json) {
+            printJson(results);
+            return;
+          }
+          for (const r of results) {
+            process.stdout.write(
+              `${r.image}\n${r.top.map((t, j) => `  ${String(j + 1).padStart(2)}  ${(100 * t.probability).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`).join('\n')}\n`,
+            );
+          }
+        },
+      ),
+    );
 }

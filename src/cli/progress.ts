@@ -27,7 +27,8 @@ export class RecentRate {
     const total = (this.marks.at(-1)?.[1] ?? 0) + items;
     this.marks.push([nowMs, total]);
     if (this.marks.length > this.window + 1) this.marks.shift();
-    const [t0, n0] = this.marks[0], [t1, n1] = this.marks[this.marks.length - 1];
+    const [t0, n0] = this.marks[0],
+      [t1, n1] = this.marks[this.marks.length - 1];
     return t1 > t0 ? ((n1 - n0) * 1000) / (t1 - t0) : NaN;
   }
 }
@@ -39,8 +40,12 @@ export class RecentRate {
 export class QuietProgress {
   private readonly start = Date.now();
   private lastTenth = 0;
-  constructor(private readonly label: string, private readonly total: number, private readonly unit: string,
-    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly unit: string,
+    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  ) {}
 
   /** Reports `done` of the total. */
   update(done: number): void {
@@ -50,6 +55,8 @@ export class QuietProgress {
     const elapsed = (Date.now() - this.start) / 1000;
     if (elapsed < 2) return;
     const eta = formatDuration((elapsed * (this.total - done)) / done);
-    this.write(`${this.label}: ${Math.round((100 * done) / this.total)}% (${done.toLocaleString('en-US')} of ${this.total.toLocaleString('en-US')} ${this.unit}), ETA ${eta}`);
+    this.write(
+      `${this.label}: ${Math.round((100 * done) / this.total)}% (${done.toLocaleString('en-US')} of ${this.total.toLocaleString('en-US')} ${this.unit}), ETA ${eta}`,
+    );
   }
 }

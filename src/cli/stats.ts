@@ -4,7 +4,11 @@ import { createModel, getVariant, type CreateModelOptions, modelName } from '../
 import { summary } from '../summary';
 
 /** Params and mult-adds of one image at the model's native input size. */
-export interface ModelStats { params: number; multAddsPerImage: number; inputSize: number[]; }
+export interface ModelStats {
+  params: number;
+  multAddsPerImage: number;
+  inputSize: number[];
+}
 
 /** Computes a model's parameter count and per-image mult-adds without any arithmetic (at `inputSize`, C,H,W; default the model's native size). */
 export function modelStats(name: string, opts: CreateModelOptions = {}, inputSize?: readonly number[]): ModelStats {

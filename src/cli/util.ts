@@ -23,7 +23,9 @@ export const MAX_INT_ARGUMENT = 2 ** 31 - 1;
 function parseIntArgument(name: string, text: string, min: number, kind: string): number {
   const v = Number(text);
   if (!/^[0-9]+$/.test(text.trim()) || v < min || v > MAX_INT_ARGUMENT) {
-    throw new UsageError(`${name} must be a ${kind} integer up to ${MAX_INT_ARGUMENT.toLocaleString('en-US')}, got '${text}'`);
+    throw new UsageError(
+      `${name} must be a ${kind} integer up to ${MAX_INT_ARGUMENT.toLocaleString('en-US')}, got '${text}'`,
+    );
   }
   return v;
 }
@@ -40,7 +42,8 @@ export function parseNonNegativeInt(name: string, text: string): number {
 
 /** Checks a value against allowed choices. */
 export function parseChoice<T extends string>(name: string, text: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got '${text}'`);
+  if (!(choices as readonly string[]).includes(text))
+    throw new UsageError(`${name} must be one of ${choices.join(', ')}, got '${text}'`);
   return text as T;
 }
 
@@ -62,7 +65,10 @@ export function addBatchSizeOption(cmd: Command, description: string, defaultVal
 }
 
 /** The --batch-size value, or the --batch alias when that was given; `explicit` when typed on the command line. */
-export function batchSizeOption(o: { batchSize: string; batch?: string }, cmd?: Command): { flag: string; text: string; explicit: boolean } {
+export function batchSizeOption(
+  o: { batchSize: string; batch?: string },
+  cmd?: Command,
+): { flag: string; text: string; explicit: boolean } {
   if (o.batch !== undefined) return { flag: '--batch', text: o.batch, explicit: true };
   return { flag: '--batch-size', text: o.batchSize, explicit: cmd?.getOptionValueSource('batchSize') === 'cli' };
 }
@@ -76,12 +82,19 @@ export function printJson(value: unknown): void {
 export function textTable(header: string[], rows: (string | number)[][], rightAligned: boolean[]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const fmt = (r: string[]) => r.map((v, c) => (rightAligned[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((v, c) => (rightAligned[c] ? v.padStart(widths[c]) : v.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
 }
 
 /** Runs a command action, turning any thrown error into a one-line message and exit code 2. */
-export function guarded<A extends unknown[]>(command: string, action: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+export function guarded<A extends unknown[]>(
+  command: string,
+  action: (...args: A) => void | Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await action(...args);

@@ -14,16 +14,29 @@ const WHERE = {
 
 /** The folder holding the files: `dir` itself or its extracted subfolder. */
 function resolveDir(dir: string, variant: 10 | 100, first: string): string {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`CIFAR-${variant}: folder '${dir}' does not exist; put ${WHERE[variant]} there`);
-  for (const d of [dir, join(dir, variant === 10 ? 'cifar-10-batches-bin' : 'cifar-100-binary')]) if (existsSync(join(d, first))) return d;
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new Error(`CIFAR-${variant}: folder '${dir}' does not exist; put ${WHERE[variant]} there`);
+  for (const d of [dir, join(dir, variant === 10 ? 'cifar-10-batches-bin' : 'cifar-100-binary')])
+    if (existsSync(join(d, first))) return d;
   throw new Error(`CIFAR-${variant}: '${join(dir, first)}' not found; put ${WHERE[variant]} in '${dir}'`);
 }
 
-function readRecords(path: string, labelBytes: number, labelAt: number, expected: number, variant: number): { images: Uint8Array; labels: Int32Array } {
+function readRecords(
+  path: string,
+  labelBytes: number,
+  labelAt: number,
+  expected: number,
+  variant: number,
+): { images: Uint8Array; labels: Int32Array } {
   if (!existsSync(path)) throw new Error(`CIFAR-${variant}: '${path}' is missing`);
-  const buf = readFileSync(path), rec = labelBytes + PIXELS;
-  if (buf.length !== expected * rec) throw new Error(`CIFAR-${variant}: '${path}' is ${buf.length} bytes, expected ${expected * rec} (${expected} records of ${rec} bytes)`);
-  const images = new Uint8Array(expected * PIXELS), labels = new Int32Array(expected);
+  const buf = readFileSync(path),
+    rec = labelBytes + PIXELS;
+  if (buf.length !== expected * rec)
+    throw new Error(
+      `CIFAR-${variant}: '${path}' is ${buf.length} bytes, expected ${expected * rec} (${expected} records of ${rec} bytes)`,
+    );
+  const images = new Uint8Array(expected * PIXELS),
+    labels = new Int32Array(expected);
   for (let i = 0; i < expected; i++) {
     labels[i] = buf[i * rec + labelAt];
     images.set(buf.subarray(i * rec + labelBytes, (i + 1) * rec), i * PIXELS);
@@ -32,20 +45,32 @@ function readRecords(path: string, labelBytes: number, labelAt: number, expected
 }
 
 function concat(parts: { images: Uint8Array; labels: Int32Array }[]): { images: Uint8Array; labels: Int32Array } {
-  const images = new Uint8Array(parts.reduce((s, p) => s + p.images.length, 0)), labels = new Int32Array(parts.reduce((s, p) => s + p.labels.length, 0));
-  let a = 0, b = 0;
-  for (const p of parts) { images.set(p.images, a); labels.set(p.labels, b); a += p.images.length; b += p.labels.length; }
+  const images = new Uint8Array(parts.reduce((s, p) => s + p.images.length, 0)),
+    labels = new Int32Array(parts.reduce((s, p) => s + p.labels.length, 0));
+  let a = 0,
+    b = 0;
+  for (const p of parts) {
+    images.set(p.images, a);
+    labels.set(p.labels, b);
+    a += p.images.length;
+    b += p.labels.length;
+  }
   return { images, labels };
 }
 
 function classNames(dir: string, file: string, fallback: string[]): string[] {
   const p = join(dir, file);
-  return existsSync(p) ? readFileSync(p, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean) : fallback;
+  return existsSync(p)
+    ? readFileSync(p, 'utf8')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : fallback;
 }
 
 /** Loads CIFAR-10 (50,000 / 10,000, 3x32x32) or CIFAR-100 (fine labels) from `dir`. */
 export function loadCifar(dir: string, variant: 10 | 100): DatasetSplits {
-  let train, test, names: string[];
+  let train: Pick<ImageDataset, 'images' | 'labels'>, test: Pick<ImageDataset, 'images' | 'labels'>, names: string[];
   if (variant === 10) {
     const d = resolveDir(dir, 10, 'data_batch_1.bin');
     train = concat([1, 2, 3, 4, 5].map((i) => readRecords(join(d, `data_batch_${i}.bin`), 1, 0, 10000, 10)));
@@ -55,9 +80,18 @@ export function loadCifar(dir: string, variant: 10 | 100): DatasetSplits {
     const d = resolveDir(dir, 100, 'train.bin');
     train = readRecords(join(d, 'train.bin'), 2, 1, 50000, 100);
     test = readRecords(join(d, 'test.bin'), 2, 1, 10000, 100);
-    names = classNames(d, 'fine_label_names.txt', Array.from({ length: 100 }, (_, i) => `class ${i}`));
+    names = classNames(
+      d,
+      'fine_label_names.txt',
+      Array.from({ length: 100 }, (_, i) => `class ${i}`),
+    );
   }
-  const make = (split: string, r: { images: Uint8Array; labels: Int32Array }): ImageDataset =>
-    ({ name: `cifar${variant}/${split}`, images: r.images, labels: r.labels, shape: [3, 32, 32], classNames: names });
+  const make = (split: string, r: { images: Uint8Array; labels: Int32Array }): ImageDataset => ({
+    name: `cifar${variant}/${split}`,
+    images: r.images,
+    labels: r.labels,
+    shape: [3, 32, 32],
+    classNames: names,
+  });
   return { train: make('train', train), test: make('test', test) };
 }

@@ -13,7 +13,10 @@ export interface ImageDataset {
 }
 
 /** A train/test pair. */
-export interface DatasetSplits { train: ImageDataset; test: ImageDataset; }
+export interface DatasetSplits {
+  train: ImageDataset;
+  test: ImageDataset;
+}
 
 /** Number of images in a dataset. */
 export function datasetSize(d: ImageDataset): number {
@@ -25,9 +28,12 @@ export function datasetSize(d: ImageDataset): number {
  * stored class by class (Fashion-MNIST, image folders) still give every class its share.
  */
 export function subset(d: ImageDataset, n: number): ImageDataset {
-  const total = d.labels.length, count = Math.min(n, total), per = d.shape[0] * d.shape[1] * d.shape[2];
+  const total = d.labels.length,
+    count = Math.min(n, total),
+    per = d.shape[0] * d.shape[1] * d.shape[2];
   if (count === total) return d;
-  const images = new Uint8Array(count * per), labels = new Int32Array(count);
+  const images = new Uint8Array(count * per),
+    labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const src = Math.floor((i * total) / count);
     images.set(d.images.subarray(src * per, (src + 1) * per), i * per);

@@ -9,7 +9,16 @@ import { parseIdx, parseIdxGz } from './idx';
 
 /** Fashion-MNIST's class names, by label. */
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ] as const;
 
 /** Where Debian's `dataset-fashion-mnist` package puts the official files. */
@@ -19,7 +28,8 @@ const SPLITS = { train: { prefix: 'train', count: 60000 }, test: { prefix: 't10k
 
 /** Reads `<dir>/<name>.gz`, else `<dir>/<name>`, as idx bytes of the given dimensions. */
 function readIdxFile(dir: string, name: string, dims: number[]): Uint8Array {
-  const gz = join(dir, `${name}.gz`), plain = join(dir, name);
+  const gz = join(dir, `${name}.gz`),
+    plain = join(dir, name);
   if (existsSync(gz)) return parseIdxGz(readFileChecked(gz), dims, gz).data;
   if (existsSync(plain)) return parseIdx(readFileChecked(plain), dims, plain).data;
   throw new Error(`Fashion-MNIST: ${gz} not found (nor ${name}); expected the four official idx files in ${dir}`);
@@ -30,9 +40,13 @@ function loadSplit(dir: string, split: keyof typeof SPLITS): ImageDataset {
   const images = readIdxFile(dir, `${prefix}-images-idx3-ubyte`, [count, 28, 28]);
   const rawLabels = readIdxFile(dir, `${prefix}-labels-idx1-ubyte`, [count]);
   const bad = rawLabels.findIndex((l) => l > 9);
-  if (bad >= 0) throw new Error(`Fashion-MNIST: ${prefix}-labels-idx1-ubyte label ${bad} is ${rawLabels[bad]}, expected 0..9`);
+  if (bad >= 0)
+    throw new Error(`Fashion-MNIST: ${prefix}-labels-idx1-ubyte label ${bad} is ${rawLabels[bad]}, expected 0..9`);
   return {
-    name: `fashion-mnist/${split}`, images, labels: Int32Array.from(rawLabels), shape: [1, 28, 28],
+    name: `fashion-mnist/${split}`,
+    images,
+    labels: Int32Array.from(rawLabels),
+    shape: [1, 28, 28],
     classNames: FASHION_MNIST_CLASSES,
   };
 }
@@ -43,9 +57,10 @@ function loadSplit(dir: string, split: keyof typeof SPLITS): ImageDataset {
  */
 export function loadFashionMnist(dir = FASHION_MNIST_DEBIAN_DIR): DatasetSplits {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    const hint = dir === FASHION_MNIST_DEBIAN_DIR
-      ? 'install it with `apt-get install -y dataset-fashion-mnist`, or name a folder holding the four official idx files with --data fashion-mnist:<dir>'
-      : 'expected a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz';
+    const hint =
+      dir === FASHION_MNIST_DEBIAN_DIR
+        ? 'install it with `apt-get install -y dataset-fashion-mnist`, or name a folder holding the four official idx files with --data fashion-mnist:<dir>'
+        : 'expected a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz';
     throw new Error(`Fashion-MNIST: folder ${dir} not found; ${hint}`);
   }
   return { train: loadSplit(dir, 'train'), test: loadSplit(dir, 'test') };

@@ -23,9 +23,13 @@ export function gunzipExact(gz: Uint8Array, expectedBytes: number, source: strin
   }
   const out = inflateExact(gz, expectedBytes, 'gzip', failFor(source));
   const trailer = new DataView(gz.buffer, gz.byteOffset + gz.length - 8, 8);
-  const stored = trailer.getUint32(0, true), actual = crc32(out);
+  const stored = trailer.getUint32(0, true),
+    actual = crc32(out);
   if (stored !== actual) {
-    throw new FileFormatError(source, `CRC-32 of the inflated data is ${actual.toString(16)}, the gzip trailer says ${stored.toString(16)} (damaged file)`);
+    throw new FileFormatError(
+      source,
+      `CRC-32 of the inflated data is ${actual.toString(16)}, the gzip trailer says ${stored.toString(16)} (damaged file)`,
+    );
   }
   return out;
 }
@@ -45,8 +49,11 @@ export function parseIdx(buf: Uint8Array, expected: readonly number[], source: s
   const magic = view.getUint32(0, false);
   const wanted = 0x0800 + expected.length;
   if (magic !== wanted) {
-    throw new FileFormatError(source, `idx magic number 0x${magic.toString(16).padStart(8, '0')}, expected `
-      + `0x${wanted.toString(16).padStart(8, '0')} (unsigned bytes, ${expected.length} dimensions)`);
+    throw new FileFormatError(
+      source,
+      `idx magic number 0x${magic.toString(16).padStart(8, '0')}, expected ` +
+        `0x${wanted.toString(16).padStart(8, '0')} (unsigned bytes, ${expected.length} dimensions)`,
+    );
   }
   const dims = expected.map((_, i) => view.getUint32(4 + 4 * i, false));
   if (dims.some((d, i) => d !== expected[i])) {
@@ -54,7 +61,10 @@ export function parseIdx(buf: Uint8Array, expected: readonly number[], source: s
   }
   const n = dims.reduce((a, b) => a * b, 1);
   if (buf.length !== headerBytes + n) {
-    throw new FileFormatError(source, `${buf.length} bytes, expected ${headerBytes + n} for dimensions [${dims.join(', ')}]`);
+    throw new FileFormatError(
+      source,
+      `${buf.length} bytes, expected ${headerBytes + n} for dimensions [${dims.join(', ')}]`,
+    );
   }
   return { dims, data: buf.subarray(headerBytes) };
 }

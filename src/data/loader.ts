@@ -22,7 +22,11 @@ export interface LoaderOptions {
 }
 
 /** One batch. */
-export interface Batch { index: number; x: Tensor; y: Int32Array; }
+export interface Batch {
+  index: number;
+  x: Tensor;
+  y: Int32Array;
+}
 
 /** Iterates a dataset in batches. */
 export class DataLoader {
@@ -30,32 +34,47 @@ export class DataLoader {
   private pending = new Map<number, (b: { x: Float32Array; y: Int32Array }) => void>();
   private nextId = 0;
 
-  constructor(readonly dataset: ImageDataset, readonly opts: LoaderOptions) {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`DataLoader: batch size must be a positive integer, got ${opts.batchSize}`);
+  constructor(
+    readonly dataset: ImageDataset,
+    readonly opts: LoaderOptions,
+  ) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new Error(`DataLoader: batch size must be a positive integer, got ${opts.batchSize}`);
     if (this.numBatches() === 0) {
-      throw new Error(`${dataset.name}: its ${dataset.labels.length} images make no full batch of ${opts.batchSize}; `
-        + `use a smaller --batch-size (at most ${dataset.labels.length}) or more images`);
+      throw new Error(
+        `${dataset.name}: its ${dataset.labels.length} images make no full batch of ${opts.batchSize}; ` +
+          `use a smaller --batch-size (at most ${dataset.labels.length}) or more images`,
+      );
     }
   }
 
   /** Batches per epoch. */
   numBatches(): number {
-    const n = this.dataset.labels.length, b = this.opts.batchSize;
+    const n = this.dataset.labels.length,
+      b = this.opts.batchSize;
     return this.opts.dropLast ? Math.floor(n / b) : Math.ceil(n / b);
   }
 
   /** The sample order of an epoch (a seeded Fisher–Yates shuffle, or identity). */
   order(epoch: number): Int32Array {
-    const n = this.dataset.labels.length, idx = Int32Array.from({ length: n }, (_, i) => i);
+    const n = this.dataset.labels.length,
+      idx = Int32Array.from({ length: n }, (_, i) => i);
     if (!this.opts.shuffle) return idx;
     const g = new Generator(batchSeed(this.opts.seed, epoch, -1));
-    for (let i = n - 1; i > 0; i--) { const j = g.randint(i + 1); const t = idx[i]; idx[i] = idx[j]; idx[j] = t; }
+    for (let i = n - 1; i > 0; i--) {
+      const j = g.randint(i + 1);
+      const t = idx[i];
+      idx[i] = idx[j];
+      idx[j] = t;
+    }
     return idx;
   }
 
   /** The batches of one epoch, from batch `start` on. */
   async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
-    const order = this.order(epoch), b = this.opts.batchSize, total = this.numBatches();
+    const order = this.order(epoch),
+      b = this.opts.batchSize,
+      total = this.numBatches();
     const indices = (k: number) => order.subarray(k * b, Math.min((k + 1) * b, order.length));
     const build = (k: number) => this.build(indices(k), batchSeed(this.opts.seed, epoch, k));
     const ahead: Promise<{ x: Float32Array; y: Int32Array }>[] = [];
@@ -71,8 +90,10 @@ export class DataLoader {
 
   private build(indices: Int32Array, seed: number): Promise<{ x: Float32Array; y: Int32Array }> {
     const d = this.dataset;
-    if (this.opts.prefetch === 0) return Promise.resolve(assembleBatch(d.images, d.labels, d.shape, indices, this.opts.transform, seed));
-    const worker = this.startWorker(), id = this.nextId++;
+    if (this.opts.prefetch === 0)
+      return Promise.resolve(assembleBatch(d.images, d.labels, d.shape, indices, this.opts.transform, seed));
+    const worker = this.startWorker(),
+      id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       worker.ref(); // keep the process alive while a batch is on its way
@@ -98,7 +119,9 @@ export class DataLoader {
       if (this.pending.size === 0) this.worker?.unref(); // an idle worker must not keep the process alive
       resolve?.({ x: m.x, y: m.y });
     });
-    this.worker.on('error', (e) => { throw new Error(`DataLoader worker failed: ${e.message}`); });
+    this.worker.on('error', (e) => {
+      throw new Error(`DataLoader worker failed: ${e.message}`);
+    });
     return this.worker;
   }
 

@@ -26,20 +26,32 @@ export function batchSeed(seed: number, epoch: number, batch: number): number {
 }
 
 /** Builds one batch: images[indices] transformed into float32 NCHW, plus their labels. */
-export function assembleBatch(images: Uint8Array, labels: Int32Array, shape: readonly [number, number, number],
-  indices: ArrayLike<number>, t: BatchTransform, seed: number): { x: Float32Array; y: Int32Array } {
-  const [c, h, w] = shape, per = c * h * w, n = indices.length;
-  const x = new Float32Array(n * per), y = new Int32Array(n);
-  const rng = new Generator(seed), pad = t.randomCropPadding;
+export function assembleBatch(
+  images: Uint8Array,
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  indices: ArrayLike<number>,
+  t: BatchTransform,
+  seed: number,
+): { x: Float32Array; y: Int32Array } {
+  const [c, h, w] = shape,
+    per = c * h * w,
+    n = indices.length;
+  const x = new Float32Array(n * per),
+    y = new Int32Array(n);
+  const rng = new Generator(seed),
+    pad = t.randomCropPadding;
   const scale = Array.from({ length: c }, (_, ch) => 1 / (255 * t.std[ch]));
   const shift = Array.from({ length: c }, (_, ch) => -t.mean[ch] / t.std[ch]);
   for (let i = 0; i < n; i++) {
     const src = indices[i] * per;
     y[i] = labels[indices[i]];
-    const dy = pad ? rng.randint(2 * pad + 1) - pad : 0, dx = pad ? rng.randint(2 * pad + 1) - pad : 0;
+    const dy = pad ? rng.randint(2 * pad + 1) - pad : 0,
+      dx = pad ? rng.randint(2 * pad + 1) - pad : 0;
     const flip = t.horizontalFlip && rng.random() < 0.5;
     for (let ch = 0; ch < c; ch++) {
-      const plane = src + ch * h * w, out = i * per + ch * h * w;
+      const plane = src + ch * h * w,
+        out = i * per + ch * h * w;
       for (let yy = 0; yy < h; yy++) {
         const sy = yy + dy;
         for (let xx = 0; xx < w; xx++) {

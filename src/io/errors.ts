@@ -3,7 +3,10 @@
 
 /** A file that cannot be read as the format it claims: "<source>: <what is wrong>". */
 export class FileFormatError extends Error {
-  constructor(readonly source: string, readonly problem: string) {
+  constructor(
+    readonly source: string,
+    readonly problem: string,
+  ) {
     super(`${source}: ${problem}`);
     this.name = 'FileFormatError';
   }
@@ -11,7 +14,9 @@ export class FileFormatError extends Error {
 
 /** A `fail` function for one file: throws a FileFormatError naming it. */
 export function failFor(source: string): (problem: string) => never {
-  return (problem: string) => { throw new FileFormatError(source, problem); };
+  return (problem: string) => {
+    throw new FileFormatError(source, problem);
+  };
 }
 
 /** A short, non-recursive description of a parsed value for error messages (never "[object Object]"). */

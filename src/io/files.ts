@@ -3,8 +3,20 @@
 // partial file or destroys what the user had; the target keeps its mode and owner; temp files of
 // killed processes are swept; a character device (e.g. /dev/null) is written in place, as asked.
 import {
-  chmodSync, chownSync, closeSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync,
-  statSync, unlinkSync, writeFileSync, writeSync, type Stats,
+  chmodSync,
+  chownSync,
+  closeSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
@@ -18,7 +30,11 @@ const inFlight = new Set<string>();
 /** Removes every temp file in flight and exits as the signal would have (128 + its number). */
 function onSignal(signal: NodeJS.Signals): void {
   for (const tmp of inFlight) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
   }
   process.exit(128 + (constants.signals[signal] ?? 1));
 }
@@ -45,7 +61,8 @@ function isAlive(pid: number): boolean {
 
 /** Removes `.<name>.<pid>.<ms>.tmp` files beside `path` left by processes that no longer run (e.g. after SIGKILL). */
 export function sweepStaleTempFiles(path: string): void {
-  const dir = dirname(path), prefix = `.${basename(path)}.`;
+  const dir = dirname(path),
+    prefix = `.${basename(path)}.`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -55,7 +72,11 @@ export function sweepStaleTempFiles(path: string): void {
   for (const name of names) {
     const m = name.startsWith(prefix) ? /^(\d+)\.\d+\.tmp$/.exec(name.slice(prefix.length)) : null;
     if (m && !isAlive(Number(m[1]))) {
-      try { unlinkSync(join(dir, name)); } catch { /* raced with another sweeper */ }
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        /* raced with another sweeper */
+      }
     }
   }
 }
@@ -69,8 +90,17 @@ function statOrNull(path: string, follow: boolean): Stats | null {
 }
 
 function kindOf(st: Stats): string {
-  return st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device'
-    : st.isBlockDevice() ? 'a block device' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a directory'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice()
+          ? 'a character device'
+          : st.isBlockDevice()
+            ? 'a block device'
+            : 'not a regular file';
 }
 
 /**
@@ -83,7 +113,10 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const target = link?.isSymbolicLink() ? resolveLink(path) : path;
   const existing = statOrNull(target, true);
   if (existing && !existing.isFile()) {
-    if (existing.isCharacterDevice()) return writeInPlace(target, data);
+    if (existing.isCharacterDevice()) {
+      writeInPlace(target, data);
+      return;
+    }
     throw new FileError(`${path}: cannot write file: it is ${kindOf(existing)}`);
   }
   sweepStaleTempFiles(target);
@@ -97,7 +130,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     }
     renameSync(tmp, target);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw new FileError(`${path}: cannot write file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   } finally {
     untrack(tmp);
@@ -143,14 +180,19 @@ export function readFileChecked(path: string): Buffer {
  */
 export function checkOutputExtension(path: string, ext: string, what: string): void {
   if (extname(path).toLowerCase() !== ext && !statOrNull(path, true)?.isCharacterDevice()) {
-    throw new FileError(`${path}: the output is ${what}; name it with the ${ext} extension (got '${extname(path) || 'none'}')`);
+    throw new FileError(
+      `${path}: the output is ${what}; name it with the ${ext} extension (got '${extname(path) || 'none'}')`,
+    );
   }
 }
 
 /** Refuses writing `output` over `input` (the same file, by path or through links). */
 export function checkNotSameFile(input: string, output: string): void {
-  const a = statOrNull(input, true), b = statOrNull(output, true);
+  const a = statOrNull(input, true),
+    b = statOrNull(output, true);
   if (a && b && a.isFile() && a.dev === b.dev && a.ino === b.ino) {
-    throw new FileError(`${output}: is the input file ${input}; writing it would destroy the input — choose another output path`);
+    throw new FileError(
+      `${output}: is the input file ${input}; writing it would destroy the input — choose another output path`,
+    );
   }
 }

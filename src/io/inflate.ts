@@ -6,11 +6,20 @@ import { Gunzip, Inflate } from 'fflate';
 const PIECE = 16 * 1024;
 
 /** Inflates `raw` (raw deflate, or a gzip member) to exactly `size` bytes, or calls `fail`. */
-export function inflateExact(raw: Uint8Array, size: number, format: 'deflate' | 'gzip', fail: (msg: string) => never): Uint8Array {
+export function inflateExact(
+  raw: Uint8Array,
+  size: number,
+  format: 'deflate' | 'gzip',
+  fail: (msg: string) => never,
+): Uint8Array {
   const out = new Uint8Array(size);
-  let filled = 0, overflow = false;
+  let filled = 0,
+    overflow = false;
   const onData = (chunk: Uint8Array) => {
-    if (filled + chunk.length > size) { overflow = true; throw new Error('overflow'); }
+    if (filled + chunk.length > size) {
+      overflow = true;
+      throw new Error('overflow');
+    }
     out.set(chunk, filled);
     filled += chunk.length;
   };

@@ -10,23 +10,33 @@ export type JsonObject = { [key: string]: unknown };
 
 function evaluate(node: AnyNode, source: string): unknown {
   switch (node.type) {
-    case 'Document': return evaluate(node.body, source);
+    case 'Document':
+      return evaluate(node.body, source);
     case 'Object': {
       const out: JsonObject = Object.create(null);
       for (const member of node.members) {
         const key = member.name.type === 'String' ? member.name.value : member.name.name;
-        if (Object.prototype.hasOwnProperty.call(out, key)) {
+        if (Object.hasOwn(out, key)) {
           const at = member.name.loc.start;
-          throw new FileFormatError(source, `duplicate key ${JSON.stringify(key)} at line ${at.line}, column ${at.column}`);
+          throw new FileFormatError(
+            source,
+            `duplicate key ${JSON.stringify(key)} at line ${at.line}, column ${at.column}`,
+          );
         }
         out[key] = evaluate(member.value, source);
       }
       return out;
     }
-    case 'Array': return node.elements.map((e) => evaluate(e.value, source));
-    case 'String': case 'Number': case 'Boolean': return node.value;
-    case 'Null': return null;
-    default: throw new FileFormatError(source, `unexpected JSON element ${node.type}`);
+    case 'Array':
+      return node.elements.map((e) => evaluate(e.value, source));
+    case 'String':
+    case 'Number':
+    case 'Boolean':
+      return node.value;
+    case 'Null':
+      return null;
+    default:
+      throw new FileFormatError(source, `unexpected JSON element ${node.type}`);
   }
 }
 

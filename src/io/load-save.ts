@@ -15,8 +15,15 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
 }
 
 /** Writes a .safetensors file atomically. */
-export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): void {
-  if (tensors.has(METADATA_KEY)) throw new FileError(`${path}: cannot write a tensor named '${METADATA_KEY}': safetensors reserves that name for metadata`);
+export function saveSafetensors(
+  path: string,
+  tensors: Map<string, Tensor>,
+  metadata?: Record<string, string> | Map<string, string>,
+): void {
+  if (tensors.has(METADATA_KEY))
+    throw new FileError(
+      `${path}: cannot write a tensor named '${METADATA_KEY}': safetensors reserves that name for metadata`,
+    );
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 

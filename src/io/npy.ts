@@ -8,7 +8,11 @@ const MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
 const DESCR = { float32: '<f4', float64: '<f8', int64: '<i8' } as const;
 
 /** The three fields of a .npy header. */
-interface NpyHeader { descr: string; fortran_order: boolean; shape: number[]; }
+interface NpyHeader {
+  descr: string;
+  fortran_order: boolean;
+  shape: number[];
+}
 
 /**
  * Parses the header, a Python dict literal such as {'descr': '<f4', 'fortran_order': False,
@@ -17,15 +21,19 @@ interface NpyHeader { descr: string; fortran_order: boolean; shape: number[]; }
 function parseHeader(text: string, fail: (m: string) => never): NpyHeader {
   const tokens = text.trim().match(/'[^']*'|"[^"]*"|\w+|[{}():,]|\S/g) ?? [];
   let i = 0;
-  const peek = () => tokens[i], next = () => tokens[i++];
-  const expect = (t: string) => { if (next() !== t) fail(`malformed header ${JSON.stringify(text.trim())}: expected '${t}' at token ${i}`); };
-  const str = (t: string | undefined) => (t && /^['"]/.test(t) ? t.slice(1, -1) : fail(`malformed header ${JSON.stringify(text.trim())}: expected a string`));
+  const peek = () => tokens[i],
+    next = () => tokens[i++];
+  const expect = (t: string) => {
+    if (next() !== t) fail(`malformed header ${JSON.stringify(text.trim())}: expected '${t}' at token ${i}`);
+  };
+  const str = (t: string | undefined) =>
+    t && /^['"]/.test(t) ? t.slice(1, -1) : fail(`malformed header ${JSON.stringify(text.trim())}: expected a string`);
   const fields: Partial<NpyHeader> = {};
   expect('{');
   while (peek() !== '}') {
     const key = str(next());
     expect(':');
-    if (Object.prototype.hasOwnProperty.call(fields, key)) fail(`header key '${key}' appears twice`);
+    if (Object.hasOwn(fields, key)) fail(`header key '${key}' appears twice`);
     if (key === 'descr') fields.descr = str(next());
     else if (key === 'fortran_order') {
       const v = next();
@@ -36,7 +44,8 @@ function parseHeader(text: string, fail: (m: string) => never): NpyHeader {
       const dims: number[] = [];
       while (peek() !== ')') {
         const d = next() ?? '';
-        if (!/^\d+$/.test(d) || !Number.isSafeInteger(Number(d))) fail(`header shape holds '${d}', expected non-negative integers`);
+        if (!/^\d+$/.test(d) || !Number.isSafeInteger(Number(d)))
+          fail(`header shape holds '${d}', expected non-negative integers`);
         dims.push(Number(d));
         if (peek() === ',') next();
         else if (peek() !== ')') fail(`malformed shape in header ${JSON.stringify(text.trim())}`);
@@ -49,7 +58,8 @@ function parseHeader(text: string, fail: (m: string) => never): NpyHeader {
   }
   expect('}');
   if (i !== tokens.length) fail(`malformed header ${JSON.stringify(text.trim())}: text after the closing brace`);
-  for (const k of ['descr', 'fortran_order', 'shape'] as const) if (fields[k] === undefined) fail(`header has no '${k}'`);
+  for (const k of ['descr', 'fortran_order', 'shape'] as const)
+    if (fields[k] === undefined) fail(`header has no '${k}'`);
   return fields as NpyHeader;
 }
 
@@ -69,15 +79,25 @@ export function parseNpy(buf: Uint8Array, source = 'npy'): Tensor {
   const { descr, fortran_order: fortran, shape } = parseHeader(header, fail);
   if (fortran) fail('Fortran-order arrays are not supported; save with np.ascontiguousarray');
   const dtype = (Object.keys(DESCR) as (keyof typeof DESCR)[]).find((d) => DESCR[d] === descr);
-  if (!dtype) fail(`unsupported dtype '${descr}'; expected one of ${Object.values(DESCR).join(', ')} (float32, float64, int64, little-endian)`);
-  const n = shape.reduce((a, b) => a * b, 1), width = dtype === 'float32' ? 4 : 8;
-  if (buf.length - start !== n * width) fail(`data holds ${buf.length - start} bytes, shape (${shape.join(', ')}) of ${descr} needs ${n * width}`);
+  if (!dtype)
+    fail(
+      `unsupported dtype '${descr}'; expected one of ${Object.values(DESCR).join(', ')} (float32, float64, int64, little-endian)`,
+    );
+  const n = shape.reduce((a, b) => a * b, 1),
+    width = dtype === 'float32' ? 4 : 8;
+  if (buf.length - start !== n * width)
+    fail(`data holds ${buf.length - start} bytes, shape (${shape.join(', ')}) of ${descr} needs ${n * width}`);
   const raw = buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + n * width) as ArrayBuffer;
-  const values = dtype === 'float32' ? new Float32Array(raw) : dtype === 'float64' ? new Float64Array(raw)
-    : Array.from(new BigInt64Array(raw), (v) => {
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail(`int64 value ${v} is not exactly representable`);
-      return Number(v);
-    });
+  const values =
+    dtype === 'float32'
+      ? new Float32Array(raw)
+      : dtype === 'float64'
+        ? new Float64Array(raw)
+        : Array.from(new BigInt64Array(raw), (v) => {
+            if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+              fail(`int64 value ${v} is not exactly representable`);
+            return Number(v);
+          });
   return tensor(values, shape, { dtype: dtype! });
 }
 
@@ -86,10 +106,19 @@ export function serializeNpy(t: Tensor): Uint8Array {
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
   let header = `{'descr': '${DESCR[t.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
   // pad so the data starts at a multiple of 64 bytes, ending the header with a newline (ASCII only)
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  header += `${' '.repeat(63 - ((10 + header.length) % 64))}\n`;
   const values = t.toArray();
-  const data = t.dtype === 'float32' ? Float32Array.from(values)
-    : t.dtype === 'float64' ? Float64Array.from(values)
-      : BigInt64Array.from(values, (v) => BigInt(v));
-  return concatBytes([MAGIC, Uint8Array.of(1, 0), uintLE(header.length, 2), utf8Bytes(header), new Uint8Array(data.buffer)]);
+  const data =
+    t.dtype === 'float32'
+      ? Float32Array.from(values)
+      : t.dtype === 'float64'
+        ? Float64Array.from(values)
+        : BigInt64Array.from(values, (v) => BigInt(v));
+  return concatBytes([
+    MAGIC,
+    Uint8Array.of(1, 0),
+    uintLE(header.length, 2),
+    utf8Bytes(header),
+    new Uint8Array(data.buffer),
+  ]);
 }

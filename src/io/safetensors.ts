@@ -15,11 +15,14 @@ const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Uint8Array
   F16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, false) },
   BF16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, true) },
   I64: {
-    bytes: 8, dtype: 'int64',
-    read: (b, n) => Array.from(new BigInt64Array(copy(b, 8 * n)), (v) => {
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error(`int64 value ${v} is not exactly representable`);
-      return Number(v);
-    }),
+    bytes: 8,
+    dtype: 'int64',
+    read: (b, n) =>
+      Array.from(new BigInt64Array(copy(b, 8 * n)), (v) => {
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+          throw new Error(`int64 value ${v} is not exactly representable`);
+        return Number(v);
+      }),
   },
 };
 
@@ -42,10 +45,13 @@ function readHeader(buf: Uint8Array, source: string): { header: JsonObject; data
   if (buf.length < 8) fail(`file is ${buf.length} bytes, too short for the 8-byte header length`);
   const headerLen = new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true);
   if (headerLen > BigInt(buf.length - 8)) {
-    fail(`header length ${headerLen} (the file's first 8 bytes) exceeds the file size ${buf.length}; not a safetensors file?`);
+    fail(
+      `header length ${headerLen} (the file's first 8 bytes) exceeds the file size ${buf.length}; not a safetensors file?`,
+    );
   }
   const end = 8 + Number(headerLen);
-  if (buf[8] !== 0x7b) fail(`header does not start with '{' (found byte 0x${(buf[8] ?? 0).toString(16)}); not a safetensors file?`);
+  if (buf[8] !== 0x7b)
+    fail(`header does not start with '{' (found byte 0x${(buf[8] ?? 0).toString(16)}); not a safetensors file?`);
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, end));
@@ -74,21 +80,34 @@ export function readSafetensors(buf: Uint8Array, source = 'safetensors'): Safete
       }
       continue;
     }
-    if (!isJsonObject(raw)) fail(`tensor '${name}' is described by ${describeValue(raw)}, expected {dtype, shape, data_offsets}`);
+    if (!isJsonObject(raw))
+      fail(`tensor '${name}' is described by ${describeValue(raw)}, expected {dtype, shape, data_offsets}`);
     const info = raw as JsonObject;
     const spec = typeof info.dtype === 'string' ? DTYPES[info.dtype] : undefined;
-    if (!spec) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
+    if (!spec)
+      fail(
+        `tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`,
+      );
     const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
     const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+      offs[0] > offs[1]
+    ) {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];
-    if (end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes)`);
+    if (end > dataLen)
+      fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes)`);
     const n = numel(shape as number[]);
     if (end - begin !== n * spec!.bytes) {
-      fail(`tensor '${name}' of shape ${formatShape(shape as number[])} needs ${n * spec!.bytes} bytes but data_offsets span ${end - begin}`);
+      fail(
+        `tensor '${name}' of shape ${formatShape(shape as number[])} needs ${n * spec!.bytes} bytes but data_offsets span ${end - begin}`,
+      );
     }
     ranges.push([begin, end, name]);
     let values: ArrayLike<number> = [];
@@ -101,7 +120,8 @@ export function readSafetensors(buf: Uint8Array, source = 'safetensors'): Safete
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) fail(`tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' have overlapping data ranges`);
+    if (ranges[i][0] < ranges[i - 1][1])
+      fail(`tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' have overlapping data ranges`);
   }
   return { tensors, metadata };
 }
@@ -116,18 +136,29 @@ const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int
 /** A tensor's values as little-endian bytes of its dtype (what a safetensors file stores). */
 export function tensorBytes(t: Tensor): Uint8Array {
   const v = t.toArray();
-  const typed = t.dtype === 'float32' ? Float32Array.from(v) : t.dtype === 'float64' ? Float64Array.from(v) : BigInt64Array.from(v, (x) => BigInt(x));
+  const typed =
+    t.dtype === 'float32'
+      ? Float32Array.from(v)
+      : t.dtype === 'float64'
+        ? Float64Array.from(v)
+        : BigInt64Array.from(v, (x) => BigInt(x));
   return new Uint8Array(typed.buffer);
 }
 
 /** Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned. */
-export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string> | Map<string, string>): Uint8Array {
-  if (tensors.has(METADATA_KEY)) throw new Error(`safetensors: a tensor may not be named '${METADATA_KEY}' (the format reserves it)`);
+export function serializeSafetensors(
+  tensors: Map<string, Tensor>,
+  metadata?: Record<string, string> | Map<string, string>,
+): Uint8Array {
+  if (tensors.has(METADATA_KEY))
+    throw new Error(`safetensors: a tensor may not be named '${METADATA_KEY}' (the format reserves it)`);
   // the header is written member by member from Maps: any name, '__proto__' included, is an ordinary key
   const members: string[] = [];
   if (metadata) {
     const meta = metadata instanceof Map ? [...metadata] : Object.entries(metadata);
-    members.push(`${JSON.stringify(METADATA_KEY)}:{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+    members.push(
+      `${JSON.stringify(METADATA_KEY)}:{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`,
+    );
   }
   const blobs: Uint8Array[] = [];
   let offset = 0;
@@ -148,5 +179,7 @@ export function safetensorsMetadata(buf: Uint8Array, source = 'safetensors'): Re
   const { header } = readHeader(buf, source);
   const meta = header[METADATA_KEY];
   // fromEntries defines own properties: a '__proto__' key stays an ordinary key
-  return Object.fromEntries(isJsonObject(meta) ? Object.entries(meta).filter(([, v]) => typeof v === 'string') : []) as Record<string, string>;
+  return Object.fromEntries(
+    isJsonObject(meta) ? Object.entries(meta).filter(([, v]) => typeof v === 'string') : [],
+  ) as Record<string, string>;
 }

@@ -35,16 +35,29 @@ function copy(b: Uint8Array, n: number): ArrayBuffer {
 }
 
 function exactInt(v: bigint): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new Error(`int64 value ${v} is not exactly representable`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+    throw new Error(`int64 value ${v} is not exactly representable`);
   return Number(v);
 }
 
 /** A storage: its element type, element count and (once read) bytes; a legacy view has a base and an offset. */
 interface StorageRef {
-  kind: string; numel: number; bytes: Uint8Array | null; base?: StorageRef; offset?: number; decoded?: ArrayLike<number>;
+  kind: string;
+  numel: number;
+  bytes: Uint8Array | null;
+  base?: StorageRef;
+  offset?: number;
+  decoded?: ArrayLike<number>;
 }
 /** A tensor awaiting its storage: torch._utils._rebuild_tensor_v2's arguments. */
-class TensorRef { constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {} }
+class TensorRef {
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
+}
 
 /** A non-negative integer field of the file, or an error naming it (torch.load refuses the same values). */
 function count(v: unknown, what: string): number {
@@ -61,11 +74,14 @@ function ints(v: unknown, what: string): number[] {
 /** The globals a state_dict pickle may name, and nothing else. */
 function allowedGlobals(): Map<string, PyGlobal> {
   const g = new Map<string, PyGlobal>();
-  const add = (module: string, name: string, call?: (args: unknown[]) => unknown) => g.set(`${module}.${name}`, { module, name, call });
+  const add = (module: string, name: string, call?: (args: unknown[]) => unknown) =>
+    g.set(`${module}.${name}`, { module, name, call });
   const rebuild = (args: unknown[]) => {
     const storage = args[0] as StorageRef;
-    if (!storage || typeof storage !== 'object' || !('kind' in storage)) throw new Error(`first argument is ${describeValue(storage)}, expected a storage`);
-    const size = ints(args[2], 'tensor size'), stride = ints(args[3], 'tensor stride');
+    if (!storage || typeof storage !== 'object' || !('kind' in storage))
+      throw new Error(`first argument is ${describeValue(storage)}, expected a storage`);
+    const size = ints(args[2], 'tensor size'),
+      stride = ints(args[3], 'tensor stride');
     if (size.length !== stride.length) throw new Error(`tensor has ${size.length} dims but ${stride.length} strides`);
     return new TensorRef(storage, count(args[1], 'storage offset'), size, stride);
   };
@@ -79,13 +95,20 @@ function allowedGlobals(): Map<string, PyGlobal> {
 }
 
 /** The fields of a persistent id ('storage', type, key, location, numel[, view]) both formats share. */
-function storageId(pid: unknown, minLength: number, fail: (m: string) => never): { kind: string; key: string; numel: number; items: unknown[] } {
+function storageId(
+  pid: unknown,
+  minLength: number,
+  fail: (m: string) => never,
+): { kind: string; key: string; numel: number; items: unknown[] } {
   const p = pid instanceof PyTuple ? pid.items : [];
   if (p[0] !== 'storage' || p.length < minLength) {
-    fail(`persistent id is ${describeValue(pid instanceof PyTuple ? p[0] : pid)}, expected ('storage', type, key, location, numel)`);
+    fail(
+      `persistent id is ${describeValue(pid instanceof PyTuple ? p[0] : pid)}, expected ('storage', type, key, location, numel)`,
+    );
   }
   const g = p[1] as PyGlobal;
-  if (!g || g.module !== 'torch' || !STORAGE_TYPES[g.name]) fail(`unsupported storage type ${g && g.name ? `${g.module}.${g.name}` : describeValue(g)}`);
+  if (g?.module !== 'torch' || !STORAGE_TYPES[g.name])
+    fail(`unsupported storage type ${g?.name ? `${g.module}.${g.name}` : describeValue(g)}`);
   if (typeof p[2] !== 'string') fail(`storage key is ${describeValue(p[2])}, expected a string`);
   try {
     return { kind: g.name, key: p[2] as string, numel: count(p[4], `storage ${p[2]} element count`), items: p };
@@ -96,48 +119,69 @@ function storageId(pid: unknown, minLength: number, fail: (m: string) => never):
 
 /** Copies a (possibly strided, offset) view out of its storage, checking every bound and the byte budget. */
 function materialize(ref: TensorRef, key: string, fail: (m: string) => never, budget: { left: number }): Tensor {
-  let s = ref.storage, base = ref.offset;
-  while (s.base) { base += s.offset ?? 0; s = s.base; }
+  let s = ref.storage,
+    base = ref.offset;
+  while (s.base) {
+    base += s.offset ?? 0;
+    s = s.base;
+  }
   const t = STORAGE_TYPES[s.kind];
   if (!s.bytes) fail(`storage for '${key}' was never read`);
   const n = ref.size.reduce((a, b) => a * b, 1);
   let maxIndex = base;
-  ref.size.forEach((d, i) => { if (d > 0) maxIndex += (d - 1) * ref.stride[i]; });
+  ref.size.forEach((d, i) => {
+    if (d > 0) maxIndex += (d - 1) * ref.stride[i];
+  });
   if (n > 0 && maxIndex >= s.numel) {
-    fail(`tensor '${key}' (offset ${ref.offset}, size [${ref.size}], stride [${ref.stride}]) reaches element ${maxIndex} of a storage with ${s.numel}`);
+    fail(
+      `tensor '${key}' (offset ${ref.offset}, size [${ref.size}], stride [${ref.stride}]) reaches element ${maxIndex} of a storage with ${s.numel}`,
+    );
   }
   budget.left -= n * 4;
-  if (budget.left < 0) fail(`tensor '${key}' of size [${ref.size}] brings the checkpoint over its limit of tensor data`);
+  if (budget.left < 0)
+    fail(`tensor '${key}' of size [${ref.size}] brings the checkpoint over its limit of tensor data`);
   try {
     s.decoded ??= t.decode(s.bytes!, s.numel);
   } catch (e) {
     fail(`storage of '${key}': ${(e as Error).message}`);
   }
   const all = s.decoded!;
-  const out = t.dtype === 'float64' ? new Float64Array(n) : t.dtype === 'float32' ? new Float32Array(n) : new Array<number>(n);
+  const out =
+    t.dtype === 'float64' ? new Float64Array(n) : t.dtype === 'float32' ? new Float32Array(n) : new Array<number>(n);
   const idx = new Array(ref.size.length).fill(0);
   for (let i = 0; i < n; i++) {
     let at = base;
     for (let d = 0; d < idx.length; d++) at += idx[d] * ref.stride[d];
     out[i] = all[at];
-    for (let d = idx.length - 1; d >= 0; d--) { if (++idx[d] < ref.size[d]) break; idx[d] = 0; }
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d] < ref.size[d]) break;
+      idx[d] = 0;
+    }
   }
   return tensor(out, ref.size, { dtype: t.dtype });
 }
 
 /** Finds the state dict in a checkpoint: the top level, or under state_dict / model / … ; strips 'module.'. */
 function findStateDict(root: unknown, fail: (m: string) => never): Map<string, TensorRef> {
-  const isTensorDict = (v: unknown): v is PyDict => v instanceof Map && v.size > 0
-    && [...v.values()].every((x) => x instanceof TensorRef) && [...v.keys()].every((k) => typeof k === 'string');
+  const isTensorDict = (v: unknown): v is PyDict =>
+    v instanceof Map &&
+    v.size > 0 &&
+    [...v.values()].every((x) => x instanceof TensorRef) &&
+    [...v.keys()].every((k) => typeof k === 'string');
   let sd: PyDict | null = isTensorDict(root) ? root : null;
   if (!sd && root instanceof Map) {
     for (const key of ['state_dict', 'model_state_dict', 'model', 'module', 'state_dict_ema']) {
-      if (isTensorDict(root.get(key))) { sd = root.get(key) as PyDict; break; }
+      if (isTensorDict(root.get(key))) {
+        sd = root.get(key) as PyDict;
+        break;
+      }
     }
   }
   if (!sd) {
     const keys = root instanceof Map ? [...root.keys()].slice(0, 8).map(describeValue).join(', ') : describeValue(root);
-    return fail(`no state_dict found (top level: ${keys}); expected a dict of tensors, or one under 'state_dict' or 'model'`);
+    return fail(
+      `no state_dict found (top level: ${keys}); expected a dict of tensors, or one under 'state_dict' or 'model'`,
+    );
   }
   const entries = [...sd] as [string, TensorRef][];
   const strip = entries.every(([k]) => k.startsWith('module.'));
@@ -164,7 +208,8 @@ function readZip(buf: Uint8Array, source: string, maxBytes: number): Map<string,
       const { kind, key, numel } = storageId(pid, 5, fail);
       const known = storages.get(key);
       if (known) {
-        if (known.kind !== kind || known.numel !== numel) fail(`storage ${key} is referenced as ${known.kind} of ${known.numel} and as ${kind} of ${numel}`);
+        if (known.kind !== kind || known.numel !== numel)
+          fail(`storage ${key} is referenced as ${known.kind} of ${known.numel} and as ${kind} of ${numel}`);
         return known;
       }
       const ref = { kind, numel, bytes: zip.read(`${prefix}data/${key}`, numel * STORAGE_TYPES[kind].bytes) };
@@ -186,7 +231,8 @@ function readLegacy(buf: Uint8Array, source: string, maxBytes: number): Map<stri
     return r.value;
   };
   const magic = next();
-  if (magic !== BigInt('0x1950a86a20f9469cfc6c') && magic !== 0x1950a86a20f9469cfc6c) fail('not a PyTorch legacy checkpoint (wrong magic number)');
+  // a 77-bit integer: the unpickler gives it as a BigInt
+  if (magic !== BigInt('0x1950a86a20f9469cfc6c')) fail('not a PyTorch legacy checkpoint (wrong magic number)');
   const protocol = next();
   if (protocol !== 1001) fail(`unsupported legacy protocol version ${describeValue(protocol)} (expected 1001)`);
   next(); // sys_info: endianness and type sizes (little-endian, as written on every supported platform)
@@ -195,7 +241,8 @@ function readLegacy(buf: Uint8Array, source: string, maxBytes: number): Map<stri
     persistentLoad: (pid) => {
       const { kind, key, numel, items } = storageId(pid, 6, fail);
       const known = storages.get(key);
-      if (known && (known.kind !== kind || known.numel !== numel)) fail(`storage ${key} is referenced with two types or sizes`);
+      if (known && (known.kind !== kind || known.numel !== numel))
+        fail(`storage ${key} is referenced with two types or sizes`);
       if (!known) storages.set(key, { kind, numel, bytes: null });
       const view = items[5];
       if (view === null) return storages.get(key);
@@ -203,15 +250,18 @@ function readLegacy(buf: Uint8Array, source: string, maxBytes: number): Map<stri
         return fail(`storage ${key} has view ${describeValue(view)}, expected None or (key, offset, size)`);
       }
       const viewKey = view.items[0] as string;
-      let offset = 0, size = 0;
+      let offset = 0,
+        size = 0;
       try {
         offset = count(view.items[1], `view ${viewKey} offset`);
         size = count(view.items[2], `view ${viewKey} size`);
       } catch (e) {
         fail((e as Error).message);
       }
-      if (offset + size > numel) fail(`view ${viewKey} (offset ${offset}, size ${size}) runs past storage ${key} of ${numel} elements`);
-      if (!storages.has(viewKey)) storages.set(viewKey, { kind, numel: size, bytes: null, base: storages.get(key), offset });
+      if (offset + size > numel)
+        fail(`view ${viewKey} (offset ${offset}, size ${size}) runs past storage ${key} of ${numel} elements`);
+      if (!storages.has(viewKey))
+        storages.set(viewKey, { kind, numel: size, bytes: null, base: storages.get(key), offset });
       return storages.get(viewKey);
     },
   });
@@ -228,7 +278,9 @@ function readLegacy(buf: Uint8Array, source: string, maxBytes: number): Map<stri
     pos += 8;
     const nbytes = s!.numel * STORAGE_TYPES[s!.kind].bytes;
     if (numel !== BigInt(s!.numel) || pos + nbytes > buf.length) {
-      fail(`storage ${key} at offset ${pos - 8} claims ${numel} elements (expected ${s!.numel}, ${buf.length - pos} bytes left)`);
+      fail(
+        `storage ${key} at offset ${pos - 8} claims ${numel} elements (expected ${s!.numel}, ${buf.length - pos} bytes left)`,
+      );
     }
     total += nbytes;
     if (total > maxBytes) fail(`storages reach ${total} bytes, over the limit of ${maxBytes}`);
@@ -250,11 +302,17 @@ export function isZip(buf: Uint8Array): boolean {
 }
 
 /** Reads a PyTorch checkpoint (zip or legacy) into named tensors. */
-export function parseTorchCheckpoint(buf: Uint8Array, source: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
+export function parseTorchCheckpoint(
+  buf: Uint8Array,
+  source: string,
+  opts: CheckpointOptions = {},
+): Map<string, Tensor> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_CHECKPOINT_BYTES;
   if (isZip(buf)) return readZip(buf, source, maxBytes);
   if (buf.length >= 2 && buf[0] === 0x80) return readLegacy(buf, source, maxBytes);
-  return failFor(source)(`not a PyTorch checkpoint (expected a zip archive or a pickle, first bytes ${hexBytes(buf.subarray(0, 4))})`);
+  return failFor(source)(
+    `not a PyTorch checkpoint (expected a zip archive or a pickle, first bytes ${hexBytes(buf.subarray(0, 4))})`,
+  );
 }
 
 /** The first bytes of a buffer in hex, for error messages. */

@@ -24,7 +24,8 @@ export function usageMetadata(usage: WeightsUsage): Record<string, string> {
   return out;
 }
 
-const finiteList = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+const finiteList = (v: unknown, n: number): v is number[] =>
+  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 /** Reads the usage recorded in a file's metadata (empty when absent); malformed entries are errors naming the file. */
@@ -35,15 +36,24 @@ export function parseUsage(metadata: ReadonlyMap<string, string>, source: string
   const input = metadata.get('input');
   if (input !== undefined) {
     const v = parseJsonStrict(input, `${source}: metadata 'input'`);
-    if (!isJsonObject(v) || !count(v.channels) || !count(v.size) || !finiteList(v.mean, v.channels) || !finiteList(v.std, v.channels)) {
-      fail(`metadata 'input' is ${input.slice(0, 80)}, expected {channels, size, mean, std} with one mean and std per channel`);
+    if (
+      !isJsonObject(v) ||
+      !count(v.channels) ||
+      !count(v.size) ||
+      !finiteList(v.mean, v.channels) ||
+      !finiteList(v.std, v.channels)
+    ) {
+      fail(
+        `metadata 'input' is ${input.slice(0, 80)}, expected {channels, size, mean, std} with one mean and std per channel`,
+      );
     }
     usage.input = v as unknown as WeightsUsage['input'];
   }
   const classes = metadata.get('classes');
   if (classes !== undefined) {
     const v = parseJsonStrict(classes, `${source}: metadata 'classes'`);
-    if (!Array.isArray(v) || !v.every((c) => typeof c === 'string')) fail(`metadata 'classes' is ${classes.slice(0, 80)}, expected a list of strings`);
+    if (!Array.isArray(v) || !v.every((c) => typeof c === 'string'))
+      fail(`metadata 'classes' is ${classes.slice(0, 80)}, expected a list of strings`);
     usage.classes = v as string[];
   }
   return usage;

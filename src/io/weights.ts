@@ -13,7 +13,8 @@ export function sniffWeights(buf: Uint8Array): 'zip' | 'pickle' | 'safetensors' 
   if (buf.length >= 6 && buf[0] === 0x93 && String.fromCharCode(...buf.subarray(1, 6)) === 'NUMPY') return 'npy';
   if (buf.length >= 9 && buf[8] === 0x7b && buf[6] === 0 && buf[7] === 0) return 'safetensors';
   // protocol 0/1 pickles start with an opcode such as '(' MARK, '}' EMPTY_DICT, 'c' GLOBAL or ']' EMPTY_LIST
-  if (buf.length >= 2 && '(}c]'.includes(String.fromCharCode(buf[0])) && buf[buf.length - 1] === 0x2e) return 'old-pickle';
+  if (buf.length >= 2 && '(}c]'.includes(String.fromCharCode(buf[0])) && buf[buf.length - 1] === 0x2e)
+    return 'old-pickle';
   return 'unknown';
 }
 
@@ -21,11 +22,21 @@ export function sniffWeights(buf: Uint8Array): 'zip' | 'pickle' | 'safetensors' 
 export function parseWeights(buf: Uint8Array, source: string, opts: CheckpointOptions = {}): Map<string, Tensor> {
   const fail = failFor(source);
   switch (sniffWeights(buf)) {
-    case 'zip': case 'pickle': return parseTorchCheckpoint(buf, source, opts);
-    case 'safetensors': return parseSafetensors(buf, source);
-    case 'npy': return fail('is a NumPy .npy array, not a weights file; expected .safetensors or a PyTorch .pth/.pt checkpoint');
-    case 'old-pickle': return fail('is a pickle of protocol 0 or 1, which torch.save never writes; expected .safetensors or a PyTorch .pth/.pt checkpoint');
-    default: return fail(`is not a weights file (first bytes ${hexBytes(buf.subarray(0, 8))}); expected .safetensors or a PyTorch .pth/.pt checkpoint`);
+    case 'zip':
+    case 'pickle':
+      return parseTorchCheckpoint(buf, source, opts);
+    case 'safetensors':
+      return parseSafetensors(buf, source);
+    case 'npy':
+      return fail('is a NumPy .npy array, not a weights file; expected .safetensors or a PyTorch .pth/.pt checkpoint');
+    case 'old-pickle':
+      return fail(
+        'is a pickle of protocol 0 or 1, which torch.save never writes; expected .safetensors or a PyTorch .pth/.pt checkpoint',
+      );
+    default:
+      return fail(
+        `is not a weights file (first bytes ${hexBytes(buf.subarray(0, 8))}); expected .safetensors or a PyTorch .pth/.pt checkpoint`,
+      );
   }
 }
 
@@ -33,8 +44,12 @@ export function parseWeights(buf: Uint8Array, source: string, opts: CheckpointOp
 export const CHECKPOINT_FORMAT = 'resnext-ts-checkpoint';
 
 /** A training checkpoint's tensors split by their prefixes: `model.<key>` and `optim.<key>`. */
-export function splitCheckpoint(tensors: Map<string, Tensor>): { model: Map<string, Tensor>; optimizer: Map<string, Tensor> } {
-  const pick = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+export function splitCheckpoint(tensors: Map<string, Tensor>): {
+  model: Map<string, Tensor>;
+  optimizer: Map<string, Tensor>;
+} {
+  const pick = (prefix: string) =>
+    new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
   return { model: pick('model.'), optimizer: pick('optim.') };
 }
 
@@ -57,7 +72,13 @@ export interface WeightsFile {
 export function readWeights(buf: Uint8Array, path: string, opts: CheckpointOptions = {}): WeightsFile {
   const kind = sniffWeights(buf);
   if (kind !== 'safetensors') {
-    return { tensors: parseWeights(buf, path, opts), usage: {}, kind: kind === 'zip' ? 'zip' : 'pickle', metadata: new Map(), leftOut: 0 };
+    return {
+      tensors: parseWeights(buf, path, opts),
+      usage: {},
+      kind: kind === 'zip' ? 'zip' : 'pickle',
+      metadata: new Map(),
+      leftOut: 0,
+    };
   }
   const { tensors, metadata } = readSafetensors(buf, path);
   const usage = parseUsage(metadata, path);

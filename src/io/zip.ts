@@ -39,33 +39,49 @@ export class ZipArchive {
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let eocd = -1;
     for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-      if (view.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+      if (view.getUint32(i, true) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd < 0) fail('not a valid zip archive (no end-of-central-directory record)');
-    let count = view.getUint16(eocd + 10, true), dirOffset = view.getUint32(eocd + 16, true);
+    let count = view.getUint16(eocd + 10, true),
+      dirOffset = view.getUint32(eocd + 16, true);
     const locator = eocd - 20;
     if (locator >= 0 && view.getUint32(locator, true) === 0x07064b50) {
       const z64 = safeU64(view, locator + 8, 'zip64 end record offset', fail);
-      if (z64 + 56 > buf.length || view.getUint32(z64, true) !== 0x06064b50) fail(`zip64 end record at offset ${z64} is missing`);
+      if (z64 + 56 > buf.length || view.getUint32(z64, true) !== 0x06064b50)
+        fail(`zip64 end record at offset ${z64} is missing`);
       count = safeU64(view, z64 + 32, 'entry count', fail);
       dirOffset = safeU64(view, z64 + 48, 'central directory offset', fail);
     }
     const entries = new Map<string, ZipEntry>();
     let p = dirOffset;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > buf.length || view.getUint32(p, true) !== 0x02014b50) fail(`central directory entry ${i} at offset ${p} is damaged`);
-      const flags = view.getUint16(p + 8, true), method = view.getUint16(p + 10, true), crc = view.getUint32(p + 16, true);
-      let compressedSize = view.getUint32(p + 20, true), size = view.getUint32(p + 24, true);
-      const nameLen = view.getUint16(p + 28, true), extraLen = view.getUint16(p + 30, true), commentLen = view.getUint16(p + 32, true);
+      if (p + 46 > buf.length || view.getUint32(p, true) !== 0x02014b50)
+        fail(`central directory entry ${i} at offset ${p} is damaged`);
+      const flags = view.getUint16(p + 8, true),
+        method = view.getUint16(p + 10, true),
+        crc = view.getUint32(p + 16, true);
+      let compressedSize = view.getUint32(p + 20, true),
+        size = view.getUint32(p + 24, true);
+      const nameLen = view.getUint16(p + 28, true),
+        extraLen = view.getUint16(p + 30, true),
+        commentLen = view.getUint16(p + 32, true);
       let localOffset = view.getUint32(p + 42, true);
       if (p + 46 + nameLen + extraLen > buf.length) fail(`central directory entry ${i} runs past the end of the file`);
       const name = new TextDecoder().decode(buf.subarray(p + 46, p + 46 + nameLen));
       // zip64 extended information: the 64-bit values, in this order, for the fields set to 0xffffffff
-      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen;) {
-        const id = view.getUint16(e, true), len = view.getUint16(e + 2, true);
+      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen; ) {
+        const id = view.getUint16(e, true),
+          len = view.getUint16(e + 2, true);
         if (id === 1) {
           let q = e + 4;
-          const next = (what: string) => { const v = safeU64(view, q, what, fail); q += 8; return v; };
+          const next = (what: string) => {
+            const v = safeU64(view, q, what, fail);
+            q += 8;
+            return v;
+          };
           if (size === 0xffffffff) size = next(`size of ${name}`);
           if (compressedSize === 0xffffffff) compressedSize = next(`compressed size of ${name}`);
           if (localOffset === 0xffffffff) localOffset = next(`offset of ${name}`);
@@ -83,20 +99,28 @@ export class ZipArchive {
   read(name: string, expectedSize?: number): Uint8Array {
     const fail = failFor(`${this.source}: ${name}`);
     const e = this.entries.get(name) ?? fail('missing from the archive');
-    if (e.flags & 0x41 || e.method === 99) fail('is encrypted; encrypted archives are not supported (torch.save never encrypts)');
-    if (e.method !== 0 && e.method !== 8) fail(`uses compression method ${e.method}; expected 0 (stored) or 8 (deflate)`);
+    if (e.flags & 0x41 || e.method === 99)
+      fail('is encrypted; encrypted archives are not supported (torch.save never encrypts)');
+    if (e.method !== 0 && e.method !== 8)
+      fail(`uses compression method ${e.method}; expected 0 (stored) or 8 (deflate)`);
     if (expectedSize !== undefined && e.size !== expectedSize) fail(`holds ${e.size} bytes, expected ${expectedSize}`);
     if (this.inflated + e.size > this.maxBytes) {
-      fail(`would bring the archive's data to ${this.inflated + e.size} bytes, over the limit of ${this.maxBytes} bytes`);
+      fail(
+        `would bring the archive's data to ${this.inflated + e.size} bytes, over the limit of ${this.maxBytes} bytes`,
+      );
     }
     if (e.method === 8 && e.size > SMALL_ENTRY && e.size > MAX_DEFLATE_RATIO * e.compressedSize) {
-      fail(`claims ${e.size} bytes from ${e.compressedSize} compressed, more than ${MAX_DEFLATE_RATIO}x (refused as a decompression bomb)`);
+      fail(
+        `claims ${e.size} bytes from ${e.compressedSize} compressed, more than ${MAX_DEFLATE_RATIO}x (refused as a decompression bomb)`,
+      );
     }
     const view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     const lo = e.localOffset;
-    if (lo + 30 > this.buf.length || view.getUint32(lo, true) !== 0x04034b50) fail(`local header at offset ${lo} is damaged`);
+    if (lo + 30 > this.buf.length || view.getUint32(lo, true) !== 0x04034b50)
+      fail(`local header at offset ${lo} is damaged`);
     const start = lo + 30 + view.getUint16(lo + 26, true) + view.getUint16(lo + 28, true);
-    if (start + e.compressedSize > this.buf.length) fail(`data at offset ${start} (${e.compressedSize} bytes) runs past the end of the file`);
+    if (start + e.compressedSize > this.buf.length)
+      fail(`data at offset ${start} (${e.compressedSize} bytes) runs past the end of the file`);
     const raw = this.buf.subarray(start, start + e.compressedSize);
     const data = e.method === 0 ? storedData(raw, e, fail) : inflateExact(raw, e.size, 'deflate', fail);
     const crc = crc32(data);

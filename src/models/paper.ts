@@ -18,12 +18,18 @@ export interface PaperRow {
 }
 
 /** One table of the paper. */
-export interface PaperTable { id: string; title: string; note: string; rows: PaperRow[]; }
+export interface PaperTable {
+  id: string;
+  title: string;
+  note: string;
+  rows: PaperRow[];
+}
 
 /** Tables 1, 3, 4 and 7. */
 export const PAPER_TABLES: readonly PaperTable[] = [
   {
-    id: 'table1', title: 'Table 1: ResNet-50 vs ResNeXt-50 (32x4d) at equal complexity',
+    id: 'table1',
+    title: 'Table 1: ResNet-50 vs ResNeXt-50 (32x4d) at equal complexity',
     note: 'Same parameters and FLOPs (multiply-adds per 224x224 image) within a few percent.',
     rows: [
       { label: 'ResNet-50', model: 'resnet50', params: 25.5e6, flops: 4.1e9 },
@@ -31,7 +37,8 @@ export const PAPER_TABLES: readonly PaperTable[] = [
     ],
   },
   {
-    id: 'table3', title: 'Table 3: cardinality vs width at about the same complexity (top-1 error %)',
+    id: 'table3',
+    title: 'Table 3: cardinality vs width at about the same complexity (top-1 error %)',
     note: 'More groups of narrower width lower the error at the same cost, on ResNet-50 and on ResNet-101 alike.',
     rows: [
       { label: '1x64d', model: 'resnext50_1x64d', model101: 'resnext101_1x64d', top1: 23.9, top1At101: 22.0 },
@@ -42,7 +49,8 @@ export const PAPER_TABLES: readonly PaperTable[] = [
     ],
   },
   {
-    id: 'table4', title: 'Table 4: twice the complexity of ResNet-101 (top-1 / top-5 error %)',
+    id: 'table4',
+    title: 'Table 4: twice the complexity of ResNet-101 (top-1 / top-5 error %)',
     note: 'Deeper (ResNet-200) or wider (1x100d) helps less than more groups (2x64d, 64x4d).',
     rows: [
       { label: 'ResNet-101 (reference), 1x64d', model: 'resnet101', top1: 22.0, top5: 6.0 },
@@ -54,7 +62,8 @@ export const PAPER_TABLES: readonly PaperTable[] = [
     ],
   },
   {
-    id: 'table7', title: 'Table 7: CIFAR (test error %)',
+    id: 'table7',
+    title: 'Table 7: CIFAR (test error %)',
     note: 'Wide ResNet-28-10 is not in the registry; its row is the published figure only.',
     rows: [
       { label: 'Wide ResNet', model: null, params: 36.5e6, cifar10: 4.17, cifar100: 20.5 },
@@ -65,7 +74,8 @@ export const PAPER_TABLES: readonly PaperTable[] = [
 ];
 
 /** Where the figures come from. */
-export const PAPER_CITATION = 'Xie, Girshick, Dollár, Tu, He. Aggregated Residual Transformations for Deep Neural Networks. CVPR 2017 (arXiv:1611.05431).';
+export const PAPER_CITATION =
+  'Xie, Girshick, Dollár, Tu, He. Aggregated Residual Transformations for Deep Neural Networks. CVPR 2017 (arXiv:1611.05431).';
 
 /** The paper's published error for a registered model's architecture (ImageNet top-1, or CIFAR-10 test), if it reports one. */
 export function paperError(model: string): { metric: 'ImageNet top-1' | 'CIFAR-10'; error: number } | null {

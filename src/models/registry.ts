@@ -28,8 +28,13 @@ export function listModels(): readonly (ModelVariant & { name: ModelName })[] {
 export function getVariant(name: string): ModelVariant & { name: ModelName } {
   const v = VARIANTS.find((m) => m.name === name);
   if (v) return v;
-  const close = closestNames(name, VARIANTS.map((m) => m.name));
-  throw new Error(`unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (run 'resnext models' for the list)`);
+  const close = closestNames(
+    name,
+    VARIANTS.map((m) => m.name),
+  );
+  throw new Error(
+    `unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (run 'resnext models' for the list)`,
+  );
 }
 
 /** A name from the command line or a file, checked: the registered ModelName, or an error with suggestions. */
@@ -41,16 +46,30 @@ export function modelName(name: string): ModelName {
 export function createModel(name: ModelName, opts: CreateModelOptions = {}): ResNet | TutorialResNeXt {
   const v = getVariant(name);
   const numClasses = opts.numClasses ?? v.numClasses;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);
   const inChannels = opts.inChannels ?? 3;
-  if (!Number.isInteger(inChannels) || inChannels < 1) throw new Error(`createModel: inChannels must be a positive integer, got ${inChannels}`);
+  if (!Number.isInteger(inChannels) || inChannels < 1)
+    throw new Error(`createModel: inChannels must be a positive integer, got ${inChannels}`);
   const generator = opts.generator ?? (opts.seed !== undefined ? new Generator(opts.seed) : undefined);
   const common = { numClasses, inChannels, backend: opts.backend, generator };
   if (v.family === 'tutorial') {
-    return new TutorialResNeXt({ ...common, blocks: v.layers, cardinality: v.groups, baseWidth: v.groups * v.widthPerGroup, strideAt: opts.strideAt ?? '1x1' });
+    return new TutorialResNeXt({
+      ...common,
+      blocks: v.layers,
+      cardinality: v.groups,
+      baseWidth: v.groups * v.widthPerGroup,
+      strideAt: opts.strideAt ?? '1x1',
+    });
   }
   return new ResNet({
-    ...common, block: v.block, layers: v.layers, groups: v.groups, widthPerGroup: v.widthPerGroup,
-    stem: v.family === 'cifar' ? 'cifar' : 'imagenet', strideAt: opts.strideAt ?? '3x3', basePlanes: v.basePlanes,
+    ...common,
+    block: v.block,
+    layers: v.layers,
+    groups: v.groups,
+    widthPerGroup: v.widthPerGroup,
+    stem: v.family === 'cifar' ? 'cifar' : 'imagenet',
+    strideAt: opts.strideAt ?? '3x3',
+    basePlanes: v.basePlanes,
   });
 }

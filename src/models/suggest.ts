@@ -9,7 +9,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -28,5 +29,8 @@ export function closestNames(name: string, candidates: readonly string[], max = 
   });
   const close = scored.filter((s) => s.score <= limit).sort((x, y) => x.score - y.score || x.c.localeCompare(y.c));
   // only those about as close as the best: "Resnet18" suggests resnet18, not resnet101 too
-  return close.filter((s) => s.score <= close[0].score + 1).slice(0, max).map((s) => s.c);
+  return close
+    .filter((s) => s.score <= close[0].score + 1)
+    .slice(0, max)
+    .map((s) => s.c);
 }

@@ -19,30 +19,50 @@ export class TutorialBottleneck extends Module {
   readonly relu: ReLU;
   readonly projection: Sequential | null;
 
-  constructor(inChannels: number, innerChannels: number, cardinality: number, stride = 1,
-    projection: Sequential | null = null, strideAt: StrideAt = '1x1', opts: LayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    innerChannels: number,
+    cardinality: number,
+    stride = 1,
+    projection: Sequential | null = null,
+    strideAt: StrideAt = '1x1',
+    opts: LayerOptions = {},
+  ) {
     super();
-    const s1 = strideAt === '1x1' ? stride : 1, s3 = strideAt === '3x3' ? stride : 1;
-    this.residual = this.registerModule('residual', new Sequential(
-      new Conv2d(inChannels, innerChannels, 1, { stride: s1, bias: false, ...opts }),
-      new BatchNorm2d(innerChannels, opts),
-      new ReLU(),
-      new Conv2d(innerChannels, innerChannels, 3, { stride: s3, padding: 1, groups: cardinality, bias: false, ...opts }),
-      new BatchNorm2d(innerChannels, opts),
-      new ReLU(),
-      new Conv2d(innerChannels, innerChannels * TutorialBottleneck.expansion, 1, { bias: false, ...opts }),
-      new BatchNorm2d(innerChannels * TutorialBottleneck.expansion, opts),
-    ));
+    const s1 = strideAt === '1x1' ? stride : 1,
+      s3 = strideAt === '3x3' ? stride : 1;
+    this.residual = this.registerModule(
+      'residual',
+      new Sequential(
+        new Conv2d(inChannels, innerChannels, 1, { stride: s1, bias: false, ...opts }),
+        new BatchNorm2d(innerChannels, opts),
+        new ReLU(),
+        new Conv2d(innerChannels, innerChannels, 3, {
+          stride: s3,
+          padding: 1,
+          groups: cardinality,
+          bias: false,
+          ...opts,
+        }),
+        new BatchNorm2d(innerChannels, opts),
+        new ReLU(),
+        new Conv2d(innerChannels, innerChannels * TutorialBottleneck.expansion, 1, { bias: false, ...opts }),
+        new BatchNorm2d(innerChannels * TutorialBottleneck.expansion, opts),
+      ),
+    );
     this.relu = this.registerModule('relu', new ReLU());
     this.projection = projection ? this.registerModule('projection', projection) : null;
   }
 
-  override get typeName(): string { return 'Bottleneck'; }
+  override get typeName(): string {
+    return 'Bottleneck';
+  }
 
   forward(x: Tensor): Tensor {
     const skip = () => (this.projection ? this.projection.call(x) : x);
     // fused: the last conv/bn of `residual` takes the skip and the ReLU as its epilogue
-    if (fusionApplies(x, this)) return runLayers(this.residual.layerList(), x, true, { residual: skip, relu: this.relu });
+    if (fusionApplies(x, this))
+      return runLayers(this.residual.layerList(), x, true, { residual: skip, relu: this.relu });
     const residual = this.residual.call(x);
     return this.relu.call(add(residual, skip()));
   }
@@ -73,30 +93,49 @@ export class TutorialResNeXt extends Module {
     const { blocks, cardinality, baseWidth = 128, numClasses = 1000, strideAt = '1x1', inChannels = 3 } = options;
     if (blocks.length !== 4) throw new Error(`ResNeXt: expected 4 stage depths, got [${blocks}]`);
     const lo: LayerOptions = { backend: options.backend, generator: options.generator };
-    this.conv1 = this.registerModule('conv1', new Sequential(
-      new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false, ...lo }),
-      new BatchNorm2d(64, lo),
-      new ReLU(),
-    ));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Sequential(
+        new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false, ...lo }),
+        new BatchNorm2d(64, lo),
+        new ReLU(),
+      ),
+    );
     this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
-    this.stages = blocks.map((n, i) => this.registerModule(`stage${i + 1}`,
-      this.makeStage(baseWidth * 2 ** i, n, i === 0 ? 1 : 2, cardinality, strideAt, lo)));
+    this.stages = blocks.map((n, i) =>
+      this.registerModule(
+        `stage${i + 1}`,
+        this.makeStage(baseWidth * 2 ** i, n, i === 0 ? 1 : 2, cardinality, strideAt, lo),
+      ),
+    );
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d([1, 1]));
     this.fc = this.registerModule('fc', new Linear(baseWidth * 8 * TutorialBottleneck.expansion, numClasses, lo));
   }
 
-  override get typeName(): string { return 'ResNeXt'; }
+  override get typeName(): string {
+    return 'ResNeXt';
+  }
 
-  private makeStage(inner: number, count: number, stride: number, cardinality: number, strideAt: StrideAt, lo: LayerOptions): Sequential {
+  private makeStage(
+    inner: number,
+    count: number,
+    stride: number,
+    cardinality: number,
+    strideAt: StrideAt,
+    lo: LayerOptions,
+  ): Sequential {
     const out = inner * TutorialBottleneck.expansion;
-    const projection = this.inChannels !== out || stride !== 1
-      ? new Sequential(new Conv2d(this.inChannels, out, 1, { stride, bias: false, ...lo }), new BatchNorm2d(out, lo))
-      : null;
+    const projection =
+      this.inChannels !== out || stride !== 1
+        ? new Sequential(new Conv2d(this.inChannels, out, 1, { stride, bias: false, ...lo }), new BatchNorm2d(out, lo))
+        : null;
     const layers: Module[] = [];
     for (let i = 0; i < count; i++) {
-      layers.push(i === 0
-        ? new TutorialBottleneck(this.inChannels, inner, cardinality, stride, projection, strideAt, lo)
-        : new TutorialBottleneck(this.inChannels, inner, cardinality, 1, null, strideAt, lo));
+      layers.push(
+        i === 0
+          ? new TutorialBottleneck(this.inChannels, inner, cardinality, stride, projection, strideAt, lo)
+          : new TutorialBottleneck(this.inChannels, inner, cardinality, 1, null, strideAt, lo),
+      );
       this.inChannels = out;
     }
     return new Sequential(...layers);

@@ -25,18 +25,53 @@ export interface ModelVariant {
 const imagenet: [number, number, number] = [3, 224, 224];
 const cifar: [number, number, number] = [3, 32, 32];
 
-function row<N extends string>(name: N, family: Family, description: string, block: 'basic' | 'bottleneck', layers: number[],
-  groups = 1, widthPerGroup = 64, inputSize = imagenet, numClasses = 1000, basePlanes = 64): ModelVariant & { name: N } {
+function row<N extends string>(
+  name: N,
+  family: Family,
+  description: string,
+  block: 'basic' | 'bottleneck',
+  layers: number[],
+  groups = 1,
+  widthPerGroup = 64,
+  inputSize = imagenet,
+  numClasses = 1000,
+  basePlanes = 64,
+): ModelVariant & { name: N } {
   return { name, family, description, layers, block, groups, widthPerGroup, inputSize, numClasses, basePlanes };
 }
 
-const R50 = [3, 4, 6, 3], R101 = [3, 4, 23, 3];
+const R50 = [3, 4, 6, 3],
+  R101 = [3, 4, 23, 3];
 
 /** The rows, in the order `resnext models` lists them (names kept as literal types). */
 const ROWS = [
-  row('resnext50', 'tutorial', "The tutorial's ResNeXt-50 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R50, 32, 4),
-  row('resnext101', 'tutorial', "The tutorial's ResNeXt-101 (32 groups, expansion 2, stride on the first 1x1)", 'bottleneck', R101, 32, 4),
-  row('resnext_tiny', 'tutorial', "A tiny ResNeXt in the tutorial's layout: one block per stage, 4 groups of 2 (tests, quick experiments)", 'bottleneck', [1, 1, 1, 1], 4, 2),
+  row(
+    'resnext50',
+    'tutorial',
+    "The tutorial's ResNeXt-50 (32 groups, expansion 2, stride on the first 1x1)",
+    'bottleneck',
+    R50,
+    32,
+    4,
+  ),
+  row(
+    'resnext101',
+    'tutorial',
+    "The tutorial's ResNeXt-101 (32 groups, expansion 2, stride on the first 1x1)",
+    'bottleneck',
+    R101,
+    32,
+    4,
+  ),
+  row(
+    'resnext_tiny',
+    'tutorial',
+    "A tiny ResNeXt in the tutorial's layout: one block per stage, 4 groups of 2 (tests, quick experiments)",
+    'bottleneck',
+    [1, 1, 1, 1],
+    4,
+    2,
+  ),
   row('resnet18', 'torchvision', 'ResNet-18 (basic blocks)', 'basic', [2, 2, 2, 2]),
   row('resnet34', 'torchvision', 'ResNet-34 (basic blocks)', 'basic', [3, 4, 6, 3]),
   row('resnet50', 'torchvision', 'ResNet-50 (Table 1 baseline; = ResNeXt-50 1x64d)', 'bottleneck', R50),
@@ -52,7 +87,15 @@ const ROWS = [
   row('resnext50_2x40d', 'paper', 'ResNeXt-50 2x40d (Table 3)', 'bottleneck', R50, 2, 40),
   row('resnext50_4x24d', 'paper', 'ResNeXt-50 4x24d (Table 3)', 'bottleneck', R50, 4, 24),
   row('resnext50_8x14d', 'paper', 'ResNeXt-50 8x14d (Table 3)', 'bottleneck', R50, 8, 14),
-  row('resnext101_1x64d', 'paper', 'ResNeXt-101 1x64d (Table 3; the ResNet-101 architecture)', 'bottleneck', R101, 1, 64),
+  row(
+    'resnext101_1x64d',
+    'paper',
+    'ResNeXt-101 1x64d (Table 3; the ResNet-101 architecture)',
+    'bottleneck',
+    R101,
+    1,
+    64,
+  ),
   row('resnext101_2x40d', 'paper', 'ResNeXt-101 2x40d (Table 3)', 'bottleneck', R101, 2, 40),
   row('resnext101_4x24d', 'paper', 'ResNeXt-101 4x24d (Table 3)', 'bottleneck', R101, 4, 24),
   row('resnext101_8x14d', 'paper', 'ResNeXt-101 8x14d (Table 3)', 'bottleneck', R101, 8, 14),
@@ -61,8 +104,30 @@ const ROWS = [
   row('resnext101_2x64d', 'paper', 'ResNeXt-101 2x64d (Table 4)', 'bottleneck', R101, 2, 64),
   row('resnext29_8x64d', 'cifar', 'CIFAR ResNeXt-29 8x64d (Table 7)', 'bottleneck', [3, 3, 3], 8, 64, cifar, 10),
   row('resnext29_16x64d', 'cifar', 'CIFAR ResNeXt-29 16x64d (Table 7)', 'bottleneck', [3, 3, 3], 16, 64, cifar, 10),
-  row('resnext_small', 'cifar', 'A light CIFAR-style ResNeXt for 28x28/32x32 images on a CPU: 3 stages of 1 block, 4 groups, widths 16/32/64', 'bottleneck', [1, 1, 1], 4, 16, cifar, 10, 16),
-  row('resnext_medium', 'cifar', 'resnext_small at twice the width: 3 stages of 1 block, 8 groups of 4, widths 32/64/128 (Fashion-MNIST: 92.85% in 20 epochs)', 'bottleneck', [1, 1, 1], 8, 8, cifar, 10, 32),
+  row(
+    'resnext_small',
+    'cifar',
+    'A light CIFAR-style ResNeXt for 28x28/32x32 images on a CPU: 3 stages of 1 block, 4 groups, widths 16/32/64',
+    'bottleneck',
+    [1, 1, 1],
+    4,
+    16,
+    cifar,
+    10,
+    16,
+  ),
+  row(
+    'resnext_medium',
+    'cifar',
+    'resnext_small at twice the width: 3 stages of 1 block, 8 groups of 4, widths 32/64/128 (Fashion-MNIST: 92.85% in 20 epochs)',
+    'bottleneck',
+    [1, 1, 1],
+    8,
+    8,
+    cifar,
+    10,
+    32,
+  ),
 ] as const;
 
 /** The name of a registered model: `createModel('resnext_smal')` is a compile error. */

@@ -11,7 +11,10 @@ import { BatchNorm2d, Conv2d, ReLU } from './layers';
 import type { Module } from './module';
 
 /** What follows the batch norm: an optional residual (computed lazily, in module order) and an optional ReLU. */
-export interface Epilogue { residual?: (() => Tensor) | null; relu?: ReLU | null; }
+export interface Epilogue {
+  residual?: (() => Tensor) | null;
+  relu?: ReLU | null;
+}
 
 /** Whether `root`'s submodules may run fused on input x (root's own hooks have already run). */
 export function fusionApplies(x: Tensor, root: Module): boolean {
@@ -19,19 +22,38 @@ export function fusionApplies(x: Tensor, root: Module): boolean {
   return !root.someDescendant((m) => m.training || m.hasHooks());
 }
 
-interface Folded { key: unknown[]; weight: Tensor; bias: Tensor; }
+interface Folded {
+  key: unknown[];
+  weight: Tensor;
+  bias: Tensor;
+}
 const foldCache = new WeakMap<Conv2d, Folded>();
 
 /** The conv's weight and bias with the batch norm folded in: w·γ/√(σ²+ε) and β + (b − μ)·γ/√(σ²+ε). Cached until a parameter or statistic changes. */
 function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
-  const w = conv.weight, b = conv.bias, mean = bn.runningMean!, variance = bn.runningVar!, gamma = bn.weight, beta = bn.bias;
-  const key = [like.backend, like.dtype, bn.eps, ...[w, b, mean, variance, gamma, beta].flatMap((t) => (t ? [t.storage, t.version] : [null, 0]))];
+  const w = conv.weight,
+    b = conv.bias,
+    mean = bn.runningMean!,
+    variance = bn.runningVar!,
+    gamma = bn.weight,
+    beta = bn.bias;
+  const key = [
+    like.backend,
+    like.dtype,
+    bn.eps,
+    ...[w, b, mean, variance, gamma, beta].flatMap((t) => (t ? [t.storage, t.version] : [null, 0])),
+  ];
   const hit = foldCache.get(conv);
   if (hit && hit.key.length === key.length && hit.key.every((v, i) => v === key[i])) return hit;
-  const wv = w.toArray(), mv = mean.toArray(), vv = variance.toArray();
-  const gv = gamma?.toArray(), bv = beta?.toArray(), cb = b?.toArray();
+  const wv = w.toArray(),
+    mv = mean.toArray(),
+    vv = variance.toArray();
+  const gv = gamma?.toArray(),
+    bv = beta?.toArray(),
+    cb = b?.toArray();
   const perOut = wv.length / conv.outChannels;
-  const fw = new Float64Array(wv.length), fb = new Float64Array(conv.outChannels);
+  const fw = new Float64Array(wv.length),
+    fb = new Float64Array(conv.outChannels);
   for (let o = 0; o < conv.outChannels; o++) {
     const scale = (gv ? gv[o] : 1) / Math.sqrt(vv[o] + bn.eps);
     for (let i = 0; i < perOut; i++) fw[o * perOut + i] = wv[o * perOut + i] * scale;
@@ -49,8 +71,12 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Ep
   if (fuse && bn.runningMean && bn.runningVar) {
     const { weight, bias } = foldBatchNorm(conv, bn, x);
     const residual = epilogue.residual ? epilogue.residual() : null;
-    return conv2dFused(x, weight, bias, residual, !!epilogue.relu,
-      { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups });
+    return conv2dFused(x, weight, bias, residual, !!epilogue.relu, {
+      stride: conv.stride,
+      padding: conv.padding,
+      dilation: conv.dilation,
+      groups: conv.groups,
+    });
   }
   let y = bn.call(conv.call(x));
   if (epilogue.residual) y = add(y, epilogue.residual());
@@ -63,10 +89,13 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Ep
  */
 export function runLayers(layers: readonly Module[], x: Tensor, fuse: boolean, tail: Epilogue | null = null): Tensor {
   let out = x;
-  for (let i = 0; i < layers.length;) {
-    const conv = layers[i], bn = layers[i + 1], relu = layers[i + 2];
+  for (let i = 0; i < layers.length; ) {
+    const conv = layers[i],
+      bn = layers[i + 1],
+      relu = layers[i + 2];
     if (fuse && conv instanceof Conv2d && bn instanceof BatchNorm2d) {
-      const hasRelu = relu instanceof ReLU, end = i + (hasRelu ? 3 : 2);
+      const hasRelu = relu instanceof ReLU,
+        end = i + (hasRelu ? 3 : 2);
       const useTail = tail !== null && !hasRelu && end === layers.length;
       out = convBnAct(conv, bn, out, useTail ? tail : { relu: hasRelu ? relu : null }, true);
       if (useTail) return out;

@@ -34,7 +34,11 @@ export function constant_(t: Tensor, value: number): void {
 }
 
 /** Kaiming (He) normal with ReLU gain √2: std = √2/√fan (torchvision uses mode 'fan_out' for convs). */
-export function kaimingNormal_(t: Tensor, mode: 'fan_in' | 'fan_out' = 'fan_in', generator: Generator = defaultGenerator): void {
+export function kaimingNormal_(
+  t: Tensor,
+  mode: 'fan_in' | 'fan_out' = 'fan_in',
+  generator: Generator = defaultGenerator,
+): void {
   const f = fans(t);
   normal_(t, Math.SQRT2 / Math.sqrt(mode === 'fan_in' ? f.fanIn : f.fanOut), generator);
 }

@@ -10,7 +10,9 @@ export type ForwardPreHook = (module: Module, inputs: readonly Tensor[]) => void
 /** Called after forward with the module, its inputs and its output. */
 export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => void;
 /** Removes a registered hook. */
-export interface HookHandle { remove(): void; }
+export interface HookHandle {
+  remove(): void;
+}
 
 /** What loadStateDict found. */
 export interface LoadReport {
@@ -33,13 +35,17 @@ export abstract class Module {
   private readonly _hooks = new Set<ForwardHook>();
 
   /** The class name shown in summaries and repr (PyTorch's class names). */
-  get typeName(): string { return this.constructor.name; }
+  get typeName(): string {
+    return this.constructor.name;
+  }
 
   /** The computation; call modules through call() so hooks run. */
   abstract forward(x: Tensor): Tensor;
 
   /** Whether any forward (pre-)hook is registered on this module. */
-  hasHooks(): boolean { return this._preHooks.size + this._hooks.size > 0; }
+  hasHooks(): boolean {
+    return this._preHooks.size + this._hooks.size > 0;
+  }
 
   /** Runs forward with pre-hooks and hooks (PyTorch's module(x)). */
   call(x: Tensor): Tensor {
@@ -60,7 +66,9 @@ export abstract class Module {
    * State-dict entries (own names) that a checkpoint may omit; loading leaves them at their
    * current value (BatchNorm's num_batches_tracked, as PyTorch's BatchNorm tolerates).
    */
-  protected optionalStateKeys(): readonly string[] { return []; }
+  protected optionalStateKeys(): readonly string[] {
+    return [];
+  }
 
   /** Registers a persistent buffer (saved in the state dict, not trained). */
   protected registerBuffer(name: string, t: Tensor | null): Tensor | null {
@@ -86,7 +94,9 @@ export abstract class Module {
   }
 
   /** Direct children in registration order. */
-  namedChildren(): [string, Module][] { return [...this._modules]; }
+  namedChildren(): [string, Module][] {
+    return [...this._modules];
+  }
 
   /** Whether `test` holds for some descendant (not this module), depth-first, without building paths. */
   someDescendant(test: (m: Module) => boolean): boolean {
@@ -107,7 +117,9 @@ export abstract class Module {
   }
 
   /** All parameters. */
-  parameters(): Parameter[] { return this.namedParameters().map(([, p]) => p); }
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
 
   /** All buffers with dotted paths. */
   namedBuffers(): [string, Tensor][] {
@@ -124,7 +136,9 @@ export abstract class Module {
 
   /** Total number of parameter elements (optionally only trainable ones). */
   numParameters(trainableOnly = false): number {
-    return this.parameters().filter((p) => !trainableOnly || p.requiresGrad).reduce((s, p) => s + p.numel, 0);
+    return this.parameters()
+      .filter((p) => !trainableOnly || p.requiresGrad)
+      .reduce((s, p) => s + p.numel, 0);
   }
 
   /** Sets training mode on this module and all descendants. */
@@ -134,7 +148,9 @@ export abstract class Module {
   }
 
   /** Sets evaluation mode. */
-  eval(): this { return this.train(false); }
+  eval(): this {
+    return this.train(false);
+  }
 
   /** Clears .grad of every parameter. */
   zeroGrad(): void {
@@ -160,7 +176,9 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const incoming = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
     const own = this.stateDict();
-    const optional = new Set(this.namedModules().flatMap(([path, m]) => m.optionalStateKeys().map((k) => (path ? `${path}.${k}` : k))));
+    const optional = new Set(
+      this.namedModules().flatMap(([path, m]) => m.optionalStateKeys().map((k) => (path ? `${path}.${k}` : k))),
+    );
     const report: LoadReport = {
       missingKeys: [...own.keys()].filter((k) => !incoming.has(k) && !optional.has(k)),
       unexpectedKeys: [...incoming.keys()].filter((k) => !own.has(k)),
@@ -168,7 +186,8 @@ export abstract class Module {
     };
     for (const [key, t] of own) {
       const src = incoming.get(key);
-      if (src && formatShape(src.shape) !== formatShape(t.shape)) report.shapeMismatches.push({ key, expected: [...t.shape], got: [...src.shape] });
+      if (src && formatShape(src.shape) !== formatShape(t.shape))
+        report.shapeMismatches.push({ key, expected: [...t.shape], got: [...src.shape] });
     }
     const problems = report.missingKeys.length + report.unexpectedKeys.length + report.shapeMismatches.length;
     if (strict && problems > 0) throw new Error(`loadStateDict: ${describeReport(report)}`);
@@ -183,7 +202,8 @@ export abstract class Module {
   /** Moves every parameter and buffer to another backend (values copied). */
   to(backend: Backend): this {
     for (const [, m] of this.namedModules()) {
-      for (const [name, p] of m._parameters) if (p) m._parameters.set(name, new Parameter(p.to(backend), p.requiresGrad));
+      for (const [name, p] of m._parameters)
+        if (p) m._parameters.set(name, new Parameter(p.to(backend), p.requiresGrad));
       for (const [name, b] of m._buffers) if (b) m._buffers.set(name, b.to(backend));
     }
     return this;
@@ -202,7 +222,9 @@ export abstract class Module {
   }
 
   /** Extra text inside this module's repr, e.g. "64, 128, kernel_size=(3, 3)". */
-  extraRepr(): string { return ''; }
+  extraRepr(): string {
+    return '';
+  }
 
   /** PyTorch-style nested description of the module tree. */
   toString(): string {
@@ -221,7 +243,10 @@ export function describeReport(r: LoadReport): string {
   const few = (keys: string[]) => `${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}`;
   if (r.missingKeys.length) parts.push(`missing keys (${r.missingKeys.length}): ${few(r.missingKeys)}`);
   if (r.unexpectedKeys.length) parts.push(`unexpected keys (${r.unexpectedKeys.length}): ${few(r.unexpectedKeys)}`);
-  for (const m of r.shapeMismatches.slice(0, 3)) parts.push(`shape mismatch for ${m.key}: checkpoint has ${formatShape(m.got)}, model expects ${formatShape(m.expected)}`);
+  for (const m of r.shapeMismatches.slice(0, 3))
+    parts.push(
+      `shape mismatch for ${m.key}: checkpoint has ${formatShape(m.got)}, model expects ${formatShape(m.expected)}`,
+    );
   if (r.shapeMismatches.length > 3) parts.push(`${r.shapeMismatches.length - 3} more shape mismatches`);
   return parts.join('; ') || 'no problems';
 }

@@ -10,14 +10,18 @@ export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
     this.layers = layers;
-    layers.forEach((m, i) => this.registerModule(String(i), m));
+    for (const [i, m] of layers.entries()) this.registerModule(String(i), m);
   }
 
   /** Number of children. */
-  get length(): number { return this.layers.length; }
+  get length(): number {
+    return this.layers.length;
+  }
 
   /** The children, in order. */
-  layerList(): readonly Module[] { return this.layers; }
+  layerList(): readonly Module[] {
+    return this.layers;
+  }
 
   /** The i-th child. */
   at(i: number): Module {

@@ -40,7 +40,10 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8 };
 
 function ownParamCount(m: Module): number {
   const childParams = new Set(m.namedChildren().flatMap(([, c]) => c.parameters()));
-  return m.parameters().filter((p) => !childParams.has(p)).reduce((s, p) => s + p.numel, 0);
+  return m
+    .parameters()
+    .filter((p) => !childParams.has(p))
+    .reduce((s, p) => s + p.numel, 0);
 }
 
 /**
@@ -68,15 +71,22 @@ export function collectRows(model: Module, inputSize: readonly number[], dtype: 
       const numParams = params.reduce((s, p) => s + p.numel, 0);
       const { kernelSize: k, stride } = mod as unknown as { kernelSize?: number | number[]; stride?: [number, number] };
       const row: LayerRow = {
-        className: mod.typeName, varName: paths.get(mod) ?? '', depth, depthIndex,
-        inputShape: [...inputs[0].shape], outputShape: [],
+        className: mod.typeName,
+        varName: paths.get(mod) ?? '',
+        depth,
+        depthIndex,
+        inputShape: [...inputs[0].shape],
+        outputShape: [],
         kernelSize: k === undefined ? null : Array.isArray(k) ? [...k] : k,
         stride: stride ? [stride[0], stride[1]] : null,
-        numParams, trainableParams: params.filter((p) => p.requiresGrad).reduce((s, p) => s + p.numel, 0),
+        numParams,
+        trainableParams: params.filter((p) => p.requiresGrad).reduce((s, p) => s + p.numel, 0),
         ownParams: ownParamCount(mod),
         paramBytes: params.reduce((s, p) => s + p.numel * BYTES[p.dtype], 0),
-        outputBytes: 0, multAdds: 0,
-        isLeaf: mod.namedChildren().length === 0, isRecursive: seen.has(mod),
+        outputBytes: 0,
+        multAdds: 0,
+        isLeaf: mod.namedChildren().length === 0,
+        isRecursive: seen.has(mod),
       };
       seen.add(mod);
       rows.push(row);
@@ -108,10 +118,13 @@ export function collectRows(model: Module, inputSize: readonly number[], dtype: 
 export function downsamplingWarnings(rows: readonly LayerRow[], inputSize: readonly number[]): string[] {
   for (const row of rows) {
     if (!row.stride || row.inputShape.length !== 4) continue;
-    const [, , h, w] = row.inputShape, [sh, sw] = row.stride;
+    const [, , h, w] = row.inputShape,
+      [sh, sw] = row.stride;
     if ((sh > 1 && h < sh) || (sw > 1 && w < sw)) {
-      return [`input ${formatShape(inputSize)} is small for this network: ${row.className} '${row.varName}' has stride ${sh}x${sw} `
-        + `but receives a ${h}x${w} map, so it no longer downsamples`];
+      return [
+        `input ${formatShape(inputSize)} is small for this network: ${row.className} '${row.varName}' has stride ${sh}x${sw} ` +
+          `but receives a ${h}x${w} map, so it no longer downsamples`,
+      ];
     }
   }
   return [];

@@ -66,17 +66,34 @@ export class ModelSummary {
   }
 
   /** Plain data: model, input, depth, columns, every row (visible or not) and the totals. */
-  toJSON(): { model: string; inputSize: number[]; depth: number; columns: SummaryColumn[]; rows: (LayerRow & { visible: boolean })[]; totals: SummaryTotals; warnings: string[] } {
+  toJSON(): {
+    model: string;
+    inputSize: number[];
+    depth: number;
+    columns: SummaryColumn[];
+    rows: (LayerRow & { visible: boolean })[];
+    totals: SummaryTotals;
+    warnings: string[];
+  } {
     return {
-      model: this.modelName, inputSize: [...this.inputSize], depth: this.depth, columns: [...this.columns],
-      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })), totals: this.totals, warnings: [...this.warnings],
+      model: this.modelName,
+      inputSize: [...this.inputSize],
+      depth: this.depth,
+      columns: [...this.columns],
+      rows: this.rows.map((r) => ({ ...r, visible: r.depth <= this.depth })),
+      totals: this.totals,
+      warnings: [...this.warnings],
     };
   }
 }
 
 /** torchinfo's totals over the rows. */
 export function computeTotals(rows: readonly LayerRow[], inputBytes: number): SummaryTotals {
-  let totalParams = 0, trainableParams = 0, totalMultAdds = 0, forwardBackwardBytes = 0, paramBytes = 0;
+  let totalParams = 0,
+    trainableParams = 0,
+    totalMultAdds = 0,
+    forwardBackwardBytes = 0,
+    paramBytes = 0;
   rows.forEach((r, i) => {
     if (r.isLeaf) {
       totalMultAdds += r.multAdds;
@@ -87,24 +104,36 @@ export function computeTotals(rows: readonly LayerRow[], inputBytes: number): Su
       paramBytes += r.paramBytes;
     } else if (!r.isRecursive) {
       totalParams += Math.max(leftoverParams(rows, i), 0);
-      trainableParams += Math.max(leftoverParams(rows, i, (x) => x.trainableParams), 0);
+      trainableParams += Math.max(
+        leftoverParams(rows, i, (x) => x.trainableParams),
+        0,
+      );
     }
   });
   return {
-    totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, totalMultAdds,
-    inputBytes, forwardBackwardBytes, paramBytes, totalBytes: inputBytes + forwardBackwardBytes + paramBytes,
+    totalParams,
+    trainableParams,
+    nonTrainableParams: totalParams - trainableParams,
+    totalMultAdds,
+    inputBytes,
+    forwardBackwardBytes,
+    paramBytes,
+    totalBytes: inputBytes + forwardBackwardBytes + paramBytes,
   };
 }
 
 /** Summarises `model` for an input of `inputSize` (e.g. [2, 3, 224, 224]), like torchinfo.summary. */
 export function summary(model: Module, inputSize: readonly number[], opts: SummaryOptions = {}): ModelSummary {
   const depth = opts.depth ?? 3;
-  if (!Number.isInteger(depth) || depth < 0) throw new Error(`summary: depth must be a non-negative integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new Error(`summary: depth must be a non-negative integer, got ${depth}`);
   if (inputSize.length === 0 || !inputSize.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error(`summary: input size ${formatShape(inputSize)} must be positive integers, e.g. [2, 3, 224, 224]`);
   }
   const columns = opts.columns ?? ['output_size', 'num_params'];
-  for (const c of columns) if (!ALL_COLUMNS.includes(c)) throw new Error(`summary: unknown column '${c}'; choose from ${ALL_COLUMNS.join(', ')}`);
+  for (const c of columns)
+    if (!ALL_COLUMNS.includes(c))
+      throw new Error(`summary: unknown column '${c}'; choose from ${ALL_COLUMNS.join(', ')}`);
   const dtype = opts.dtype ?? 'float32';
   const rows = collectRows(model, inputSize, dtype);
   const inputBytes = inputSize.reduce((a, b) => a * b, 1) * (dtype === 'float32' ? 4 : 8);

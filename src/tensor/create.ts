@@ -26,7 +26,10 @@ function make(values: ArrayLike<number> | null, shape: readonly number[], opts: 
 function flattenNested(data: unknown): { values: number[]; shape: number[] } {
   const shape: number[] = [];
   let probe: unknown = data;
-  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
   const values = (data as unknown[]).flat(Infinity as 1) as unknown[];
   if (values.length !== numel(shape) || !values.every((v) => typeof v === 'number')) {
     throw new Error(`tensor: nested array is ragged or holds non-numbers (inferred shape ${formatShape(shape)})`);
@@ -35,13 +38,22 @@ function flattenNested(data: unknown): { values: number[]; shape: number[] } {
 }
 
 /** A tensor from values (flat with a shape, or nested arrays). */
-export function tensor(data: ArrayLike<number> | unknown[], shape?: readonly number[], opts: TensorOptions = {}): Tensor {
+export function tensor(
+  data: ArrayLike<number> | unknown[],
+  shape?: readonly number[],
+  opts: TensorOptions = {},
+): Tensor {
   if (shape === undefined) {
-    const flat = Array.isArray(data) ? flattenNested(data) : { values: Array.from(data as ArrayLike<number>), shape: [(data as ArrayLike<number>).length] };
+    const flat = Array.isArray(data)
+      ? flattenNested(data)
+      : { values: Array.from(data as ArrayLike<number>), shape: [(data as ArrayLike<number>).length] };
     return make(flat.values, flat.shape, opts);
   }
   const values = data as ArrayLike<number>;
-  if (values.length !== numel(shape)) throw new Error(`tensor: ${values.length} values do not fill shape ${formatShape(shape)} (${numel(shape)} elements)`);
+  if (values.length !== numel(shape))
+    throw new Error(
+      `tensor: ${values.length} values do not fill shape ${formatShape(shape)} (${numel(shape)} elements)`,
+    );
   return make(values, shape, opts);
 }
 
@@ -62,7 +74,9 @@ export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor
 }
 
 /** Options for random tensors. */
-export interface RandomOptions extends TensorOptions { generator?: Generator; }
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
 
 function drawn(shape: readonly number[], opts: RandomOptions, draw: (g: Generator) => number): Tensor {
   const backend = opts.backend ?? getDefaultBackend();

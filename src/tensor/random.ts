@@ -4,7 +4,10 @@
 /** A seeded pseudo-random generator. */
 export class Generator {
   // state as four uint32 held in plain number fields (faster than a typed array here)
-  private s0 = 0; private s1 = 0; private s2 = 0; private s3 = 0;
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
   private spare: number | null = null;
 
   constructor(seed = 0) {
@@ -21,7 +24,10 @@ export class Generator {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
     this.spare = null;
     return this;
   }
@@ -30,8 +36,12 @@ export class Generator {
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
     const t = this.s1 << 9;
-    this.s2 ^= this.s0; this.s3 ^= this.s1; this.s1 ^= this.s2; this.s0 ^= this.s3;
-    this.s2 ^= t; this.s3 = rotl(this.s3, 11);
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
     return result;
   }
 
@@ -47,7 +57,11 @@ export class Generator {
 
   /** Standard normal (Box–Muller, caching the second draw). */
   normal(): number {
-    if (this.spare !== null) { const v = this.spare; this.spare = null; return v; }
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
     let u = 0;
     while (u === 0) u = this.random();
     const v = this.random();

@@ -15,13 +15,15 @@ export function formatShape(shape: readonly number[]): string {
 /** Throws unless every dimension is a non-negative integer. */
 export function assertValidShape(op: string, shape: readonly number[]): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape ${formatShape(shape)}: dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`${op}: invalid shape ${formatShape(shape)}: dimensions must be non-negative integers`);
   }
 }
 
 /** Normalises an int-or-pair argument (kernel size, stride, padding) to a pair. */
 export function pair(op: string, name: string, v: number | readonly [number, number]): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.length !== 2 || !p.every(Number.isInteger)) throw new Error(`${op}: ${name} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
+  if (p.length !== 2 || !p.every(Number.isInteger))
+    throw new Error(`${op}: ${name} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
   return p;
 }

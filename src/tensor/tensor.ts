@@ -29,13 +29,16 @@ export class Tensor implements Differentiable<Tensor> {
     assertValidShape('Tensor', shape);
     this.shape = Object.freeze([...shape]);
     const size = backend.size(storage);
-    if (size !== numel(shape)) throw new Error(`Tensor: storage holds ${size} elements but shape ${formatShape(shape)} needs ${numel(shape)}`);
+    if (size !== numel(shape))
+      throw new Error(`Tensor: storage holds ${size} elements but shape ${formatShape(shape)} needs ${numel(shape)}`);
     this.gradFn = gradFn;
     this._requiresGrad = gradFn !== null;
   }
 
   /** Whether autograd tracks this tensor. */
-  get requiresGrad(): boolean { return this._requiresGrad; }
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
   set requiresGrad(v: boolean) {
     if (this.gradFn && !v) throw new Error('requiresGrad: cannot turn off on a non-leaf tensor; use detach()');
     if (v && this.dtype === 'int64') throw new Error('requiresGrad: only floating-point tensors can require gradients');
@@ -43,15 +46,24 @@ export class Tensor implements Differentiable<Tensor> {
   }
 
   /** Sets requiresGrad and returns this (chainable). */
-  requiresGrad_(v = true): this { this.requiresGrad = v; return this; }
+  requiresGrad_(v = true): this {
+    this.requiresGrad = v;
+    return this;
+  }
 
   /** Number of elements. */
-  get numel(): number { return numel(this.shape); }
+  get numel(): number {
+    return numel(this.shape);
+  }
   /** Number of dimensions. */
-  get ndim(): number { return this.shape.length; }
+  get ndim(): number {
+    return this.shape.length;
+  }
 
   /** The values as a fresh typed array, synchronously (CPU backends; an error on the meta backend). */
-  toArray(): Float32Array | Float64Array { return this.backend.read(this.storage); }
+  toArray(): Float32Array | Float64Array {
+    return this.backend.read(this.storage);
+  }
 
   /** The values as a fresh typed array once the backend has them: the read every backend offers. */
   async data(): Promise<Float32Array | Float64Array> {
@@ -65,7 +77,10 @@ export class Tensor implements Differentiable<Tensor> {
   toString(): string {
     const head = `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, backend=${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
     if (!this.backend.hasData) return `${head} (shapes only)`;
-    const values = this.toArray(), shown = Array.from(values.subarray(0, 6), (v) => (this.dtype === 'int64' ? String(v) : String(Number(v.toPrecision(4)))));
+    const values = this.toArray(),
+      shown = Array.from(values.subarray(0, 6), (v) =>
+        this.dtype === 'int64' ? String(v) : String(Number(v.toPrecision(4))),
+      );
     return `${head} [${shown.join(', ')}${values.length > 6 ? `, … ${values.length - 6} more` : ''}]`;
   }
 
@@ -76,7 +91,8 @@ export class Tensor implements Differentiable<Tensor> {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.numel !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.numel} elements, expected 1`);
+    if (this.numel !== 1)
+      throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.numel} elements, expected 1`);
     return this.toArray()[0];
   }
 
@@ -93,18 +109,26 @@ export class Tensor implements Differentiable<Tensor> {
 
   /** Back-propagates from this tensor (a scalar unless `grad` is given). */
   backward(grad?: Tensor): void {
-    if (!grad && this.numel !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, got shape ${formatShape(this.shape)}`);
+    if (!grad && this.numel !== 1)
+      throw new Error(
+        `backward: grad can be implicitly created only for a scalar output, got shape ${formatShape(this.shape)}`,
+      );
     const seed = grad ?? new Tensor(this.backend.fromValues(this.dtype, [1]), this.shape, this.dtype, this.backend);
     runBackward<Tensor>(this, seed, (a, b) => a.withStorage(a.backend.kernels.addScaled(a.storage, b.storage, 1, 1)));
   }
 
   /** @internal Adds a gradient into .grad (autograd calls this on leaves). */
   accumulateGrad(g: Tensor): void {
-    this.grad = this.grad === null ? g : this.grad.withStorage(this.backend.kernels.addScaled(this.grad.storage, g.storage, 1, 1));
+    this.grad =
+      this.grad === null
+        ? g
+        : this.grad.withStorage(this.backend.kernels.addScaled(this.grad.storage, g.storage, 1, 1));
   }
 
   /** A tensor sharing this storage, cut off from the graph. */
-  detach(): Tensor { return new Tensor(this.storage, this.shape, this.dtype, this.backend); }
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.dtype, this.backend);
+  }
 
   /** @internal A new untracked tensor of the same shape/dtype/backend over another storage. */
   withStorage(storage: unknown, shape: readonly number[] = this.shape): Tensor {
@@ -113,20 +137,22 @@ export class Tensor implements Differentiable<Tensor> {
 
   /** Replaces this tensor's values with src's (same shape), like torch's copy_ under no_grad. */
   copyFrom(src: Tensor): void {
-    if (formatShape(src.shape) !== formatShape(this.shape)) throw new Error(`copyFrom: shape ${formatShape(src.shape)} does not match ${formatShape(this.shape)}`);
+    if (formatShape(src.shape) !== formatShape(this.shape))
+      throw new Error(`copyFrom: shape ${formatShape(src.shape)} does not match ${formatShape(this.shape)}`);
     // a copy, never shared storage: optimizers update parameters in place
-    this.storage = this.backend.hasData && src.backend.hasData
-      ? this.backend.fromValues(this.dtype, src.toArray())
-      : this.backend.zeros(this.dtype, this.numel);
+    this.storage =
+      this.backend.hasData && src.backend.hasData
+        ? this.backend.fromValues(this.dtype, src.toArray())
+        : this.backend.zeros(this.dtype, this.numel);
   }
 
   /** Same values with another shape (one dimension may be -1); shares storage; differentiable. */
   reshape(shape: readonly number[]): Tensor {
     const resolved = resolveReshape(this.shape, shape);
-    const input = this;
-    const fn: GradFn<Tensor> | null = this.requiresGrad && isGradEnabled()
-      ? { op: 'reshape', inputs: [this], backward: (g) => [g.withStorage(g.storage, input.shape)] }
-      : null;
+    const fn: GradFn<Tensor> | null =
+      this.requiresGrad && isGradEnabled()
+        ? { op: 'reshape', inputs: [this], backward: (g) => [g.withStorage(g.storage, this.shape)] }
+        : null;
     const out = new Tensor(this.storage, resolved, this.dtype, this.backend, fn);
     emitOp('reshape', [this], out, { shape: resolved });
     return out;
@@ -135,9 +161,10 @@ export class Tensor implements Differentiable<Tensor> {
   /** A copy of this tensor on another backend (values copied; meta keeps shapes only). */
   to(backend: Backend): Tensor {
     if (backend === this.backend) return this;
-    const storage = backend.hasData && this.backend.hasData
-      ? backend.fromValues(this.dtype, this.toArray())
-      : backend.zeros(this.dtype, this.numel);
+    const storage =
+      backend.hasData && this.backend.hasData
+        ? backend.fromValues(this.dtype, this.toArray())
+        : backend.zeros(this.dtype, this.numel);
     return new Tensor(storage, this.shape, this.dtype, backend);
   }
 }
@@ -150,7 +177,9 @@ function resolveReshape(from: readonly number[], to: readonly number[]): number[
   const known = numel(to.filter((d) => d !== -1));
   const resolved = to.map((d) => (d === -1 ? (known === 0 ? 0 : total / known) : d));
   if (!resolved.every((d) => Number.isInteger(d) && d >= 0) || numel(resolved) !== total) {
-    throw new Error(`reshape: shape ${formatShape(to)} is invalid for a tensor of shape ${formatShape(from)} (${total} elements)`);
+    throw new Error(
+      `reshape: shape ${formatShape(to)} is invalid for a tensor of shape ${formatShape(from)} (${total} elements)`,
+    );
   }
   return resolved;
 }

@@ -30,6 +30,11 @@ export function isTracing(): boolean {
 }
 
 /** Reports an op to the running trace, if any (called by every op). */
-export function emitOp(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Readonly<Record<string, unknown>>): void {
+export function emitOp(
+  op: string,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  attrs: Readonly<Record<string, unknown>>,
+): void {
   if (listener) listener({ op, inputs, output, attrs });
 }

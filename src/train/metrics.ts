@@ -9,11 +9,13 @@ function finiteRow(v: ArrayLike<number>, i: number, cols: number): boolean {
 
 /** How many rows have their target among the top k logits (ties broken by index; a non-finite row is a miss). */
 export function topkHits(logits: Tensor, targets: ArrayLike<number>, k: number): number {
-  const [rows, cols] = logits.shape, v = logits.toArray();
+  const [rows, cols] = logits.shape,
+    v = logits.toArray();
   let hits = 0;
   for (let i = 0; i < rows; i++) {
     if (!finiteRow(v, i, cols)) continue;
-    const t = targets[i], score = v[i * cols + t];
+    const t = targets[i],
+      score = v[i * cols + t];
     let better = 0;
     for (let j = 0; j < cols; j++) if (v[i * cols + j] > score || (v[i * cols + j] === score && j < t)) better++;
     if (better < k) hits++;
@@ -32,9 +34,13 @@ export class ConfusionMatrix {
   }
   /** Adds a batch of logits against targets. */
   add(logits: Tensor, targets: ArrayLike<number>): void {
-    const [rows, cols] = logits.shape, v = logits.toArray();
+    const [rows, cols] = logits.shape,
+      v = logits.toArray();
     for (let i = 0; i < rows; i++) {
-      if (!finiteRow(v, i, cols)) { this.invalid[targets[i]]++; continue; }
+      if (!finiteRow(v, i, cols)) {
+        this.invalid[targets[i]]++;
+        continue;
+      }
       let best = 0;
       for (let j = 1; j < cols; j++) if (v[i * cols + j] > v[i * cols + best]) best = j;
       this.counts[targets[i]][best]++;

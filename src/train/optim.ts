@@ -5,7 +5,11 @@ import type { Parameter } from '../nn/parameter';
 import type { Tensor } from '../tensor/tensor';
 
 /** A group of parameters sharing a weight decay. */
-interface ParamEntry { name: string; param: Parameter; weightDecay: number; }
+interface ParamEntry {
+  name: string;
+  param: Parameter;
+  weightDecay: number;
+}
 
 /** Common options. */
 export interface OptimizerOptions {
@@ -16,9 +20,17 @@ export interface OptimizerOptions {
 }
 
 /** SGD options. */
-export interface SgdOptions extends OptimizerOptions { momentum?: number; dampening?: number; nesterov?: boolean; }
+export interface SgdOptions extends OptimizerOptions {
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
 /** AdamW options (PyTorch's defaults: betas 0.9/0.999, eps 1e-8, weight decay 0.01). */
-export interface AdamWOptions extends OptimizerOptions { beta1?: number; beta2?: number; eps?: number; }
+export interface AdamWOptions extends OptimizerOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
 
 /** Base: the parameter list, the learning rate, state by name. */
 export abstract class Optimizer {
@@ -34,7 +46,9 @@ export abstract class Optimizer {
     if (!(wd >= 0)) throw new Error(`optimizer: weight decay must be ≥ 0, got ${wd}`);
     const skip = opts.noDecayOnNormAndBias ?? true;
     this.lr = opts.lr;
-    this.entries = named.filter(([, p]) => p.requiresGrad).map(([name, param]) => ({ name, param, weightDecay: skip && param.ndim <= 1 ? 0 : wd }));
+    this.entries = named
+      .filter(([, p]) => p.requiresGrad)
+      .map(([name, param]) => ({ name, param, weightDecay: skip && param.ndim <= 1 ? 0 : wd }));
   }
 
   /** Updates every parameter that has a gradient. */
@@ -69,23 +83,29 @@ export abstract class Optimizer {
 /** Refuses an optimizer state whose tensor names are not exactly the expected ones (a damaged checkpoint). */
 function checkStateKeys(state: Map<string, Tensor>, expected: string[]): void {
   const want = new Set(expected);
-  const missing = expected.filter((k) => !state.has(k)), extra = [...state.keys()].filter((k) => !want.has(k));
+  const missing = expected.filter((k) => !state.has(k)),
+    extra = [...state.keys()].filter((k) => !want.has(k));
   if (missing.length || extra.length) {
     const list = (ks: string[]) => `${ks.slice(0, 3).join(', ')}${ks.length > 3 ? ` and ${ks.length - 3} more` : ''}`;
-    throw new Error(`optimizer state: ${missing.length ? `missing ${list(missing)}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${list(extra)}` : ''}`);
+    throw new Error(
+      `optimizer state: ${missing.length ? `missing ${list(missing)}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${list(extra)}` : ''}`,
+    );
   }
 }
 
 function takeState(state: Map<string, Tensor>, key: string, like: Tensor): unknown {
   const t = state.get(key);
   if (!t) throw new Error(`optimizer state: missing '${key}'`);
-  if (t.numel !== like.numel) throw new Error(`optimizer state: '${key}' has ${t.numel} elements, parameter has ${like.numel}`);
+  if (t.numel !== like.numel)
+    throw new Error(`optimizer state: '${key}' has ${t.numel} elements, parameter has ${like.numel}`);
   return like.backend.fromValues(like.dtype, t.toArray());
 }
 
 /** Stochastic gradient descent (torch.optim.SGD). */
 export class SGD extends Optimizer {
-  readonly momentum: number; readonly dampening: number; readonly nesterov: boolean;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
   private readonly buffers = new Map<string, unknown>();
 
   constructor(named: readonly [string, Parameter][], opts: SgdOptions) {
@@ -93,13 +113,19 @@ export class SGD extends Optimizer {
     this.momentum = opts.momentum ?? 0;
     this.dampening = opts.dampening ?? 0;
     this.nesterov = opts.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0))
+      throw new Error('SGD: Nesterov momentum requires a momentum > 0 and zero dampening');
   }
 
   protected update(e: ParamEntry, grad: Tensor): void {
     const k = e.param.backend.kernels;
-    const r = k.sgdStep(e.param.storage, grad.storage, this.buffers.get(e.name) ?? null,
-      { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: e.weightDecay, nesterov: this.nesterov });
+    const r = k.sgdStep(e.param.storage, grad.storage, this.buffers.get(e.name) ?? null, {
+      lr: this.lr,
+      momentum: this.momentum,
+      dampening: this.dampening,
+      weightDecay: e.weightDecay,
+      nesterov: this.nesterov,
+    });
     e.param.storage = r.param;
     if (r.momentumBuffer) this.buffers.set(e.name, r.momentumBuffer);
   }
@@ -115,10 +141,14 @@ export class SGD extends Optimizer {
 
   loadStateTensors(state: Map<string, Tensor>, stepCount: number): void {
     // after the first step every parameter has a momentum buffer (when momentum is on)
-    checkStateKeys(state, this.momentum && stepCount > 0 ? this.trainable().map((e) => `momentum_buffer.${e.name}`) : []);
+    checkStateKeys(
+      state,
+      this.momentum && stepCount > 0 ? this.trainable().map((e) => `momentum_buffer.${e.name}`) : [],
+    );
     this.buffers.clear();
     for (const e of this.entries) {
-      if (state.has(`momentum_buffer.${e.name}`)) this.buffers.set(e.name, takeState(state, `momentum_buffer.${e.name}`, e.param));
+      if (state.has(`momentum_buffer.${e.name}`))
+        this.buffers.set(e.name, takeState(state, `momentum_buffer.${e.name}`, e.param));
     }
     this.stepCount = stepCount;
   }
@@ -130,7 +160,9 @@ export class SGD extends Optimizer {
 
 /** Adam with decoupled weight decay (torch.optim.AdamW). */
 export class AdamW extends Optimizer {
-  readonly beta1: number; readonly beta2: number; readonly eps: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
   private readonly moments = new Map<string, { m: unknown; v: unknown }>();
 
   constructor(named: readonly [string, Parameter][], opts: AdamWOptions) {
@@ -144,8 +176,14 @@ export class AdamW extends Optimizer {
     const k = e.param.backend.kernels;
     const zero = () => e.param.backend.zeros(e.param.dtype, e.param.numel);
     const s = this.moments.get(e.name) ?? { m: zero(), v: zero() };
-    const r = k.adamwStep(e.param.storage, grad.storage, s.m, s.v,
-      { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: e.weightDecay, step: this.stepCount });
+    const r = k.adamwStep(e.param.storage, grad.storage, s.m, s.v, {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: e.weightDecay,
+      step: this.stepCount,
+    });
     e.param.storage = r.param;
     this.moments.set(e.name, { m: r.expAvg, v: r.expAvgSq });
   }
@@ -162,10 +200,17 @@ export class AdamW extends Optimizer {
   }
 
   loadStateTensors(state: Map<string, Tensor>, stepCount: number): void {
-    checkStateKeys(state, stepCount > 0 ? this.trainable().flatMap((e) => [`exp_avg.${e.name}`, `exp_avg_sq.${e.name}`]) : []);
+    checkStateKeys(
+      state,
+      stepCount > 0 ? this.trainable().flatMap((e) => [`exp_avg.${e.name}`, `exp_avg_sq.${e.name}`]) : [],
+    );
     this.moments.clear();
     for (const e of this.entries) {
-      if (state.has(`exp_avg.${e.name}`)) this.moments.set(e.name, { m: takeState(state, `exp_avg.${e.name}`, e.param), v: takeState(state, `exp_avg_sq.${e.name}`, e.param) });
+      if (state.has(`exp_avg.${e.name}`))
+        this.moments.set(e.name, {
+          m: takeState(state, `exp_avg.${e.name}`, e.param),
+          v: takeState(state, `exp_avg_sq.${e.name}`, e.param),
+        });
     }
     this.stepCount = stepCount;
   }

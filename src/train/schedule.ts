@@ -22,13 +22,18 @@ export interface ScheduleOptions {
 export function learningRate(o: ScheduleOptions, step: number): number {
   const warmup = Math.round((o.warmupEpochs ?? 0) * o.stepsPerEpoch);
   if (step < warmup) return (o.baseLr * (step + 1)) / warmup;
-  const epoch = Math.floor(step / o.stepsPerEpoch), gamma = o.gamma ?? 0.1;
+  const epoch = Math.floor(step / o.stepsPerEpoch),
+    gamma = o.gamma ?? 0.1;
   switch (o.kind) {
-    case 'constant': return o.baseLr;
-    case 'step': return o.baseLr * gamma ** Math.floor(epoch / (o.stepEpochs ?? 30));
-    case 'multistep': return o.baseLr * gamma ** (o.milestones ?? []).filter((m) => epoch >= m).length;
+    case 'constant':
+      return o.baseLr;
+    case 'step':
+      return o.baseLr * gamma ** Math.floor(epoch / (o.stepEpochs ?? 30));
+    case 'multistep':
+      return o.baseLr * gamma ** (o.milestones ?? []).filter((m) => epoch >= m).length;
     case 'cosine': {
-      const total = o.totalEpochs * o.stepsPerEpoch - warmup, t = Math.min(step - warmup, total);
+      const total = o.totalEpochs * o.stepsPerEpoch - warmup,
+        t = Math.min(step - warmup, total);
       const min = o.minLr ?? 0;
       return min + 0.5 * (o.baseLr - min) * (1 + Math.cos((Math.PI * t) / Math.max(total, 1)));
     }

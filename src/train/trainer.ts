@@ -51,20 +51,47 @@ export interface TrainConfig {
 /** What the trainer reports as it goes (the CLI draws a progress bar from it). */
 export interface TrainEvents {
   /** Once, before the first step: what is about to run. */
-  start?(info: { model: string; parameters: number; trainImages: number; testImages: number; batchSize: number; stepsPerEpoch: number; epochs: number; backend: string }): void;
+  start?(info: {
+    model: string;
+    parameters: number;
+    trainImages: number;
+    testImages: number;
+    batchSize: number;
+    stepsPerEpoch: number;
+    epochs: number;
+    backend: string;
+  }): void;
   epochStart?(epoch: number, batches: number, startBatch: number): void;
-  batchEnd?(info: { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSecond: number; lr: number }): void;
+  batchEnd?(info: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    acc: number;
+    imagesPerSecond: number;
+    lr: number;
+  }): void;
   epochEnd?(record: EpochRecord & { testTop5: number; lr: number; seconds: number; imagesPerSecond: number }): void;
   message?(text: string): void;
 }
 
 /** Per-channel mean/std of a dataset's training images, in [0, 1] units. */
 export function channelStats(d: ImageDataset): { mean: number[]; std: number[] } {
-  const [c, h, w] = d.shape, per = c * h * w, n = datasetSize(d), hw = h * w;
-  const mean: number[] = [], std: number[] = [];
+  const [c, h, w] = d.shape,
+    per = c * h * w,
+    n = datasetSize(d),
+    hw = h * w;
+  const mean: number[] = [],
+    std: number[] = [];
   for (let ch = 0; ch < c; ch++) {
-    let s = 0, q = 0;
-    for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) { const v = d.images[i * per + ch * hw + p] / 255; s += v; q += v * v; }
+    let s = 0,
+      q = 0;
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < hw; p++) {
+        const v = d.images[i * per + ch * hw + p] / 255;
+        s += v;
+        q += v * v;
+      }
     const m = s / (n * hw);
     mean.push(m);
     std.push(Math.sqrt(Math.max(q / (n * hw) - m * m, 1e-12)));
@@ -73,19 +100,28 @@ export function channelStats(d: ImageDataset): { mean: number[]; std: number[] }
 }
 
 /** Evaluates a model on a loader: loss, top-1, top-5 and the confusion matrix. */
-export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoader, numClasses: number,
-  onProgress?: (imagesDone: number) => void): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
+export async function evaluate(
+  model: ResNet | TutorialResNeXt,
+  loader: DataLoader,
+  numClasses: number,
+  onProgress?: (imagesDone: number) => void,
+): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
   model.eval();
-  let loss = 0, top1 = 0, top5 = 0, seen = 0;
+  let loss = 0,
+    top1 = 0,
+    top5 = 0,
+    seen = 0;
   const confusion = new ConfusionMatrix(numClasses);
   for await (const b of loader.epoch(0)) {
-    stepScope(model, null, () => noGrad(() => {
-      const logits = model.call(b.x);
-      loss += F.crossEntropy(logits, b.y, { reduction: 'sum' }).item();
-      top1 += topkHits(logits, b.y, 1);
-      top5 += topkHits(logits, b.y, Math.min(5, numClasses));
-      confusion.add(logits, b.y);
-    }));
+    stepScope(model, null, () =>
+      noGrad(() => {
+        const logits = model.call(b.x);
+        loss += F.crossEntropy(logits, b.y, { reduction: 'sum' }).item();
+        top1 += topkHits(logits, b.y, 1);
+        top5 += topkHits(logits, b.y, Math.min(5, numClasses));
+        confusion.add(logits, b.y);
+      }),
+    );
     seen += b.y.length;
     onProgress?.(seen);
   }
@@ -95,8 +131,11 @@ export async function evaluate(model: ResNet | TutorialResNeXt, loader: DataLoad
 /** Files a run writes in its output folder. */
 export function runFiles(outDir: string) {
   return {
-    checkpoint: join(outDir, 'checkpoint.safetensors'), weights: join(outDir, 'model.safetensors'),
-    log: join(outDir, 'metrics.jsonl'), svg: join(outDir, 'curves.svg'), png: join(outDir, 'curves.png'),
+    checkpoint: join(outDir, 'checkpoint.safetensors'),
+    weights: join(outDir, 'model.safetensors'),
+    log: join(outDir, 'metrics.jsonl'),
+    svg: join(outDir, 'curves.svg'),
+    png: join(outDir, 'curves.png'),
   };
 }
 
@@ -114,26 +153,37 @@ export interface TrainOptions {
 /** Refuses to start a fresh run over a previous one unless asked to. */
 function checkFreshOutput(outDir: string, files: ReturnType<typeof runFiles>, opts: TrainOptions): void {
   if (opts.resume || opts.overwrite) return;
-  const found = Object.values(files).filter((f) => existsSync(f)).map((f) => basename(f));
+  const found = Object.values(files)
+    .filter((f) => existsSync(f))
+    .map((f) => basename(f));
   if (found.length) {
-    throw new Error(`${outDir}: holds a previous run (${found.join(', ')}); continue it with --resume, `
-      + 'replace it with --overwrite, or choose another --out');
+    throw new Error(
+      `${outDir}: holds a previous run (${found.join(', ')}); continue it with --resume, ` +
+        'replace it with --overwrite, or choose another --out',
+    );
   }
 }
 
 /** The epoch records of a run's metrics.jsonl (none when it does not exist); a damaged line is an error naming it. */
 function readLog(path: string): EpochRecord[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((line, i) => {
-    const r = parseJsonStrict(line, `${path}: line ${i + 1}`);
-    if (!isJsonObject(r) || !isCount(r.epoch)) throw new Error(`${path}: line ${i + 1} is not an epoch record`);
-    return r as unknown as EpochRecord;
-  });
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line, i) => {
+      const r = parseJsonStrict(line, `${path}: line ${i + 1}`);
+      if (!isJsonObject(r) || !isCount(r.epoch)) throw new Error(`${path}: line ${i + 1} is not an epoch record`);
+      return r as unknown as EpochRecord;
+    });
 }
 
-
 /** Trains (or resumes) a run; resolves with the epoch records, or stops early when `shouldStop()` turns true. */
-export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: string, opts: TrainOptions): Promise<{ records: EpochRecord[]; stopped: boolean }> {
+export async function train(
+  cfg: TrainConfig,
+  data: DatasetSplits,
+  outDir: string,
+  opts: TrainOptions,
+): Promise<{ records: EpochRecord[]; stopped: boolean }> {
   const ev = opts.events ?? {};
   const files = runFiles(outDir);
   checkFreshOutput(outDir, files, opts);
@@ -143,32 +193,71 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
   const numClasses = data.train.classNames.length;
   const model = createModel(cfg.model, { numClasses, inChannels: trainSet.shape[0], seed: cfg.seed });
   const named = model.namedParameters();
-  const optimizer: Optimizer = cfg.optimizer === 'adamw'
-    ? new AdamW(named, { lr: cfg.lr, weightDecay: cfg.weightDecay })
-    : new SGD(named, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
+  const optimizer: Optimizer =
+    cfg.optimizer === 'adamw'
+      ? new AdamW(named, { lr: cfg.lr, weightDecay: cfg.weightDecay })
+      : new SGD(named, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
   const { mean, std } = channelStats(trainSet);
   // what model.safetensors (and the checkpoint) record for predict and eval: input, normalisation, class names
   const usage = usageMetadata({
-    model: cfg.model, classes: [...data.train.classNames],
+    model: cfg.model,
+    classes: [...data.train.classNames],
     input: { channels: trainSet.shape[0], size: trainSet.shape[1], mean, std },
   });
-  const transform: BatchTransform = { randomCropPadding: cfg.augment ? Math.round(trainSet.shape[1] / 8) : 0, horizontalFlip: cfg.augment, mean, std };
-  const trainLoader = new DataLoader(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, dropLast: true, transform, prefetch: cfg.prefetch });
-  const testLoader = new DataLoader(testSet, { batchSize: cfg.batchSize, shuffle: false, seed: cfg.seed, dropLast: false, transform: evalTransform(transform), prefetch: 0 });
+  const transform: BatchTransform = {
+    randomCropPadding: cfg.augment ? Math.round(trainSet.shape[1] / 8) : 0,
+    horizontalFlip: cfg.augment,
+    mean,
+    std,
+  };
+  const trainLoader = new DataLoader(trainSet, {
+    batchSize: cfg.batchSize,
+    shuffle: true,
+    seed: cfg.seed,
+    dropLast: true,
+    transform,
+    prefetch: cfg.prefetch,
+  });
+  const testLoader = new DataLoader(testSet, {
+    batchSize: cfg.batchSize,
+    shuffle: false,
+    seed: cfg.seed,
+    dropLast: false,
+    transform: evalTransform(transform),
+    prefetch: 0,
+  });
   const steps = trainLoader.numBatches();
-  const schedule: ScheduleOptions = { kind: cfg.schedule, baseLr: cfg.lr, stepsPerEpoch: steps, totalEpochs: cfg.epochs, warmupEpochs: cfg.warmupEpochs, milestones: cfg.milestones, gamma: cfg.gamma };
+  const schedule: ScheduleOptions = {
+    kind: cfg.schedule,
+    baseLr: cfg.lr,
+    stepsPerEpoch: steps,
+    totalEpochs: cfg.epochs,
+    warmupEpochs: cfg.warmupEpochs,
+    milestones: cfg.milestones,
+    gamma: cfg.gamma,
+  };
 
   let state: RunState = {
-    model: cfg.model, numClasses, data: cfg.data, epoch: 0, batch: 0, step: 0,
-    partial: { loss: 0, correct: 0, seen: 0, seconds: 0 }, config: { ...cfg }, optimizer: optimizer.describe(),
+    model: cfg.model,
+    numClasses,
+    data: cfg.data,
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    partial: { loss: 0, correct: 0, seen: 0, seconds: 0 },
+    config: { ...cfg },
+    optimizer: optimizer.describe(),
   };
   const records: EpochRecord[] = [];
   if (opts.resume) {
     const ck = loadCheckpoint(files.checkpoint, { stepsPerEpoch: steps, epochs: cfg.epochs });
     if (ck.state.model !== cfg.model || ck.state.numClasses !== numClasses) {
-      throw new Error(`${files.checkpoint}: checkpoint is for model '${ck.state.model}' with ${ck.state.numClasses} classes, not '${cfg.model}' with ${numClasses}`);
+      throw new Error(
+        `${files.checkpoint}: checkpoint is for model '${ck.state.model}' with ${ck.state.numClasses} classes, not '${cfg.model}' with ${numClasses}`,
+      );
     }
-    if (ck.state.data !== cfg.data) throw new Error(`${files.checkpoint}: checkpoint trains on '${ck.state.data}', not '${cfg.data}'`);
+    if (ck.state.data !== cfg.data)
+      throw new Error(`${files.checkpoint}: checkpoint trains on '${ck.state.data}', not '${cfg.data}'`);
     try {
       model.loadStateDict(ck.model);
       optimizer.loadStateTensors(ck.optimizer, ck.state.step);
@@ -178,14 +267,22 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
     state = ck.state;
     records.push(...readLog(files.log).filter((r) => r.epoch <= state.epoch));
     if (state.epoch >= cfg.epochs) {
-      ev.message?.(`${outDir}: the run has finished all ${cfg.epochs} epochs; nothing to resume (raise --epochs to train longer)`);
+      ev.message?.(
+        `${outDir}: the run has finished all ${cfg.epochs} epochs; nothing to resume (raise --epochs to train longer)`,
+      );
       return { records, stopped: false };
     }
     ev.message?.(`resuming ${cfg.model} at epoch ${state.epoch + 1}, batch ${state.batch} (step ${state.step})`);
   }
   ev.start?.({
-    model: cfg.model, parameters: named.reduce((a, [, p]) => a + p.numel, 0), trainImages: datasetSize(trainSet), testImages: datasetSize(testSet),
-    batchSize: cfg.batchSize, stepsPerEpoch: steps, epochs: cfg.epochs, backend: named[0][1].backend.name,
+    model: cfg.model,
+    parameters: named.reduce((a, [, p]) => a + p.numel, 0),
+    trainImages: datasetSize(trainSet),
+    testImages: datasetSize(testSet),
+    batchSize: cfg.batchSize,
+    stepsPerEpoch: steps,
+    epochs: cfg.epochs,
+    backend: named[0][1].backend.name,
   });
   // the checkpoint first, then the log it agrees with: a run killed in between logs nothing twice;
   // a run started with --overwrite replaces the old run's files only from its first checkpoint on
@@ -209,9 +306,13 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
           const lossTensor = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
           const value = lossTensor.item();
           if (!Number.isFinite(value)) {
-            throw new Error(`training loss became ${value} at epoch ${epoch + 1}, batch ${b.index + 1} (step ${state.step + 1}); `
-              + `the weights were not updated — lower --lr (now ${optimizer.lr.toPrecision(3)}) or check the data; `
-              + (savedOnce || opts.resume ? `the last good checkpoint is ${files.checkpoint}` : 'no checkpoint was written'));
+            throw new Error(
+              `training loss became ${value} at epoch ${epoch + 1}, batch ${b.index + 1} (step ${state.step + 1}); ` +
+                `the weights were not updated — lower --lr (now ${optimizer.lr.toPrecision(3)}) or check the data; ` +
+                (savedOnce || opts.resume
+                  ? `the last good checkpoint is ${files.checkpoint}`
+                  : 'no checkpoint was written'),
+            );
           }
           lossTensor.backward();
           optimizer.step();
@@ -226,16 +327,33 @@ export async function train(cfg: TrainConfig, data: DatasetSplits, outDir: strin
         state.partial.seen += b.y.length;
         state.step++;
         state.batch = b.index + 1;
-        ev.batchEnd?.({ epoch, batch: b.index + 1, batches: steps, loss: state.partial.loss / state.partial.seen, acc: state.partial.correct / state.partial.seen, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9), lr: optimizer.lr });
+        ev.batchEnd?.({
+          epoch,
+          batch: b.index + 1,
+          batches: steps,
+          loss: state.partial.loss / state.partial.seen,
+          acc: state.partial.correct / state.partial.seen,
+          imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9),
+          lr: optimizer.lr,
+        });
         // a turn of the event loop per step, so a Ctrl-C is seen after this step even when batches are ready
         await new Promise((resolve) => setImmediate(resolve));
-        if (opts.shouldStop?.()) { save(); return { records, stopped: true }; }
+        if (opts.shouldStop?.()) {
+          save();
+          return { records, stopped: true };
+        }
       }
       const test = await evaluate(model, testLoader, numClasses);
       const record = {
-        epoch: epoch + 1, trainLoss: state.partial.loss / state.partial.seen, trainAcc: state.partial.correct / state.partial.seen,
-        testLoss: test.loss, testTop1: test.top1, testTop5: test.top5, lr: optimizer.lr,
-        seconds: state.partial.seconds, imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9),
+        epoch: epoch + 1,
+        trainLoss: state.partial.loss / state.partial.seen,
+        trainAcc: state.partial.correct / state.partial.seen,
+        testLoss: test.loss,
+        testTop1: test.top1,
+        testTop5: test.top5,
+        lr: optimizer.lr,
+        seconds: state.partial.seconds,
+        imagesPerSecond: state.partial.seen / Math.max(state.partial.seconds, 1e-9),
       };
       records.push(record);
       state = { ...state, epoch: epoch + 1, batch: 0, partial: { loss: 0, correct: 0, seen: 0, seconds: 0 } };

@@ -3,7 +3,10 @@
 import type { Backend, DType } from '../contract';
 
 /** A data-less storage. */
-export interface MetaStorage { readonly dtype: DType; readonly size: number; }
+export interface MetaStorage {
+  readonly dtype: DType;
+  readonly size: number;
+}
 
 const meta = (dtype: DType, size: number): MetaStorage => ({ dtype, size });
 /** The output keeps the first input's dtype, as every kernel does. */
@@ -30,11 +33,15 @@ export const metaBackend: Backend<MetaStorage> = {
     conv2d: (x, _w, _b, g) => like(x, g.n * g.o * g.oh * g.ow),
     conv2dFused: (x, _w, _b, _r, _relu, g) => like(x, g.n * g.o * g.oh * g.ow),
     conv2dBackwardData: (dy, _w, g) => like(dy, g.n * g.c * g.h * g.w),
-    conv2dBackwardWeight: (dy, _x, g) => like(dy, (g.o * g.c / g.groups) * g.kh * g.kw),
+    conv2dBackwardWeight: (dy, _x, g) => like(dy, ((g.o * g.c) / g.groups) * g.kh * g.kw),
     channelSum: (x, g) => like(x, g.c),
     batchNormStats: (x, g) => ({ mean: like(x, g.c), variance: like(x, g.c) }),
     batchNormForward: (x) => like(x, x.size),
-    batchNormBackward: (dy, x, _m, _v, _g, _e, _b, g) => ({ dx: like(x, x.size), dgamma: like(dy, g.c), dbeta: like(dy, g.c) }),
+    batchNormBackward: (dy, x, _m, _v, _g, _e, _b, g) => ({
+      dx: like(x, x.size),
+      dgamma: like(dy, g.c),
+      dbeta: like(dy, g.c),
+    }),
     maxPool2d: (x, g) => like(x, g.n * g.c * g.oh * g.ow),
     maxPool2dBackward: (dy, x) => like(dy, x.size),
     avgPool2d: (x, g) => like(x, g.n * g.c * g.oh * g.ow),
@@ -47,7 +54,10 @@ export const metaBackend: Backend<MetaStorage> = {
     logSoftmaxBackward: (dy) => like(dy, dy.size),
     nllLoss: (logp, _t, rows) => like(logp, rows),
     nllLossBackward: (dloss, _t, rows, cols) => like(dloss, rows * cols),
-    sgdStep: (param, _g, buf, h) => ({ param, momentumBuffer: h.momentum !== 0 ? (buf ?? like(param, param.size)) : null }),
+    sgdStep: (param, _g, buf, h) => ({
+      param,
+      momentumBuffer: h.momentum !== 0 ? (buf ?? like(param, param.size)) : null,
+    }),
     adamwStep: (param, _g, expAvg, expAvgSq) => ({ param, expAvg, expAvgSq }),
   },
 };

@@ -6,26 +6,86 @@ import { readEnvironment } from '../../environment';
 /** The addon's functions (see native/src/addon.cc). */
 export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array): void;
-  conv2dFused(x: Float32Array, w: Float32Array, bias: Float32Array, residual: Float32Array | null, y: Float32Array, relu: boolean, geometry: Int32Array): void;
-  blockedPlan(geometry: Int32Array, residual: boolean, relu: boolean): [dstLayout: number, dstElements: number, weightElements: number];
-  blockedPrepareWeights(w: Float32Array, out: Float32Array, geometry: Int32Array, residual: boolean, relu: boolean): void;
-  conv2dFusedBlocked(x: Float32Array, xLayout: number, w: Float32Array, bias: Float32Array, residual: Float32Array | null, residualLayout: number,
-    y: Float32Array, relu: boolean, geometry: Int32Array): void;
+  conv2dFused(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    residual: Float32Array | null,
+    y: Float32Array,
+    relu: boolean,
+    geometry: Int32Array,
+  ): void;
+  blockedPlan(
+    geometry: Int32Array,
+    residual: boolean,
+    relu: boolean,
+  ): [dstLayout: number, dstElements: number, weightElements: number];
+  blockedPrepareWeights(
+    w: Float32Array,
+    out: Float32Array,
+    geometry: Int32Array,
+    residual: boolean,
+    relu: boolean,
+  ): void;
+  conv2dFusedBlocked(
+    x: Float32Array,
+    xLayout: number,
+    w: Float32Array,
+    bias: Float32Array,
+    residual: Float32Array | null,
+    residualLayout: number,
+    y: Float32Array,
+    relu: boolean,
+    geometry: Int32Array,
+  ): void;
   maxPoolBlockedPlan(geometry: Int32Array, xLayout: number): [dstLayout: number, dstElements: number];
   maxPoolBlocked(x: Float32Array, xLayout: number, y: Float32Array, geometry: Int32Array): void;
   layoutDims(layout: number): number[];
   layoutToPlain(src: Float32Array, layout: number, dst: Float32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackwardWeight(dy: Float32Array, x: Float32Array, dw: Float32Array, geometry: Int32Array): void;
-  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+    transB: boolean,
+  ): void;
   relu(x: Float32Array, y: Float32Array): void;
   reluBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   addScaled(a: Float32Array, b: Float32Array | null, out: Float32Array, alpha: number, beta: number): void;
   channelSum(x: Float32Array, out: Float32Array, n: number, c: number, hw: number): void;
   batchNormStats(x: Float32Array, mean: Float32Array, variance: Float32Array, n: number, c: number, hw: number): void;
-  batchNormForward(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, eps: number, y: Float32Array, n: number, c: number, hw: number): void;
-  batchNormBackward(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, eps: number, batchStats: boolean,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, c: number, hw: number): void;
+  batchNormForward(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    eps: number,
+    y: Float32Array,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
+  batchNormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array | null,
+    eps: number,
+    batchStats: boolean,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
   maxPool2d(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
   maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   adaptiveAvgPool2d(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
@@ -34,8 +94,18 @@ export interface NativeAddon {
   logSoftmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   addRowBias(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
   mul(a: Float32Array, b: Float32Array, out: Float32Array): void;
-  sgdStep(param: Float32Array, grad: Float32Array, bufIn: Float32Array | null, paramOut: Float32Array, bufOut: Float32Array | null,
-    lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean): void;
+  sgdStep(
+    param: Float32Array,
+    grad: Float32Array,
+    bufIn: Float32Array | null,
+    paramOut: Float32Array,
+    bufOut: Float32Array | null,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void;
   info(): { version: string; isa: number; threads: number };
   setThreads(n: number): void;
 }
@@ -48,7 +118,9 @@ export function loadAddon(): { addon: NativeAddon | null; reason: string } {
   if (readEnvironment().disableNative) return { addon: null, reason: 'disabled by RESNEXT_DISABLE_NATIVE' };
   if (!existsSync(ADDON)) {
     const status = join(ROOT, 'native', 'build', 'status.txt');
-    const why = existsSync(status) ? readFileSync(status, 'utf8').trim() : 'the addon was never built (npm ci builds it; or run: node scripts/build-native.js)';
+    const why = existsSync(status)
+      ? readFileSync(status, 'utf8').trim()
+      : 'the addon was never built (npm ci builds it; or run: node scripts/build-native.js)';
     return { addon: null, reason: why };
   }
   try {
@@ -61,8 +133,16 @@ export function loadAddon(): { addon: NativeAddon | null; reason: string } {
 
 /** oneDNN's dnnl_cpu_isa_t values (2.6) and their names. */
 const ISA: Record<number, string> = {
-  0x1: 'SSE4.1', 0x3: 'AVX', 0x7: 'AVX2', 0x407: 'AVX2 VNNI', 0xf: 'AVX-512 MIC', 0x1f: 'AVX-512 MIC 4OPS',
-  0x27: 'AVX-512 core', 0x67: 'AVX-512 core VNNI', 0xe7: 'AVX-512 core BF16', 0x3e7: 'AVX-512 core AMX',
+  1: 'SSE4.1',
+  3: 'AVX',
+  7: 'AVX2',
+  1031: 'AVX2 VNNI',
+  15: 'AVX-512 MIC',
+  31: 'AVX-512 MIC 4OPS',
+  39: 'AVX-512 core',
+  103: 'AVX-512 core VNNI',
+  231: 'AVX-512 core BF16',
+  999: 'AVX-512 core AMX',
 };
 
 /** A readable name for an ISA value. */

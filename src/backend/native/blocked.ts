@@ -16,7 +16,10 @@ export class BlockedLayouts {
   private readonly plans = new Map<string, { dstLayout: number; dstElements: number; weightElements: number }>();
   private readonly prepared = new WeakMap<Float32Array, Map<string, Float32Array>>();
 
-  constructor(private readonly addon: NativeAddon, private readonly take: (size: number) => Float32Array) {}
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly take: (size: number) => Float32Array,
+  ) {}
 
   /** A fresh output array with no layout recorded (pooled arrays may carry an old one). */
   output(size: number): Float32Array {
@@ -27,7 +30,7 @@ export class BlockedLayouts {
 
   /** The layout a storage holds (0: plain NCHW). */
   layoutOf(s: unknown): number {
-    return s instanceof Float32Array ? this.tags.get(s) ?? 0 : 0;
+    return s instanceof Float32Array ? (this.tags.get(s) ?? 0) : 0;
   }
 
   /** The plain NCHW values of a storage (itself when it is not blocked). */
@@ -54,7 +57,15 @@ export class BlockedLayouts {
    * relu?(conv(x, w) + b + residual?) with a blocked output, or null when the plan's output is
    * not the size of a plain one (then the caller runs the plain kernel).
    */
-  conv2dFused(x: Float32Array, w: Float32Array, b: Float32Array, r: Float32Array | null, relu: boolean, g: ConvGeometry, packed: Int32Array): Float32Array | null {
+  conv2dFused(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    r: Float32Array | null,
+    relu: boolean,
+    g: ConvGeometry,
+    packed: Int32Array,
+  ): Float32Array | null {
     if (!this.enabled) return null;
     const key = `${packed.join(',')}|${r ? 1 : 0}${relu ? 1 : 0}`;
     let plan = this.plans.get(key);
@@ -66,7 +77,10 @@ export class BlockedLayouts {
     if (plan.dstElements !== g.n * g.o * g.oh * g.ow) return null;
     // weights reordered once per (folded) weight array and plan
     let byPlan = this.prepared.get(w);
-    if (!byPlan) { byPlan = new Map(); this.prepared.set(w, byPlan); }
+    if (!byPlan) {
+      byPlan = new Map();
+      this.prepared.set(w, byPlan);
+    }
     let pw = byPlan.get(key);
     if (!pw) {
       pw = new Float32Array(plan.weightElements);

@@ -34,7 +34,8 @@ export class BufferPool {
     for (const a of scope) {
       if (keep.has(a)) continue;
       const list = this.free.get(a.length);
-      if (list) list.push(a); else this.free.set(a.length, [a]);
+      if (list) list.push(a);
+      else this.free.set(a.length, [a]);
     }
   }
 

@@ -24,7 +24,13 @@ let nativeLayouts: BlockedLayouts | null = null;
 let backend: Backend<FArray> | null = null;
 
 /** Whether the addon loads, why not, and what oneDNN reports (loads it on the first call). */
-export function nativeStatus(): { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number } {
+export function nativeStatus(): {
+  available: boolean;
+  reason: string;
+  oneDNN?: string;
+  isa?: string;
+  threads?: number;
+} {
   const { addon, reason } = addonState();
   if (!addon) return { available: false, reason };
   const info = addon.info();
@@ -37,7 +43,24 @@ export function nativeLayoutOf(storage: unknown): number {
 }
 
 function pack(g: ConvGeometry): Int32Array {
-  return Int32Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups);
+  return Int32Array.of(
+    g.n,
+    g.c,
+    g.h,
+    g.w,
+    g.o,
+    g.kh,
+    g.kw,
+    g.oh,
+    g.ow,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilH,
+    g.dilW,
+    g.groups,
+  );
 }
 
 function packPool(g: PoolGeometry): Int32Array {
@@ -70,75 +93,208 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
     fill(out);
     return out;
   };
-  return layouts.plainInputs({
-    ...ref,
-    conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : tryNative('conv2d', () => {
-      const y = layouts.output(g.n * g.o * g.oh * g.ow);
-      addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
-      return y;
-    }, () => ref.conv2d(x, w, b, g))),
-    conv2dFused: (x, w, b, r, relu, g) => (!f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : tryNative('conv2dFused', () => {
-      const packed = pack(g);
-      const blocked = layouts.conv2dFused(x as Float32Array, w as Float32Array, b as Float32Array, r as Float32Array | null, relu, g, packed);
-      if (blocked) return blocked;
-      const y = layouts.output(g.n * g.o * g.oh * g.ow);
-      addon.conv2dFused(layouts.plain(x) as Float32Array, w as Float32Array, b as Float32Array, r && layouts.plain(r) as Float32Array, y, relu, packed);
-      return y;
-    }, () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g))),
-    conv2dBackwardData: (dy, w, g) => (!f32(dy, w) ? ref.conv2dBackwardData(dy, w, g) : tryNative('conv2dBackwardData', () => {
-      const dx = layouts.output(g.n * g.c * g.h * g.w);
-      addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
-      return dx;
-    }, () => ref.conv2dBackwardData(dy, w, g))),
-    conv2dBackwardWeight: (dy, x, g) => (!f32(dy, x) ? ref.conv2dBackwardWeight(dy, x, g) : tryNative('conv2dBackwardWeight', () => {
-      const dw = layouts.output((g.o * g.c / g.groups) * g.kh * g.kw);
-      addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
-      return dw;
-    }, () => ref.conv2dBackwardWeight(dy, x, g))),
-    relu: (x) => (!f32(x) ? ref.relu(x) : run((y) => addon.relu(x as Float32Array, y), x.length)),
-    reluBackward: (dy, y) => (!f32(dy, y) ? ref.reluBackward(dy, y) : run((dx) => addon.reluBackward(dy as Float32Array, y as Float32Array, dx), dy.length)),
-    addScaled: (a, b, alpha, beta) => (!f32(a, b) ? ref.addScaled(a, b, alpha, beta) : run((o) => addon.addScaled(a as Float32Array, b as Float32Array | null, o, alpha, beta), a.length)),
-    channelSum: (x, g) => (!f32(x) ? ref.channelSum(x, g) : run((o) => addon.channelSum(x as Float32Array, o, g.n, g.c, g.hw), g.c)),
-    batchNormStats: (x, g) => {
-      if (!f32(x)) return ref.batchNormStats(x, g);
-      const mean = new Float32Array(g.c), variance = new Float32Array(g.c);
-      addon.batchNormStats(x as Float32Array, mean, variance, g.n, g.c, g.hw);
-      return { mean, variance };
+  return layouts.plainInputs(
+    {
+      ...ref,
+      conv2d: (x, w, b, g) =>
+        !f32(x, w, b)
+          ? ref.conv2d(x, w, b, g)
+          : tryNative(
+              'conv2d',
+              () => {
+                const y = layouts.output(g.n * g.o * g.oh * g.ow);
+                addon.conv2d(x as Float32Array, w as Float32Array, b as Float32Array | null, y, pack(g));
+                return y;
+              },
+              () => ref.conv2d(x, w, b, g),
+            ),
+      conv2dFused: (x, w, b, r, relu, g) =>
+        !f32(x, w, b, r)
+          ? ref.conv2dFused(x, w, b, r, relu, g)
+          : tryNative(
+              'conv2dFused',
+              () => {
+                const packed = pack(g);
+                const blocked = layouts.conv2dFused(
+                  x as Float32Array,
+                  w as Float32Array,
+                  b as Float32Array,
+                  r as Float32Array | null,
+                  relu,
+                  g,
+                  packed,
+                );
+                if (blocked) return blocked;
+                const y = layouts.output(g.n * g.o * g.oh * g.ow);
+                addon.conv2dFused(
+                  layouts.plain(x) as Float32Array,
+                  w as Float32Array,
+                  b as Float32Array,
+                  r && (layouts.plain(r) as Float32Array),
+                  y,
+                  relu,
+                  packed,
+                );
+                return y;
+              },
+              () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g),
+            ),
+      conv2dBackwardData: (dy, w, g) =>
+        !f32(dy, w)
+          ? ref.conv2dBackwardData(dy, w, g)
+          : tryNative(
+              'conv2dBackwardData',
+              () => {
+                const dx = layouts.output(g.n * g.c * g.h * g.w);
+                addon.conv2dBackwardData(dy as Float32Array, w as Float32Array, dx, pack(g));
+                return dx;
+              },
+              () => ref.conv2dBackwardData(dy, w, g),
+            ),
+      conv2dBackwardWeight: (dy, x, g) =>
+        !f32(dy, x)
+          ? ref.conv2dBackwardWeight(dy, x, g)
+          : tryNative(
+              'conv2dBackwardWeight',
+              () => {
+                const dw = layouts.output(((g.o * g.c) / g.groups) * g.kh * g.kw);
+                addon.conv2dBackwardWeight(dy as Float32Array, x as Float32Array, dw, pack(g));
+                return dw;
+              },
+              () => ref.conv2dBackwardWeight(dy, x, g),
+            ),
+      relu: (x) => (!f32(x) ? ref.relu(x) : run((y) => addon.relu(x as Float32Array, y), x.length)),
+      reluBackward: (dy, y) =>
+        !f32(dy, y)
+          ? ref.reluBackward(dy, y)
+          : run((dx) => addon.reluBackward(dy as Float32Array, y as Float32Array, dx), dy.length),
+      addScaled: (a, b, alpha, beta) =>
+        !f32(a, b)
+          ? ref.addScaled(a, b, alpha, beta)
+          : run((o) => addon.addScaled(a as Float32Array, b as Float32Array | null, o, alpha, beta), a.length),
+      channelSum: (x, g) =>
+        !f32(x) ? ref.channelSum(x, g) : run((o) => addon.channelSum(x as Float32Array, o, g.n, g.c, g.hw), g.c),
+      batchNormStats: (x, g) => {
+        if (!f32(x)) return ref.batchNormStats(x, g);
+        const mean = new Float32Array(g.c),
+          variance = new Float32Array(g.c);
+        addon.batchNormStats(x as Float32Array, mean, variance, g.n, g.c, g.hw);
+        return { mean, variance };
+      },
+      batchNormForward: (x, mean, variance, gamma, beta, eps, g) =>
+        !f32(x, mean, variance, gamma, beta)
+          ? ref.batchNormForward(x, mean, variance, gamma, beta, eps, g)
+          : run(
+              (y) =>
+                addon.batchNormForward(
+                  x as Float32Array,
+                  mean as Float32Array,
+                  variance as Float32Array,
+                  gamma as Float32Array | null,
+                  beta as Float32Array | null,
+                  eps,
+                  y,
+                  g.n,
+                  g.c,
+                  g.hw,
+                ),
+              x.length,
+            ),
+      batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
+        if (!f32(dy, x, mean, variance, gamma))
+          return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
+        const dx = layouts.output(x.length),
+          dgamma = new Float32Array(g.c),
+          dbeta = new Float32Array(g.c);
+        addon.batchNormBackward(
+          dy as Float32Array,
+          x as Float32Array,
+          mean as Float32Array,
+          variance as Float32Array,
+          gamma as Float32Array | null,
+          eps,
+          batchStats,
+          dx,
+          dgamma,
+          dbeta,
+          g.n,
+          g.c,
+          g.hw,
+        );
+        return { dx, dgamma, dbeta };
+      },
+      mul: (a, b) =>
+        !f32(a, b) ? ref.mul(a, b) : run((o) => addon.mul(a as Float32Array, b as Float32Array, o), a.length),
+      maxPool2d: (x, g) => {
+        if (!f32(x)) return ref.maxPool2d(x, g);
+        const blocked = tryNative(
+          'maxPool2d',
+          () => layouts.maxPool2d(x as Float32Array, g, packPool(g)),
+          () => null,
+        );
+        return (
+          blocked ??
+          run((y) => addon.maxPool2d(layouts.plain(x) as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)
+        );
+      },
+      maxPool2dBackward: (dy, x, g) =>
+        !f32(dy, x)
+          ? ref.maxPool2dBackward(dy, x, g)
+          : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length),
+      adaptiveAvgPool2d: (x, g) =>
+        !f32(x)
+          ? ref.adaptiveAvgPool2d(x, g)
+          : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow),
+      adaptiveAvgPool2dBackward: (dy, g) =>
+        !f32(dy)
+          ? ref.adaptiveAvgPool2dBackward(dy, g)
+          : run((dx) => addon.adaptiveAvgPool2dBackward(dy as Float32Array, dx, packPool(g)), g.n * g.c * g.h * g.w),
+      logSoftmax: (x, rows, cols) =>
+        !f32(x)
+          ? ref.logSoftmax(x, rows, cols)
+          : run((y) => addon.logSoftmax(x as Float32Array, y, rows, cols), rows * cols),
+      logSoftmaxBackward: (dy, y, rows, cols) =>
+        !f32(dy, y)
+          ? ref.logSoftmaxBackward(dy, y, rows, cols)
+          : run((dx) => addon.logSoftmaxBackward(dy as Float32Array, y as Float32Array, dx, rows, cols), rows * cols),
+      addRowBias: (x, bias, rows, cols) =>
+        !f32(x, bias)
+          ? ref.addRowBias(x, bias, rows, cols)
+          : run((y) => addon.addRowBias(x as Float32Array, bias as Float32Array, y, rows, cols), rows * cols),
+      sgdStep: (param, grad, buf, h) => {
+        if (!f32(param, grad, buf)) return ref.sgdStep(param, grad, buf, h);
+        // in place, as torch.optim does: a fresh copy of every parameter per step would cost page faults
+        const p = param as Float32Array,
+          b = h.momentum === 0 ? null : ((buf as Float32Array | null) ?? new Float32Array(param.length));
+        addon.sgdStep(
+          p,
+          grad as Float32Array,
+          buf as Float32Array | null,
+          p,
+          b,
+          h.lr,
+          h.momentum,
+          h.dampening,
+          h.weightDecay,
+          h.nesterov,
+        );
+        return { param: p, momentumBuffer: b };
+      },
+      matmul: (a, b, m, k, n, ta, tb) =>
+        !f32(a, b)
+          ? ref.matmul(a, b, m, k, n, ta, tb)
+          : tryNative(
+              'matmul',
+              () => {
+                const c = layouts.output(m * n);
+                addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
+                return c;
+              },
+              () => ref.matmul(a, b, m, k, n, ta, tb),
+            ),
     },
-    batchNormForward: (x, mean, variance, gamma, beta, eps, g) => (!f32(x, mean, variance, gamma, beta)
-      ? ref.batchNormForward(x, mean, variance, gamma, beta, eps, g)
-      : run((y) => addon.batchNormForward(x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, beta as Float32Array | null, eps, y, g.n, g.c, g.hw), x.length)),
-    batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
-      if (!f32(dy, x, mean, variance, gamma)) return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
-      const dx = layouts.output(x.length), dgamma = new Float32Array(g.c), dbeta = new Float32Array(g.c);
-      addon.batchNormBackward(dy as Float32Array, x as Float32Array, mean as Float32Array, variance as Float32Array, gamma as Float32Array | null, eps, batchStats, dx, dgamma, dbeta, g.n, g.c, g.hw);
-      return { dx, dgamma, dbeta };
-    },
-    mul: (a, b) => (!f32(a, b) ? ref.mul(a, b) : run((o) => addon.mul(a as Float32Array, b as Float32Array, o), a.length)),
-    maxPool2d: (x, g) => {
-      if (!f32(x)) return ref.maxPool2d(x, g);
-      const blocked = tryNative('maxPool2d', () => layouts.maxPool2d(x as Float32Array, g, packPool(g)), () => null);
-      return blocked ?? run((y) => addon.maxPool2d(layouts.plain(x) as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow);
-    },
-    maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length)),
-    adaptiveAvgPool2d: (x, g) => (!f32(x) ? ref.adaptiveAvgPool2d(x, g) : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow)),
-    adaptiveAvgPool2dBackward: (dy, g) => (!f32(dy) ? ref.adaptiveAvgPool2dBackward(dy, g) : run((dx) => addon.adaptiveAvgPool2dBackward(dy as Float32Array, dx, packPool(g)), g.n * g.c * g.h * g.w)),
-    logSoftmax: (x, rows, cols) => (!f32(x) ? ref.logSoftmax(x, rows, cols) : run((y) => addon.logSoftmax(x as Float32Array, y, rows, cols), rows * cols)),
-    logSoftmaxBackward: (dy, y, rows, cols) => (!f32(dy, y) ? ref.logSoftmaxBackward(dy, y, rows, cols) : run((dx) => addon.logSoftmaxBackward(dy as Float32Array, y as Float32Array, dx, rows, cols), rows * cols)),
-    addRowBias: (x, bias, rows, cols) => (!f32(x, bias) ? ref.addRowBias(x, bias, rows, cols) : run((y) => addon.addRowBias(x as Float32Array, bias as Float32Array, y, rows, cols), rows * cols)),
-    sgdStep: (param, grad, buf, h) => {
-      if (!f32(param, grad, buf)) return ref.sgdStep(param, grad, buf, h);
-      // in place, as torch.optim does: a fresh copy of every parameter per step would cost page faults
-      const p = param as Float32Array, b = h.momentum === 0 ? null : (buf as Float32Array | null) ?? new Float32Array(param.length);
-      addon.sgdStep(p, grad as Float32Array, buf as Float32Array | null, p, b, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov);
-      return { param: p, momentumBuffer: b };
-    },
-    matmul: (a, b, m, k, n, ta, tb) => (!f32(a, b) ? ref.matmul(a, b, m, k, n, ta, tb) : tryNative('matmul', () => {
-      const c = layouts.output(m * n);
-      addon.matmul(a as Float32Array, b as Float32Array, c, m, k, n, ta, tb);
-      return c;
-    }, () => ref.matmul(a, b, m, k, n, ta, tb))),
-  }, new Set(['conv2dFused', 'maxPool2d']));
+    new Set(['conv2dFused', 'maxPool2d']),
+  );
 }
 
 /** The native backend, loading the addon on the first call; throws why it is unavailable. */

@@ -21,7 +21,10 @@ function im2col(x: FArray, base: number, cg: number, g: ConvGeometry, col: FArra
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * strideH - padH + ki * dilH;
           const dst = row + oy * ow;
-          if (iy < 0 || iy >= h) { col.fill(0, dst, dst + ow); continue; }
+          if (iy < 0 || iy >= h) {
+            col.fill(0, dst, dst + ow);
+            continue;
+          }
           const src = xc + iy * w;
           for (let ox = 0; ox < ow; ox++) {
             const ix = ox * strideW - padW + kj * dilW;
@@ -45,7 +48,8 @@ function col2im(col: FArray, cg: number, g: ConvGeometry, dx: FArray, base: numb
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * strideH - padH + ki * dilH;
           if (iy < 0 || iy >= h) continue;
-          const dst = xc + iy * w, src = row + oy * ow;
+          const dst = xc + iy * w,
+            src = row + oy * ow;
           for (let ox = 0; ox < ow; ox++) {
             const ix = ox * strideW - padW + kj * dilW;
             if (ix >= 0 && ix < w) dx[dst + ix] += col[src + ox];
@@ -58,7 +62,10 @@ function col2im(col: FArray, cg: number, g: ConvGeometry, dx: FArray, base: numb
 
 /** y = conv(x, weight) + bias. */
 export function conv2d(x: FArray, weight: FArray, bias: FArray | null, g: ConvGeometry): FArray {
-  const cg = g.c / g.groups, og = g.o / g.groups, kk = cg * g.kh * g.kw, hw = g.oh * g.ow;
+  const cg = g.c / g.groups,
+    og = g.o / g.groups,
+    kk = cg * g.kh * g.kw,
+    hw = g.oh * g.ow;
   const y = allocLike(x, g.n * g.o * hw);
   const direct = isPointwise(g);
   const col = direct ? null : allocLike(x, kk * hw);
@@ -66,15 +73,28 @@ export function conv2d(x: FArray, weight: FArray, bias: FArray | null, g: ConvGe
     for (let gi = 0; gi < g.groups; gi++) {
       const xBase = (n * g.c + gi * cg) * g.h * g.w;
       let b = { data: x, offset: xBase, ld: hw };
-      if (col) { im2col(x, xBase, cg, g, col); b = { data: col, offset: 0, ld: hw }; }
-      gemm(false, false, og, hw, kk, { data: weight, offset: gi * og * kk, ld: kk }, b,
-        { data: y, offset: (n * g.o + gi * og) * hw, ld: hw }, false);
+      if (col) {
+        im2col(x, xBase, cg, g, col);
+        b = { data: col, offset: 0, ld: hw };
+      }
+      gemm(
+        false,
+        false,
+        og,
+        hw,
+        kk,
+        { data: weight, offset: gi * og * kk, ld: kk },
+        b,
+        { data: y, offset: (n * g.o + gi * og) * hw, ld: hw },
+        false,
+      );
     }
   }
   if (bias) {
     for (let n = 0; n < g.n; n++) {
       for (let o = 0; o < g.o; o++) {
-        const base = (n * g.o + o) * hw, v = bias[o];
+        const base = (n * g.o + o) * hw,
+          v = bias[o];
         for (let i = 0; i < hw; i++) y[base + i] += v;
       }
     }
@@ -84,7 +104,10 @@ export function conv2d(x: FArray, weight: FArray, bias: FArray | null, g: ConvGe
 
 /** dx = conv_transpose(dy, weight): per group colᵀ = Wᵀ·dy, then col2im. */
 export function conv2dBackwardData(dy: FArray, weight: FArray, g: ConvGeometry): FArray {
-  const cg = g.c / g.groups, og = g.o / g.groups, kk = cg * g.kh * g.kw, hw = g.oh * g.ow;
+  const cg = g.c / g.groups,
+    og = g.o / g.groups,
+    kk = cg * g.kh * g.kw,
+    hw = g.oh * g.ow;
   const dx = allocLike(dy, g.n * g.c * g.h * g.w);
   const direct = isPointwise(g);
   const col = direct ? null : allocLike(dy, kk * hw);
@@ -92,8 +115,17 @@ export function conv2dBackwardData(dy: FArray, weight: FArray, g: ConvGeometry):
     for (let gi = 0; gi < g.groups; gi++) {
       const xBase = (n * g.c + gi * cg) * g.h * g.w;
       const out = col ? { data: col, offset: 0, ld: hw } : { data: dx, offset: xBase, ld: hw };
-      gemm(true, false, kk, hw, og, { data: weight, offset: gi * og * kk, ld: kk },
-        { data: dy, offset: (n * g.o + gi * og) * hw, ld: hw }, out, false);
+      gemm(
+        true,
+        false,
+        kk,
+        hw,
+        og,
+        { data: weight, offset: gi * og * kk, ld: kk },
+        { data: dy, offset: (n * g.o + gi * og) * hw, ld: hw },
+        out,
+        false,
+      );
       if (col) col2im(col, cg, g, dx, xBase);
     }
   }
@@ -102,7 +134,10 @@ export function conv2dBackwardData(dy: FArray, weight: FArray, g: ConvGeometry):
 
 /** dW = Σ_n dy·colᵀ per group. */
 export function conv2dBackwardWeight(dy: FArray, x: FArray, g: ConvGeometry): FArray {
-  const cg = g.c / g.groups, og = g.o / g.groups, kk = cg * g.kh * g.kw, hw = g.oh * g.ow;
+  const cg = g.c / g.groups,
+    og = g.o / g.groups,
+    kk = cg * g.kh * g.kw,
+    hw = g.oh * g.ow;
   const dw = allocLike(dy, g.o * kk);
   const direct = isPointwise(g);
   const col = direct ? null : allocLike(x, kk * hw);
@@ -110,9 +145,21 @@ export function conv2dBackwardWeight(dy: FArray, x: FArray, g: ConvGeometry): FA
     for (let gi = 0; gi < g.groups; gi++) {
       const xBase = (n * g.c + gi * cg) * g.h * g.w;
       let b = { data: x, offset: xBase, ld: hw };
-      if (col) { im2col(x, xBase, cg, g, col); b = { data: col, offset: 0, ld: hw }; }
-      gemm(false, true, og, kk, hw, { data: dy, offset: (n * g.o + gi * og) * hw, ld: hw }, b,
-        { data: dw, offset: gi * og * kk, ld: kk }, true);
+      if (col) {
+        im2col(x, xBase, cg, g, col);
+        b = { data: col, offset: 0, ld: hw };
+      }
+      gemm(
+        false,
+        true,
+        og,
+        kk,
+        hw,
+        { data: dy, offset: (n * g.o + gi * og) * hw, ld: hw },
+        b,
+        { data: dw, offset: gi * og * kk, ld: kk },
+        true,
+      );
     }
   }
   return dw;

@@ -6,7 +6,10 @@ import { allocLike, type FArray } from './storage';
 /** alpha·a + beta·b. */
 export function addScaled(a: FArray, b: FArray | null, alpha: number, beta: number): FArray {
   const out = allocLike(a, a.length);
-  if (b === null || beta === 0) { for (let i = 0; i < a.length; i++) out[i] = alpha * a[i]; return out; }
+  if (b === null || beta === 0) {
+    for (let i = 0; i < a.length; i++) out[i] = alpha * a[i];
+    return out;
+  }
   for (let i = 0; i < a.length; i++) out[i] = alpha * a[i] + beta * b[i];
   return out;
 }
@@ -42,7 +45,10 @@ export function exp(x: FArray): FArray {
 /** max(x, 0); NaN stays NaN as in PyTorch. */
 export function relu(x: FArray): FArray {
   const out = allocLike(x, x.length);
-  for (let i = 0; i < x.length; i++) { const v = x[i]; out[i] = v > 0 || Number.isNaN(v) ? v : 0; }
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = v > 0 || Number.isNaN(v) ? v : 0;
+  }
   return out;
 }
 
@@ -54,10 +60,27 @@ export function reluBackward(dy: FArray, y: FArray): FArray {
 }
 
 /** op(A)·op(B) as a fresh [m, n] matrix. */
-export function matmul(a: FArray, b: FArray, m: number, k: number, n: number, transA: boolean, transB: boolean): FArray {
+export function matmul(
+  a: FArray,
+  b: FArray,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): FArray {
   const c = allocLike(a, m * n);
-  gemm(transA, transB, m, n, k, { data: a, offset: 0, ld: transA ? m : k }, { data: b, offset: 0, ld: transB ? k : n },
-    { data: c, offset: 0, ld: n }, true);
+  gemm(
+    transA,
+    transB,
+    m,
+    n,
+    k,
+    { data: a, offset: 0, ld: transA ? m : k },
+    { data: b, offset: 0, ld: transB ? k : n },
+    { data: c, offset: 0, ld: n },
+    true,
+  );
   return c;
 }
 
@@ -107,19 +130,31 @@ export function nllLoss(logp: FArray, targets: Int32Array, rows: number, cols: n
 }
 
 /** d logp[i, j] = −dloss_i·((1−ε)·[j = t_i] + ε/cols). */
-export function nllLossBackward(dloss: FArray, targets: Int32Array, rows: number, cols: number, smoothing: number): FArray {
+export function nllLossBackward(
+  dloss: FArray,
+  targets: Int32Array,
+  rows: number,
+  cols: number,
+  smoothing: number,
+): FArray {
   const d = allocLike(dloss, rows * cols);
   for (let i = 0; i < rows; i++) {
     const g = dloss[i];
-    if (smoothing !== 0) d.fill(-g * smoothing / cols, i * cols, (i + 1) * cols);
+    if (smoothing !== 0) d.fill((-g * smoothing) / cols, i * cols, (i + 1) * cols);
     d[i * cols + targets[i]] -= g * (1 - smoothing);
   }
   return d;
 }
 
 /** torch.optim.SGD's update for one parameter. */
-export function sgdStep(param: FArray, grad: FArray, buf: FArray | null, h: SgdStep): { param: FArray; momentumBuffer: FArray | null } {
-  const n = param.length, p = allocLike(param, n);
+export function sgdStep(
+  param: FArray,
+  grad: FArray,
+  buf: FArray | null,
+  h: SgdStep,
+): { param: FArray; momentumBuffer: FArray | null } {
+  const n = param.length,
+    p = allocLike(param, n);
   const b = h.momentum !== 0 ? (buf ? buf.slice() : null) : null;
   const first = h.momentum !== 0 && !buf;
   const newBuf = h.momentum !== 0 ? (b ?? allocLike(param, n)) : null;
@@ -136,15 +171,26 @@ export function sgdStep(param: FArray, grad: FArray, buf: FArray | null, h: SgdS
 }
 
 /** torch.optim.AdamW's update for one parameter. */
-export function adamwStep(param: FArray, grad: FArray, expAvg: FArray, expAvgSq: FArray, h: AdamWStep): { param: FArray; expAvg: FArray; expAvgSq: FArray } {
-  const n = param.length, p = allocLike(param, n), m = allocLike(param, n), v = allocLike(param, n);
-  const c1 = 1 - h.beta1 ** h.step, c2 = 1 - h.beta2 ** h.step;
-  const stepSize = h.lr / c1, sqrtC2 = Math.sqrt(c2);
+export function adamwStep(
+  param: FArray,
+  grad: FArray,
+  expAvg: FArray,
+  expAvgSq: FArray,
+  h: AdamWStep,
+): { param: FArray; expAvg: FArray; expAvgSq: FArray } {
+  const n = param.length,
+    p = allocLike(param, n),
+    m = allocLike(param, n),
+    v = allocLike(param, n);
+  const c1 = 1 - h.beta1 ** h.step,
+    c2 = 1 - h.beta2 ** h.step;
+  const stepSize = h.lr / c1,
+    sqrtC2 = Math.sqrt(c2);
   for (let i = 0; i < n; i++) {
     const g = grad[i];
     m[i] = h.beta1 * expAvg[i] + (1 - h.beta1) * g;
     v[i] = h.beta2 * expAvgSq[i] + (1 - h.beta2) * g * g;
-    p[i] = param[i] * (1 - h.lr * h.weightDecay) - stepSize * m[i] / (Math.sqrt(v[i]) / sqrtC2 + h.eps);
+    p[i] = param[i] * (1 - h.lr * h.weightDecay) - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtC2 + h.eps);
   }
   return { param: p, expAvg: m, expAvgSq: v };
 }

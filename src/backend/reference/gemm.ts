@@ -3,32 +3,59 @@
 import type { FArray } from './storage';
 
 /** A row-major matrix slice: data, element offset and leading dimension. */
-export interface MatrixRef { data: FArray; offset: number; ld: number; }
+export interface MatrixRef {
+  data: FArray;
+  offset: number;
+  ld: number;
+}
 
 /**
  * C[m,n] = beta·C + op(A)[m,k]·op(B)[k,n]. beta is 0 (overwrite) or 1 (accumulate).
  * op(A) = A or Aᵀ (transA: A stored [k,m]); op(B) = B or Bᵀ (transB: B stored [n,k]).
  */
-export function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-  a: MatrixRef, b: MatrixRef, c: MatrixRef, accumulate: boolean): void {
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: MatrixRef,
+  b: MatrixRef,
+  c: MatrixRef,
+  accumulate: boolean,
+): void {
   const C = c.data;
   if (!accumulate) {
     for (let i = 0; i < m; i++) C.fill(0, c.offset + i * c.ld, c.offset + i * c.ld + n);
   }
-  if (transB) { gemmNT(transA, m, n, k, a, b, c); return; }
-  const A = a.data, B = b.data;
+  if (transB) {
+    gemmNT(transA, m, n, k, a, b, c);
+    return;
+  }
+  const A = a.data,
+    B = b.data;
   // element (i, p) of op(A)
-  const aRow = transA ? 1 : a.ld, aCol = transA ? a.ld : 1;
+  const aRow = transA ? 1 : a.ld,
+    aCol = transA ? a.ld : 1;
   let i = 0;
   for (; i + 4 <= m; i += 4) {
-    const c0 = c.offset + i * c.ld, c1 = c0 + c.ld, c2 = c1 + c.ld, c3 = c2 + c.ld;
+    const c0 = c.offset + i * c.ld,
+      c1 = c0 + c.ld,
+      c2 = c1 + c.ld,
+      c3 = c2 + c.ld;
     for (let p = 0; p < k; p++) {
       const ap = a.offset + p * aCol + i * aRow;
-      const v0 = A[ap], v1 = A[ap + aRow], v2 = A[ap + 2 * aRow], v3 = A[ap + 3 * aRow];
+      const v0 = A[ap],
+        v1 = A[ap + aRow],
+        v2 = A[ap + 2 * aRow],
+        v3 = A[ap + 3 * aRow];
       const bp = b.offset + p * b.ld;
       for (let j = 0; j < n; j++) {
         const bv = B[bp + j];
-        C[c0 + j] += v0 * bv; C[c1 + j] += v1 * bv; C[c2 + j] += v2 * bv; C[c3 + j] += v3 * bv;
+        C[c0 + j] += v0 * bv;
+        C[c1 + j] += v1 * bv;
+        C[c2 + j] += v2 * bv;
+        C[c3 + j] += v3 * bv;
       }
     }
   }
@@ -45,8 +72,11 @@ export function gemm(transA: boolean, transB: boolean, m: number, n: number, k: 
 
 /** C += op(A)·Bᵀ: each element is a dot product of a row of op(A) and a row of B. */
 function gemmNT(transA: boolean, m: number, n: number, k: number, a: MatrixRef, b: MatrixRef, c: MatrixRef): void {
-  const A = a.data, B = b.data, C = c.data;
-  const aRow = transA ? 1 : a.ld, aCol = transA ? a.ld : 1;
+  const A = a.data,
+    B = b.data,
+    C = c.data;
+  const aRow = transA ? 1 : a.ld,
+    aCol = transA ? a.ld : 1;
   const rowA = new Float64Array(k);
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) rowA[p] = A[a.offset + i * aRow + p * aCol];

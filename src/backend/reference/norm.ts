@@ -18,7 +18,8 @@ export function channelSum(x: FArray, g: ChannelGeometry): FArray {
 
 /** Per-channel mean and biased variance (two passes for accuracy). */
 export function batchNormStats(x: FArray, g: ChannelGeometry): MomentPair<FArray> {
-  const mean = allocLike(x, g.c), variance = allocLike(x, g.c);
+  const mean = allocLike(x, g.c),
+    variance = allocLike(x, g.c);
   const count = g.n * g.hw;
   for (let c = 0; c < g.c; c++) {
     let s = 0;
@@ -30,16 +31,27 @@ export function batchNormStats(x: FArray, g: ChannelGeometry): MomentPair<FArray
     let q = 0;
     for (let n = 0; n < g.n; n++) {
       const base = (n * g.c + c) * g.hw;
-      for (let i = 0; i < g.hw; i++) { const d = x[base + i] - m; q += d * d; }
+      for (let i = 0; i < g.hw; i++) {
+        const d = x[base + i] - m;
+        q += d * d;
+      }
     }
-    mean[c] = m; variance[c] = q / count;
+    mean[c] = m;
+    variance[c] = q / count;
   }
   return { mean, variance };
 }
 
 /** y = (x - mean)·invstd·gamma + beta. */
-export function batchNormForward(x: FArray, mean: FArray, variance: FArray, gamma: FArray | null,
-  beta: FArray | null, eps: number, g: ChannelGeometry): FArray {
+export function batchNormForward(
+  x: FArray,
+  mean: FArray,
+  variance: FArray,
+  gamma: FArray | null,
+  beta: FArray | null,
+  eps: number,
+  g: ChannelGeometry,
+): FArray {
   const y = allocLike(x, x.length);
   for (let c = 0; c < g.c; c++) {
     const invstd = 1 / Math.sqrt(variance[c] + eps);
@@ -58,18 +70,35 @@ export function batchNormForward(x: FArray, mean: FArray, variance: FArray, gamm
  * Batch statistics: dx = γσ⁻¹/M · (M·dy − dβ − x̂·dγ)  (μ, σ depend on x).
  * Running statistics: dx = γσ⁻¹·dy.
  */
-export function batchNormBackward(dy: FArray, x: FArray, mean: FArray, variance: FArray, gamma: FArray | null,
-  eps: number, batchStats: boolean, g: ChannelGeometry): BatchNormGrads<FArray> {
-  const dx = allocLike(x, x.length), dgamma = allocLike(x, g.c), dbeta = allocLike(x, g.c);
+export function batchNormBackward(
+  dy: FArray,
+  x: FArray,
+  mean: FArray,
+  variance: FArray,
+  gamma: FArray | null,
+  eps: number,
+  batchStats: boolean,
+  g: ChannelGeometry,
+): BatchNormGrads<FArray> {
+  const dx = allocLike(x, x.length),
+    dgamma = allocLike(x, g.c),
+    dbeta = allocLike(x, g.c);
   const count = g.n * g.hw;
   for (let c = 0; c < g.c; c++) {
-    const invstd = 1 / Math.sqrt(variance[c] + eps), mu = mean[c];
-    let sdy = 0, sdyx = 0;
+    const invstd = 1 / Math.sqrt(variance[c] + eps),
+      mu = mean[c];
+    let sdy = 0,
+      sdyx = 0;
     for (let n = 0; n < g.n; n++) {
       const base = (n * g.c + c) * g.hw;
-      for (let i = 0; i < g.hw; i++) { const d = dy[base + i]; sdy += d; sdyx += d * (x[base + i] - mu) * invstd; }
+      for (let i = 0; i < g.hw; i++) {
+        const d = dy[base + i];
+        sdy += d;
+        sdyx += d * (x[base + i] - mu) * invstd;
+      }
     }
-    dgamma[c] = sdyx; dbeta[c] = sdy;
+    dgamma[c] = sdyx;
+    dbeta[c] = sdy;
     const k = (gamma ? gamma[c] : 1) * invstd;
     for (let n = 0; n < g.n; n++) {
       const base = (n * g.c + c) * g.hw;

@@ -4,17 +4,39 @@ import type { PoolGeometry } from '../contract';
 import { allocLike, type FArray } from './storage';
 
 /** Calls visit(planeBase, outIndex, y0, y1, x0, x1) for every output cell, windows clipped to the image. */
-function forEachWindow(g: PoolGeometry,
-  visit: (plane: number, out: number, y0: number, y1: number, x0: number, x1: number, yPad: number, xPad: number) => void): void {
+function forEachWindow(
+  g: PoolGeometry,
+  visit: (
+    plane: number,
+    out: number,
+    y0: number,
+    y1: number,
+    x0: number,
+    x1: number,
+    yPad: number,
+    xPad: number,
+  ) => void,
+): void {
   for (let p = 0; p < g.n * g.c; p++) {
     for (let oy = 0; oy < g.oh; oy++) {
-      const ys = oy * g.strideH - g.padH, ye = ys + g.kh;
+      const ys = oy * g.strideH - g.padH,
+        ye = ys + g.kh;
       for (let ox = 0; ox < g.ow; ox++) {
-        const xs = ox * g.strideW - g.padW, xe = xs + g.kw;
+        const xs = ox * g.strideW - g.padW,
+          xe = xs + g.kw;
         // the padded window size (for count_include_pad), capped at the padded image edge
-        const yPad = Math.min(ye, g.h + g.padH) - ys, xPad = Math.min(xe, g.w + g.padW) - xs;
-        visit(p * g.h * g.w, (p * g.oh + oy) * g.ow + ox, Math.max(ys, 0), Math.min(ye, g.h),
-          Math.max(xs, 0), Math.min(xe, g.w), yPad, xPad);
+        const yPad = Math.min(ye, g.h + g.padH) - ys,
+          xPad = Math.min(xe, g.w + g.padW) - xs;
+        visit(
+          p * g.h * g.w,
+          (p * g.oh + oy) * g.ow + ox,
+          Math.max(ys, 0),
+          Math.min(ye, g.h),
+          Math.max(xs, 0),
+          Math.min(xe, g.w),
+          yPad,
+          xPad,
+        );
       }
     }
   }
@@ -24,12 +46,16 @@ function forEachWindow(g: PoolGeometry,
 function argmaxWindows(x: FArray, g: PoolGeometry): Int32Array {
   const idx = new Int32Array(g.n * g.c * g.oh * g.ow);
   forEachWindow(g, (plane, out, y0, y1, x0, x1) => {
-    let best = -Infinity, at = -1;
+    let best = -Infinity,
+      at = -1;
     for (let y = y0; y < y1; y++) {
       for (let xx = x0; xx < x1; xx++) {
         const v = x[plane + y * g.w + xx];
         // PyTorch's rule: a NaN always wins, so it propagates
-        if (v > best || Number.isNaN(v) || at < 0) { best = v; at = plane + y * g.w + xx; }
+        if (v > best || Number.isNaN(v) || at < 0) {
+          best = v;
+          at = plane + y * g.w + xx;
+        }
       }
     }
     idx[out] = at;
@@ -75,12 +101,17 @@ export function avgPool2dBackward(dy: FArray, g: PoolGeometry, countIncludePad: 
 }
 
 /** Calls visit(plane, out, y0, y1, x0, x1) for each adaptive window. */
-function forEachAdaptiveWindow(g: PoolGeometry, visit: (plane: number, out: number, y0: number, y1: number, x0: number, x1: number) => void): void {
+function forEachAdaptiveWindow(
+  g: PoolGeometry,
+  visit: (plane: number, out: number, y0: number, y1: number, x0: number, x1: number) => void,
+): void {
   for (let p = 0; p < g.n * g.c; p++) {
     for (let oy = 0; oy < g.oh; oy++) {
-      const y0 = Math.floor((oy * g.h) / g.oh), y1 = Math.ceil(((oy + 1) * g.h) / g.oh);
+      const y0 = Math.floor((oy * g.h) / g.oh),
+        y1 = Math.ceil(((oy + 1) * g.h) / g.oh);
       for (let ox = 0; ox < g.ow; ox++) {
-        const x0 = Math.floor((ox * g.w) / g.ow), x1 = Math.ceil(((ox + 1) * g.w) / g.ow);
+        const x0 = Math.floor((ox * g.w) / g.ow),
+          x1 = Math.ceil(((ox + 1) * g.w) / g.ow);
         visit(p * g.h * g.w, (p * g.oh + oy) * g.ow + ox, y0, y1, x0, x1);
       }
     }

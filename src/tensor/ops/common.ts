@@ -15,7 +15,10 @@ export function backendOf(op: string, inputs: readonly (Tensor | null | undefine
   if (meta) return meta.backend;
   const first = present[0].backend;
   const other = present.find((t) => t.backend !== first);
-  if (other) throw new Error(`${op}: inputs are on different backends (${first.name} and ${other.backend.name}); move them with .to(backend)`);
+  if (other)
+    throw new Error(
+      `${op}: inputs are on different backends (${first.name} and ${other.backend.name}); move them with .to(backend)`,
+    );
   return first;
 }
 
@@ -24,7 +27,8 @@ export function floatDtypeOf(op: string, inputs: readonly (Tensor | null | undef
   const present = inputs.filter((t): t is Tensor => !!t);
   const dtype = present[0].dtype;
   for (const t of present) {
-    if (t.dtype === 'int64') throw new Error(`${op}: expected floating-point tensors, got int64 of shape ${formatShape(t.shape)}`);
+    if (t.dtype === 'int64')
+      throw new Error(`${op}: expected floating-point tensors, got int64 of shape ${formatShape(t.shape)}`);
     if (t.dtype !== dtype) throw new Error(`${op}: mixed dtypes ${dtype} and ${t.dtype}; convert one input first`);
   }
   return dtype;
@@ -37,8 +41,16 @@ export type BackwardRule = (gradOutput: Tensor, needs: boolean[]) => (Tensor | n
  * Wraps a kernel result as a Tensor, records its gradient rule when any input requires grad,
  * and reports the op (with its resolved attributes) to a running trace.
  */
-export function record(op: string, inputs: readonly Tensor[], storage: unknown, shape: readonly number[],
-  dtype: DType, backend: Backend, rule: BackwardRule, attrs: Readonly<Record<string, unknown>> = {}): Tensor {
+export function record(
+  op: string,
+  inputs: readonly Tensor[],
+  storage: unknown,
+  shape: readonly number[],
+  dtype: DType,
+  backend: Backend,
+  rule: BackwardRule,
+  attrs: Readonly<Record<string, unknown>> = {},
+): Tensor {
   const tracked = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const needs = inputs.map((t) => t.requiresGrad);
   const out = tracked

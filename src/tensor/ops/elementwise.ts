@@ -1,33 +1,51 @@
 // Elementwise and reduction ops: add, sub, mul, scale, relu, sum, mean.
 import { formatShape } from '../shape';
-import { Tensor } from '../tensor';
+import type { Tensor } from '../tensor';
 import { backendOf, floatDtypeOf, record } from './common';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
-  if (formatShape(a.shape) !== formatShape(b.shape)) throw new Error(`${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ (broadcasting is not supported)`);
+  if (formatShape(a.shape) !== formatShape(b.shape))
+    throw new Error(
+      `${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ (broadcasting is not supported)`,
+    );
 }
 
 /** alpha·a + beta·b (same shapes). d/da = alpha, d/db = beta. */
 export function addScaled(a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   sameShape('add', a, b);
-  const backend = backendOf('add', [a, b]), dtype = floatDtypeOf('add', [a, b]);
+  const backend = backendOf('add', [a, b]),
+    dtype = floatDtypeOf('add', [a, b]);
   const k = backend.kernels;
-  return record('add', [a, b], k.addScaled(a.storage, b.storage, alpha, beta), a.shape, dtype, backend, (g, needs) => [
-    needs[0] ? (alpha === 1 ? g : g.withStorage(k.addScaled(g.storage, null, alpha, 0))) : null,
-    needs[1] ? (beta === 1 ? g : g.withStorage(k.addScaled(g.storage, null, beta, 0))) : null,
-  ], { alpha, beta });
+  return record(
+    'add',
+    [a, b],
+    k.addScaled(a.storage, b.storage, alpha, beta),
+    a.shape,
+    dtype,
+    backend,
+    (g, needs) => [
+      needs[0] ? (alpha === 1 ? g : g.withStorage(k.addScaled(g.storage, null, alpha, 0))) : null,
+      needs[1] ? (beta === 1 ? g : g.withStorage(k.addScaled(g.storage, null, beta, 0))) : null,
+    ],
+    { alpha, beta },
+  );
 }
 
 /** a + b. */
-export function add(a: Tensor, b: Tensor): Tensor { return addScaled(a, b, 1, 1); }
+export function add(a: Tensor, b: Tensor): Tensor {
+  return addScaled(a, b, 1, 1);
+}
 
 /** a − b. */
-export function sub(a: Tensor, b: Tensor): Tensor { return addScaled(a, b, 1, -1); }
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return addScaled(a, b, 1, -1);
+}
 
 /** a·b elementwise. d/da = g·b, d/db = g·a. */
 export function mul(a: Tensor, b: Tensor): Tensor {
   sameShape('mul', a, b);
-  const backend = backendOf('mul', [a, b]), dtype = floatDtypeOf('mul', [a, b]);
+  const backend = backendOf('mul', [a, b]),
+    dtype = floatDtypeOf('mul', [a, b]);
   const k = backend.kernels;
   return record('mul', [a, b], k.mul(a.storage, b.storage), a.shape, dtype, backend, (g, needs) => [
     needs[0] ? g.withStorage(k.mul(g.storage, b.storage)) : null,
@@ -37,15 +55,25 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 
 /** alpha·x. */
 export function scale(x: Tensor, alpha: number): Tensor {
-  const backend = backendOf('scale', [x]), dtype = floatDtypeOf('scale', [x]);
+  const backend = backendOf('scale', [x]),
+    dtype = floatDtypeOf('scale', [x]);
   const k = backend.kernels;
-  return record('scale', [x], k.addScaled(x.storage, null, alpha, 0), x.shape, dtype, backend,
-    (g) => [g.withStorage(k.addScaled(g.storage, null, alpha, 0))], { alpha });
+  return record(
+    'scale',
+    [x],
+    k.addScaled(x.storage, null, alpha, 0),
+    x.shape,
+    dtype,
+    backend,
+    (g) => [g.withStorage(k.addScaled(g.storage, null, alpha, 0))],
+    { alpha },
+  );
 }
 
 /** max(x, 0). d/dx = g·[y > 0]. */
 export function relu(x: Tensor): Tensor {
-  const backend = backendOf('relu', [x]), dtype = floatDtypeOf('relu', [x]);
+  const backend = backendOf('relu', [x]),
+    dtype = floatDtypeOf('relu', [x]);
   const k = backend.kernels;
   const y = k.relu(x.storage);
   return record('relu', [x], y, x.shape, dtype, backend, (g) => [g.withStorage(k.reluBackward(g.storage, y))]);
@@ -53,10 +81,12 @@ export function relu(x: Tensor): Tensor {
 
 /** Σx as a scalar. d/dx = g broadcast. */
 export function sum(x: Tensor): Tensor {
-  const backend = backendOf('sum', [x]), dtype = floatDtypeOf('sum', [x]);
+  const backend = backendOf('sum', [x]),
+    dtype = floatDtypeOf('sum', [x]);
   const k = backend.kernels;
-  return record('sum', [x], k.sumAll(x.storage), [], dtype, backend,
-    (g) => [g.withStorage(k.expandScalar(g.storage, x.numel, 1), x.shape)]);
+  return record('sum', [x], k.sumAll(x.storage), [], dtype, backend, (g) => [
+    g.withStorage(k.expandScalar(g.storage, x.numel, 1), x.shape),
+  ]);
 }
 
 /** Mean of all elements as a scalar. d/dx = g/n broadcast. */

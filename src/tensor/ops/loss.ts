@@ -8,16 +8,20 @@ import { mean, sum } from './elementwise';
 export function logSoftmax(x: Tensor): Tensor {
   expectRank('logSoftmax', 'input', x, 2, '[N, C]');
   const [rows, cols] = x.shape;
-  const backend = backendOf('logSoftmax', [x]), dtype = floatDtypeOf('logSoftmax', [x]), k = backend.kernels;
+  const backend = backendOf('logSoftmax', [x]),
+    dtype = floatDtypeOf('logSoftmax', [x]),
+    k = backend.kernels;
   const y = k.logSoftmax(x.storage, rows, cols);
-  return record('logSoftmax', [x], y, x.shape, dtype, backend,
-    (g) => [g.withStorage(k.logSoftmaxBackward(g.storage, y, rows, cols))]);
+  return record('logSoftmax', [x], y, x.shape, dtype, backend, (g) => [
+    g.withStorage(k.logSoftmaxBackward(g.storage, y, rows, cols)),
+  ]);
 }
 
 /** Row-wise softmax of [N, C] logits, as exp(logSoftmax(x)). d exp(u) = g·e^u. */
 export function softmax(x: Tensor): Tensor {
   const lsm = logSoftmax(x);
-  const backend = lsm.backend, k = backend.kernels;
+  const backend = lsm.backend,
+    k = backend.kernels;
   const y = k.exp(lsm.storage);
   return record('exp', [lsm], y, x.shape, lsm.dtype, backend, (g) => [g.withStorage(k.mul(g.storage, y))]);
 }
@@ -32,7 +36,8 @@ export function resolveTargets(op: string, targets: Targets, rows: number, cols:
   const out = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const t = values[i];
-    if (!Number.isInteger(t) || t < 0 || t >= cols) throw new Error(`${op}: target ${t} at row ${i} is not a class index in [0, ${cols})`);
+    if (!Number.isInteger(t) || t < 0 || t >= cols)
+      throw new Error(`${op}: target ${t} at row ${i} is not a class index in [0, ${cols})`);
     out[i] = t;
   }
   return out;
@@ -57,9 +62,17 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
   if (rows === 0) throw new Error(`crossEntropy: logits ${formatShape(logits.shape)} hold no rows`);
   const t = logits.backend.hasData ? resolveTargets('crossEntropy', targets, rows, cols) : new Int32Array(rows);
   const logp = logSoftmax(logits);
-  const backend = logp.backend, k = backend.kernels;
-  const perRow = record('nllLoss', [logp], k.nllLoss(logp.storage, t, rows, cols, eps), [rows], logp.dtype, backend,
-    (g) => [g.withStorage(k.nllLossBackward(g.storage, t, rows, cols, eps), logp.shape)]);
+  const backend = logp.backend,
+    k = backend.kernels;
+  const perRow = record(
+    'nllLoss',
+    [logp],
+    k.nllLoss(logp.storage, t, rows, cols, eps),
+    [rows],
+    logp.dtype,
+    backend,
+    (g) => [g.withStorage(k.nllLossBackward(g.storage, t, rows, cols, eps), logp.shape)],
+  );
   const reduction = opts.reduction ?? 'mean';
   return reduction === 'none' ? perRow : reduction === 'sum' ? sum(perRow) : mean(perRow);
 }
