@@ -1,6 +1,15 @@
 // Loads weights (a PyTorch checkpoint or safetensors) and classifies images with torchvision's
 // preprocessing. Run: node dist/examples/classify.js <model> <weights> <image...>
-import { createModel, F, IMAGENET_CLASSES, loadImageBatch, loadWeights, modelName, noGrad } from '../src/index';
+import {
+  createModel,
+  F,
+  IMAGENET_CLASSES,
+  loadImageBatch,
+  loadWeights,
+  modelName,
+  noGrad,
+  prepareForInference,
+} from '../src/index';
 
 async function main(): Promise<void> {
   const [name, weightsPath, ...images] = process.argv.slice(2);
@@ -9,7 +18,7 @@ async function main(): Promise<void> {
   const model = createModel(modelName(name), { numClasses: weights.get('fc.weight')?.shape[0] });
   const report = model.loadStateDict(weights);
   if (report.missingKeys.length) throw new Error(`${weightsPath}: missing ${report.missingKeys.length} keys`);
-  model.eval();
+  prepareForInference(model).eval(); // conv + batch norm + ReLU fused for inference
   const batch = await loadImageBatch(images);
   const probs = noGrad(() => F.softmax(model.call(batch)));
   const top = F.topk(probs, 3);

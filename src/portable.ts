@@ -31,6 +31,7 @@ export {
   Flatten,
   Identity,
 } from './nn';
+export { prepareForInference, ImageClassifier, ResidualBlock } from './nn';
 export { createModel, listModels, getVariant, modelName, type CreateModelOptions } from './models/registry';
 export type { ModelVariant, ModelName, Family } from './models/variants';
 export { ResNet, Bottleneck, BasicBlock } from './models/resnet';

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
 import { noGrad } from '../src/autograd/engine';
+import { prepareForInference } from '../src/nn/inference';
 import { createModel, listModels, modelName } from '../src/models/registry';
 import { summary } from '../src/summary';
 import { randn } from '../src/tensor/create';
@@ -133,7 +134,7 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
   };
   for (const name of ['resnext_tiny', 'resnet18', 'resnext_small'] as const) {
     it(`${name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
-      const model = createModel(name, { seed: 3 });
+      const model = prepareForInference(createModel(name, { seed: 3 }));
       model.train();
       noGrad(() => model.call(x)); // non-trivial running statistics
       model.eval();
@@ -151,8 +152,26 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
       assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0, 'the fused kernel ran');
     });
   }
+  it('runs only on a model prepared for it: the model files run module by module', () => {
+    const model = createModel('resnext_tiny', { seed: 1 }).eval();
+    assert.equal(
+      fusedCalls(() => noGrad(() => model.call(x))),
+      0,
+      'not prepared: no fusion',
+    );
+    const plain = noGrad(() => model.call(x)).toArray();
+    prepareForInference(model);
+    // conv1 stem, and per block the three conv/bn pairs and the projection: every conv of the model is fused
+    const convs = model.namedModules().filter(([, m]) => m.typeName === 'Conv2d').length;
+    assert.equal(
+      fusedCalls(() => noGrad(() => model.call(x))),
+      convs,
+      `${convs} convolutions, each fused`,
+    );
+    assert.ok(maxDiff(noGrad(() => model.call(x)).toArray(), plain) < 1e-5);
+  });
   it('stands aside for hooks, traces and training mode', () => {
-    const model = createModel('resnext_tiny', { seed: 1 });
+    const model = prepareForInference(createModel('resnext_tiny', { seed: 1 }));
     model.eval();
     assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0);
     assert.ok(!fusedOps(() => noGrad(() => model.call(x))).includes('conv2dFused'), 'a trace sees every op');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
 import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { loadAddon } from '../src/backend/native/addon';
 import { BufferPool } from '../src/backend/native/buffer-pool';
 import { referenceBackend, type FArray } from '../src/backend/reference';
 import { getBackend } from '../src/backend/slot';
@@ -156,6 +157,25 @@ describe('native inference layouts and buffer reuse', {
     pool.close(new Set());
     assert.equal(small.length, 16);
     assert.throws(() => pool.close(new Set()), /close\(\) without open\(\)/);
+  });
+});
+
+describe('every addon binding validates its arguments', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+  const addon = loadAddon().addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const names = Object.keys(addon).filter((n) => n !== 'info');
+  it(`${names.length} bindings: no arguments, strings, or arrays of the wrong type or size throw an error (never a crash)`, () => {
+    const junk: unknown[][] = [
+      [],
+      Array(14).fill('x'),
+      Array(14).fill(new Float64Array(4)),
+      [new Float32Array(3), ...Array(13).fill(new Float32Array(2))],
+      Array(14).fill(-1),
+    ];
+    for (const name of names) {
+      for (const args of junk) {
+        assert.throws(() => addon[name](...args), /native|oneDNN/, `${name}(${args.map((a) => typeof a).join(', ')})`);
+      }
+    }
   });
 });
 

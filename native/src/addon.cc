@@ -49,6 +49,27 @@ bool flag(const Napi::Value& v, const char* what) {
   return v.As<Napi::Boolean>().Value();
 }
 
+// A number argument (alpha, eps, learning rate, …).
+float number(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a number");
+  return v.As<Napi::Number>().FloatValue();
+}
+
+// The element count of a Float32Array argument whose size sets the others' (elementwise kernels).
+size_t lengthOf(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
+  return v.As<Napi::TypedArray>().ElementLength();
+}
+
+// A non-negative integer argument (sizes).
+int64_t count(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a number");
+  int64_t n = v.As<Napi::Number>().Int64Value();
+  if (n < 0) throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " must be ≥ 0");
+  return n;
+}
+
 // A JavaScript array of numbers.
 Napi::Array numbers(const Napi::Env& env, const std::vector<double>& values) {
   auto out = Napi::Array::New(env, values.size());
@@ -168,8 +189,8 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
 
 // matmul(a, b, c, m, k, n, transA, transB): c = op(a)·op(b), row-major (dnnl_sgemm)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  int64_t m = info[3].As<Napi::Number>().Int64Value(), k = info[4].As<Napi::Number>().Int64Value(), n = info[5].As<Napi::Number>().Int64Value();
-  bool ta = info[6].As<Napi::Boolean>(), tb = info[7].As<Napi::Boolean>();
+  int64_t m = count(info[3], "m"), k = count(info[4], "k"), n = count(info[5], "n");
+  bool ta = flag(info[6], "transA"), tb = flag(info[7], "transB");
   if (m < 1 || k < 1 || n < 1) throw Napi::RangeError::New(info.Env(), "native: matmul sizes must be positive");
   const float* a = floats(info[0], m * k, "a");
   const float* b = floats(info[1], k * n, "b");
@@ -179,29 +200,23 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-int64_t count(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a number");
-  int64_t n = v.As<Napi::Number>().Int64Value();
-  if (n < 0) throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " must be ≥ 0");
-  return n;
-}
 
 // relu(x, y) / reluBackward(dy, y, dx)
 Napi::Value Relu(const Napi::CallbackInfo& info) {
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  size_t n = lengthOf(info[0], "x");
   resnext::relu(floats(info[0], n, "x"), floats(info[1], n, "y"), n);
   return info.Env().Undefined();
 }
 Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  size_t n = lengthOf(info[0], "dy");
   resnext::reluBackward(floats(info[0], n, "dy"), floats(info[1], n, "y"), floats(info[2], n, "dx"), n);
   return info.Env().Undefined();
 }
 // addScaled(a, b | null, out, alpha, beta)
 Napi::Value AddScaled(const Napi::CallbackInfo& info) {
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  size_t n = lengthOf(info[0], "a");
   resnext::addScaled(floats(info[0], n, "a"), floats(info[1], n, "b", true), floats(info[2], n, "out"), n,
-                     info[3].As<Napi::Number>().FloatValue(), info[4].As<Napi::Number>().FloatValue());
+                     number(info[3], "alpha"), number(info[4], "beta"));
   return info.Env().Undefined();
 }
 // channelSum(x, out, n, c, hw)
@@ -220,14 +235,14 @@ Napi::Value BatchNormStats(const Napi::CallbackInfo& info) {
 Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
   int64_t n = count(info[7], "n"), c = count(info[8], "c"), hw = count(info[9], "hw");
   resnext::batchNormForward(floats(info[0], n * c * hw, "x"), floats(info[1], c, "mean"), floats(info[2], c, "var"), floats(info[3], c, "gamma", true),
-                            floats(info[4], c, "beta", true), info[5].As<Napi::Number>().FloatValue(), floats(info[6], n * c * hw, "y"), n, c, hw);
+                            floats(info[4], c, "beta", true), number(info[5], "eps"), floats(info[6], n * c * hw, "y"), n, c, hw);
   return info.Env().Undefined();
 }
 // batchNormBackward(dy, x, mean, var, gamma | null, eps, batchStats, dx, dgamma, dbeta, n, c, hw)
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   int64_t n = count(info[10], "n"), c = count(info[11], "c"), hw = count(info[12], "hw");
   resnext::batchNormBackward(floats(info[0], n * c * hw, "dy"), floats(info[1], n * c * hw, "x"), floats(info[2], c, "mean"), floats(info[3], c, "var"),
-                             floats(info[4], c, "gamma", true), info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Boolean>(),
+                             floats(info[4], c, "gamma", true), number(info[5], "eps"), flag(info[6], "batchStats"),
                              floats(info[7], n * c * hw, "dx"), floats(info[8], c, "dgamma"), floats(info[9], c, "dbeta"), n, c, hw);
   return info.Env().Undefined();
 }
@@ -283,16 +298,16 @@ Napi::Value AddRowBias(const Napi::CallbackInfo& info) {
 }
 // mul(a, b, out)
 Napi::Value Mul(const Napi::CallbackInfo& info) {
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  size_t n = lengthOf(info[0], "a");
   resnext::mul(floats(info[0], n, "a"), floats(info[1], n, "b"), floats(info[2], n, "out"), n);
   return info.Env().Undefined();
 }
 // sgdStep(param, grad, bufIn | null, paramOut, bufOut | null, lr, momentum, dampening, weightDecay, nesterov)
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  size_t n = info[0].As<Napi::TypedArray>().ElementLength();
+  size_t n = lengthOf(info[0], "param");
   resnext::sgdStep(floats(info[0], n, "param"), floats(info[1], n, "grad"), floats(info[2], n, "momentum buffer", true), floats(info[3], n, "param out"),
-                   floats(info[4], n, "momentum buffer out", true), n, info[5].As<Napi::Number>().FloatValue(), info[6].As<Napi::Number>().FloatValue(),
-                   info[7].As<Napi::Number>().FloatValue(), info[8].As<Napi::Number>().FloatValue(), info[9].As<Napi::Boolean>());
+                   floats(info[4], n, "momentum buffer out", true), n, number(info[5], "lr"), number(info[6], "momentum"),
+                   number(info[7], "dampening"), number(info[8], "weightDecay"), flag(info[9], "nesterov"));
   return info.Env().Undefined();
 }
 
@@ -308,9 +323,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 // setThreads(n)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  int n = info[0].As<Napi::Number>().Int32Value();
-  if (n < 1) throw Napi::RangeError::New(info.Env(), "native: threads must be ≥ 1");
-  omp_set_num_threads(n);
+  int64_t n = count(info[0], "threads");
+  if (n < 1 || n > 4096) throw Napi::RangeError::New(info.Env(), "native: threads must be between 1 and 4096");
+  omp_set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 

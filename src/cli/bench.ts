@@ -12,6 +12,7 @@ import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
 import { checkInput, parseInputShape } from './model-options';
 import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
+import { prepareForInference } from '../nn/inference';
 
 /**
  * Timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
@@ -71,7 +72,7 @@ export function registerBench(program: Command): void {
           const steps = parsePositiveInt('--steps', o.steps);
           const warmup = parseNonNegativeInt('--warmup', o.warmup);
           const counted = checkInput(name, [batch, ...chw]);
-          const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });
+          const model = prepareForInference(createModel(modelName(name), { seed: 0, inChannels: chw[0] }));
           const x = randn([batch, ...chw], { generator: new Generator(1) });
           const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
           const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });

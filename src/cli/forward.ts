@@ -7,6 +7,7 @@ import { readWeightsFile } from '../io/load-save';
 import { tensor } from '../tensor/create';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
 import { checkOutput, guarded, UsageError } from './util';
+import { prepareForInference } from '../nn/inference';
 
 /** Registers the forward command. */
 export function registerForward(program: Command): void {
@@ -31,7 +32,7 @@ export function registerForward(program: Command): void {
         'forward',
         (name: string, o: ModelFlags & { weights: string; input: string; output: string; eval?: boolean }) => {
           checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, o.input]);
-          const model = modelWithWeights(name, readWeightsFile(o.weights).tensors, o, o.weights);
+          const model = prepareForInference(modelWithWeights(name, readWeightsFile(o.weights).tensors, o, o.weights));
           const x = loadNpy(o.input);
           if (x.dtype === 'int64') throw new UsageError(`${o.input}: input must be float32 or float64, got int64`);
           if (x.ndim !== 4)

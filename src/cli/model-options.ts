@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
 import { describeReport } from '../nn/module';
 import { createModel, getVariant, listModels, modelName } from '../models/registry';
-import type { ResNet } from '../models/resnet';
-import type { StrideAt, TutorialResNeXt } from '../models/tutorial';
+import type { StrideAt } from '../models/tutorial';
+import type { ImageClassifier } from '../nn/classifier';
 import type { ModelName } from '../models/variants';
 import { summary, type ModelSummary } from '../summary';
 import type { Tensor } from '../tensor/tensor';
@@ -112,7 +112,7 @@ export function modelWithWeights(
   flags: ModelFlags,
   source: string,
   metaOnly = false,
-): ResNet | TutorialResNeXt {
+): ImageClassifier {
   const inferred = inferShapes(weights),
     parsed = parseModelFlags(flags);
   const model = createModel(modelName(name), {

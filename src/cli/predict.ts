@@ -10,6 +10,7 @@ import * as F from '../tensor/ops';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import type { PredictJson } from './json-output';
 import { checkOutput, guarded, parsePositiveInt, printJson, UsageError } from './util';
+import { prepareForInference } from '../nn/inference';
 
 /** Registers the predict command. */
 export function registerPredict(program: Command): void {
@@ -39,7 +40,7 @@ export function registerPredict(program: Command): void {
         ) => {
           if (o.features) checkOutput(o.features, '.npy', 'a NumPy .npy array', [o.weights, ...images]);
           const weights = readWeightsFile(o.weights);
-          const model = modelWithWeights(name, weights.tensors, o, o.weights).eval();
+          const model = prepareForInference(modelWithWeights(name, weights.tensors, o, o.weights)).eval();
           // weights that record their input (a `resnext train` run) are fed as trained; others as torchvision's ImageNet models
           const input = weights.usage.input;
           if (input && input.channels !== 1 && input.channels !== 3) {

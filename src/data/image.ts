@@ -5,6 +5,8 @@ import type { Sharp } from 'sharp';
 import { noGrad } from '../autograd/engine';
 import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
+import type { ImageClassifier } from '../nn/classifier';
+import { prepareForInference } from '../nn/inference';
 
 /** Preprocessing parameters (torchvision's ImageNet evaluation transform by default). */
 export interface ImagePreprocessing {
@@ -108,19 +110,13 @@ export async function loadImageBatch(
   return tensor(batch, [images.length, ...images[0].shape]);
 }
 
-/** A model that exposes its pooled features (every registered model does). */
-export interface FeatureExtractor {
-  eval(): unknown;
-  forwardFeatures(x: Tensor): Tensor;
-}
-
 /** Pooled embeddings ([N, 2048] for ResNeXt-50) of images, in eval mode without gradients. */
 export async function embedImages(
-  model: FeatureExtractor,
+  model: ImageClassifier,
   paths: readonly string[],
   p: ImagePreprocessing = IMAGENET_PREPROCESSING,
 ): Promise<Tensor> {
   const batch = await loadImageBatch(paths, p);
-  model.eval();
+  prepareForInference(model).eval();
   return noGrad(() => model.forwardFeatures(batch));
 }

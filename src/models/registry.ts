@@ -1,6 +1,7 @@
 // createModel / listModels: builds any registered variant from its row.
 import type { Backend } from '../backend/contract';
 import { Generator } from '../tensor/random';
+import type { ImageClassifier } from '../nn/classifier';
 import { ResNet } from './resnet';
 import { closestNames } from './suggest';
 import { TutorialResNeXt, type StrideAt } from './tutorial';
@@ -43,7 +44,7 @@ export function modelName(name: string): ModelName {
 }
 
 /** Builds a registered model with freshly initialised weights (names from user input go through modelName()). */
-export function createModel(name: ModelName, opts: CreateModelOptions = {}): ResNet | TutorialResNeXt {
+export function createModel(name: ModelName, opts: CreateModelOptions = {}): ImageClassifier {
   const v = getVariant(name);
   const numClasses = opts.numClasses ?? v.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 1)

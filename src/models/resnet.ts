@@ -11,11 +11,10 @@ import {
   type Conv2dOptions,
   type LayerOptions,
 } from '../nn/layers';
-import { Module } from '../nn/module';
-import { convBnAct, fusionApplies } from '../nn/fused';
+import { ImageClassifier } from '../nn/classifier';
+import type { Module } from '../nn/module';
+import { ResidualBlock } from '../nn/residual';
 import { Sequential } from '../nn/sequential';
-import { flatten } from '../tensor/ops/shape';
-import type { Tensor } from '../tensor/tensor';
 import type { StrideAt } from './tutorial';
 
 /** Shared constructor arguments of the two block types. */
@@ -31,7 +30,7 @@ interface BlockArgs {
 }
 
 /** Two 3x3 convs (ResNet-18/34). */
-export class BasicBlock extends Module {
+export class BasicBlock extends ResidualBlock {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -55,21 +54,18 @@ export class BasicBlock extends Module {
     this.downsample = a.downsample ? this.registerModule('downsample', a.downsample) : null;
   }
 
-  forward(x: Tensor): Tensor {
-    const fuse = fusionApplies(x, this);
-    const out = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fuse);
-    return convBnAct(
-      this.conv2,
-      this.bn2,
-      out,
-      { residual: () => (this.downsample ? this.downsample.call(x) : x), relu: this.relu },
-      fuse,
-    );
+  get shortcut(): Sequential | null {
+    return this.downsample;
+  }
+
+  /** conv1 → bn1 → relu → conv2 → bn2. */
+  path(): readonly Module[] {
+    return [this.conv1, this.bn1, this.relu, this.conv2, this.bn2];
   }
 }
 
 /** 1x1 → 3x3 (grouped) → 1x1 (×4) bottleneck; the stride sits on the 3x3 conv by default (ResNet v1.5, the paper). */
-export class Bottleneck extends Module {
+export class Bottleneck extends ResidualBlock {
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -101,17 +97,13 @@ export class Bottleneck extends Module {
     this.downsample = a.downsample ? this.registerModule('downsample', a.downsample) : null;
   }
 
-  forward(x: Tensor): Tensor {
-    const fuse = fusionApplies(x, this);
-    let out = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fuse);
-    out = convBnAct(this.conv2, this.bn2, out, { relu: this.relu }, fuse);
-    return convBnAct(
-      this.conv3,
-      this.bn3,
-      out,
-      { residual: () => (this.downsample ? this.downsample.call(x) : x), relu: this.relu },
-      fuse,
-    );
+  get shortcut(): Sequential | null {
+    return this.downsample;
+  }
+
+  /** conv1 → bn1 → relu → conv2 (grouped) → bn2 → relu → conv3 → bn3. */
+  path(): readonly Module[] {
+    return [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3];
   }
 }
 
@@ -132,7 +124,7 @@ export interface ResNetOptions extends LayerOptions {
 }
 
 /** torchvision's ResNet (and with groups > 1, ResNeXt). */
-export class ResNet extends Module {
+export class ResNet extends ImageClassifier {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;
@@ -200,15 +192,8 @@ export class ResNet extends Module {
     );
   }
 
-  /** The pooled features before the classifier: [N, C] (2048 for ResNet-50 and up). */
-  forwardFeatures(x: Tensor): Tensor {
-    let h = convBnAct(this.conv1, this.bn1, x, { relu: this.relu }, fusionApplies(x, this));
-    if (this.maxpool) h = this.maxpool.call(h);
-    for (const stage of this.stages) h = stage.call(h);
-    return flatten(this.avgpool.call(h), 1);
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.fc.call(this.forwardFeatures(x));
+  /** conv1 → bn1 → relu → maxpool (ImageNet stem) → layer1..4 → avgpool. */
+  featureLayers(): readonly Module[] {
+    return [this.conv1, this.bn1, this.relu, ...(this.maxpool ? [this.maxpool] : []), ...this.stages, this.avgpool];
   }
 }

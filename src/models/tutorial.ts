@@ -2,18 +2,16 @@
 // with `residual` and `projection`), so its state-dict keys are the tutorial's. Expansion 2.
 // `strideAt` picks where a stage's stride sits: '1x1' (the tutorial) or '3x3' (the paper).
 import { BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, AdaptiveAvgPool2d, type LayerOptions } from '../nn/layers';
-import { Module } from '../nn/module';
-import { fusionApplies, runLayers } from '../nn/fused';
+import { ImageClassifier } from '../nn/classifier';
+import type { Module } from '../nn/module';
+import { ResidualBlock } from '../nn/residual';
 import { Sequential } from '../nn/sequential';
-import { add } from '../tensor/ops/elementwise';
-import { flatten } from '../tensor/ops/shape';
-import type { Tensor } from '../tensor/tensor';
 
 /** Which conv of a downsampling block carries the stride. */
 export type StrideAt = '1x1' | '3x3';
 
 /** The tutorial's bottleneck: 1x1 → BN → ReLU → 3x3 grouped → BN → ReLU → 1x1 (×2) → BN, plus shortcut, then ReLU. */
-export class TutorialBottleneck extends Module {
+export class TutorialBottleneck extends ResidualBlock {
   static readonly expansion = 2;
   readonly residual: Sequential;
   readonly relu: ReLU;
@@ -58,13 +56,13 @@ export class TutorialBottleneck extends Module {
     return 'Bottleneck';
   }
 
-  forward(x: Tensor): Tensor {
-    const skip = () => (this.projection ? this.projection.call(x) : x);
-    // fused: the last conv/bn of `residual` takes the skip and the ReLU as its epilogue
-    if (fusionApplies(x, this))
-      return runLayers(this.residual.layerList(), x, true, { residual: skip, relu: this.relu });
-    const residual = this.residual.call(x);
-    return this.relu.call(add(residual, skip()));
+  get shortcut(): Sequential | null {
+    return this.projection;
+  }
+
+  /** The `residual` Sequential: 1x1 → BN → ReLU → 3x3 grouped → BN → ReLU → 1x1 → BN. */
+  path(): readonly Module[] {
+    return [this.residual];
   }
 }
 
@@ -80,7 +78,7 @@ export interface TutorialResNeXtOptions extends LayerOptions {
 }
 
 /** The tutorial's ResNeXt network. */
-export class TutorialResNeXt extends Module {
+export class TutorialResNeXt extends ImageClassifier {
   private inChannels = 64;
   readonly conv1: Sequential;
   readonly maxpool: MaxPool2d;
@@ -141,14 +139,8 @@ export class TutorialResNeXt extends Module {
     return new Sequential(...layers);
   }
 
-  /** The pooled features before the classifier: [N, 2048] (for the tutorial's widths). */
-  forwardFeatures(x: Tensor): Tensor {
-    let h = this.maxpool.call(this.conv1.call(x));
-    for (const stage of this.stages) h = stage.call(h);
-    return flatten(this.avgpool.call(h), 1);
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.fc.call(this.forwardFeatures(x));
+  /** conv1 (conv → BN → ReLU) → maxpool → stage1..4 → avgpool. */
+  featureLayers(): readonly Module[] {
+    return [this.conv1, this.maxpool, ...this.stages, this.avgpool];
   }
 }

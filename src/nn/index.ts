@@ -4,4 +4,6 @@ export * from './layers';
 export * from './module';
 export * from './parameter';
 export * from './sequential';
-export { convBnAct, fusionApplies, runLayers, type Epilogue } from './fused';
+export { prepareForInference } from './inference';
+export { ResidualBlock } from './residual';
+export { ImageClassifier } from './classifier';

@@ -24,6 +24,20 @@ export interface LoadReport {
 /** A state dict: ordered key → tensor (a Map, or a plain object). */
 export type StateDict = Map<string, Tensor> | Record<string, Tensor>;
 
+/** A faster forward for inference that a module runs when `applies` (see nn/inference.ts). */
+export interface InferencePlan {
+  applies(x: Tensor): boolean;
+  run(x: Tensor): Tensor;
+}
+
+const inferencePlans = new WeakMap<Module, InferencePlan>();
+
+/** Installs (or with null removes) the inference plan of a module. */
+export function setInferencePlan(m: Module, plan: InferencePlan | null): void {
+  if (plan) inferencePlans.set(m, plan);
+  else inferencePlans.delete(m);
+}
+
 /** Base class of all layers and models. */
 export abstract class Module {
   /** Training mode (batch statistics in BatchNorm) vs evaluation mode. */
@@ -47,11 +61,12 @@ export abstract class Module {
     return this._preHooks.size + this._hooks.size > 0;
   }
 
-  /** Runs forward with pre-hooks and hooks (PyTorch's module(x)). */
+  /** Runs forward with pre-hooks and hooks (PyTorch's module(x)); a prepared inference plan instead where it applies. */
   call(x: Tensor): Tensor {
     const inputs = [x];
     for (const h of this._preHooks) h(this, inputs);
-    const out = this.forward(x);
+    const plan = inferencePlans.get(this);
+    const out = plan?.applies(x) ? plan.run(x) : this.forward(x);
     for (const h of this._hooks) h(this, inputs, out);
     return out;
   }

@@ -1,6 +1,5 @@
 // Sequential: children named '0', '1', … called in order (PyTorch's nn.Sequential).
 import type { Tensor } from '../tensor/tensor';
-import { fusionApplies, runLayers } from './fused';
 import { Module } from './module';
 
 /** A chain of modules. */
@@ -31,6 +30,8 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return runLayers(this.layers, x, fusionApplies(x, this));
+    let out = x;
+    for (const m of this.layers) out = m.call(out);
+    return out;
   }
 }

@@ -13,8 +13,8 @@ import { saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
 import { createModel } from '../models/registry';
 import type { ModelName } from '../models/variants';
-import type { ResNet } from '../models/resnet';
-import type { TutorialResNeXt } from '../models/tutorial';
+import type { ImageClassifier } from '../nn/classifier';
+import { prepareForInference } from '../nn/inference';
 import * as F from '../tensor/ops';
 import { loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
 import { ConfusionMatrix, topkHits } from './metrics';
@@ -101,12 +101,12 @@ export function channelStats(d: ImageDataset): { mean: number[]; std: number[] }
 
 /** Evaluates a model on a loader: loss, top-1, top-5 and the confusion matrix. */
 export async function evaluate(
-  model: ResNet | TutorialResNeXt,
+  model: ImageClassifier,
   loader: DataLoader,
   numClasses: number,
   onProgress?: (imagesDone: number) => void,
 ): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
-  model.eval();
+  prepareForInference(model).eval();
   let loss = 0,
     top1 = 0,
     top5 = 0,

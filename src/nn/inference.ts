@@ -1,23 +1,29 @@
-// Inference fusion: Conv2d → BatchNorm2d (→ + residual) (→ ReLU) run as one convolution with the
-// batch norm folded into its weight and bias and the add and ReLU as the kernel's epilogue. It
-// applies only in eval mode with autograd off, outside a trace and without hooks on the modules
-// involved; everywhere else the modules run one by one, exactly as written.
+// Inference planning, kept out of the model files: prepareForInference(model) gives each Sequential,
+// residual block and classifier a plan that runs Conv2d → BatchNorm2d (→ + residual) (→ ReLU) as one
+// convolution, the batch norm folded into its weight and bias and the add and ReLU as the kernel's
+// epilogue. A plan runs only in eval mode with autograd off, outside a trace and without hooks on
+// the modules involved; everywhere else the modules run one by one, exactly as written. Folded
+// weights are cached per conv until a parameter or statistic changes (storage or version).
 import { isGradEnabled } from '../autograd/engine';
 import { conv2dFused } from '../tensor/ops/conv';
 import { add } from '../tensor/ops/elementwise';
+import { flatten } from '../tensor/ops/shape';
 import { isTracing } from '../tensor/trace';
 import type { Tensor } from '../tensor/tensor';
+import { ImageClassifier } from './classifier';
 import { BatchNorm2d, Conv2d, ReLU } from './layers';
-import type { Module } from './module';
+import { type Module, setInferencePlan } from './module';
+import { ResidualBlock } from './residual';
+import { Sequential } from './sequential';
 
 /** What follows the batch norm: an optional residual (computed lazily, in module order) and an optional ReLU. */
-export interface Epilogue {
+interface Epilogue {
   residual?: (() => Tensor) | null;
   relu?: ReLU | null;
 }
 
 /** Whether `root`'s submodules may run fused on input x (root's own hooks have already run). */
-export function fusionApplies(x: Tensor, root: Module): boolean {
+function fusionApplies(x: Tensor, root: Module): boolean {
   if (isGradEnabled() || isTracing() || !x.backend.hasData) return false;
   return !root.someDescendant((m) => m.training || m.hasHooks());
 }
@@ -66,9 +72,9 @@ function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
   return folded;
 }
 
-/** relu?(bn(conv(x)) + residual?): one fused convolution when `fuse` (see fusionApplies), else the modules in order. */
-export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Epilogue, fuse: boolean): Tensor {
-  if (fuse && bn.runningMean && bn.runningVar) {
+/** relu?(bn(conv(x)) + residual?) as one fused convolution (the modules in order without running statistics). */
+function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Epilogue): Tensor {
+  if (bn.runningMean && bn.runningVar) {
     const { weight, bias } = foldBatchNorm(conv, bn, x);
     const residual = epilogue.residual ? epilogue.residual() : null;
     return conv2dFused(x, weight, bias, residual, !!epilogue.relu, {
@@ -84,20 +90,20 @@ export function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Ep
 }
 
 /**
- * Runs a list of layers with every Conv2d → BatchNorm2d (→ ReLU) run fused when `fuse`. A `tail`
- * (residual add, then ReLU) joins the last conv/bn pair when the list ends with one.
+ * Runs a list of layers with every Conv2d → BatchNorm2d (→ ReLU) fused. A `tail` (residual add,
+ * then ReLU) joins the last conv/bn pair when the list ends with one.
  */
-export function runLayers(layers: readonly Module[], x: Tensor, fuse: boolean, tail: Epilogue | null = null): Tensor {
+function runFused(layers: readonly Module[], x: Tensor, tail: Epilogue | null = null): Tensor {
   let out = x;
   for (let i = 0; i < layers.length; ) {
     const conv = layers[i],
       bn = layers[i + 1],
       relu = layers[i + 2];
-    if (fuse && conv instanceof Conv2d && bn instanceof BatchNorm2d) {
+    if (conv instanceof Conv2d && bn instanceof BatchNorm2d) {
       const hasRelu = relu instanceof ReLU,
         end = i + (hasRelu ? 3 : 2);
       const useTail = tail !== null && !hasRelu && end === layers.length;
-      out = convBnAct(conv, bn, out, useTail ? tail : { relu: hasRelu ? relu : null }, true);
+      out = convBnAct(conv, bn, out, useTail ? tail : { relu: hasRelu ? relu : null });
       if (useTail) return out;
       i = end;
     } else {
@@ -107,4 +113,28 @@ export function runLayers(layers: readonly Module[], x: Tensor, fuse: boolean, t
   }
   if (tail?.residual) out = add(out, tail.residual());
   return tail?.relu ? tail.relu.call(out) : out;
+}
+
+/** The fused forward of a module, for the kinds that have one. */
+function planFor(m: Module): ((x: Tensor) => Tensor) | null {
+  if (m instanceof Sequential) return (x) => runFused(m.layerList(), x);
+  if (m instanceof ResidualBlock) {
+    // a Sequential inside the path (the tutorial's `residual`) is opened so its last conv/bn takes the epilogue
+    const layers = m.path().flatMap((l) => (l instanceof Sequential ? l.layerList() : [l]));
+    return (x) => runFused(layers, x, { residual: () => (m.shortcut ? m.shortcut.call(x) : x), relu: m.relu });
+  }
+  if (m instanceof ImageClassifier) return (x) => m.fc.call(flatten(runFused(m.featureLayers(), x), 1));
+  return null;
+}
+
+/**
+ * Plans fused inference for `model` and every submodule (predict, eval, forward --eval and bench
+ * call this). Training, autograd, traces and hooks still see the modules run one by one.
+ */
+export function prepareForInference<M extends Module>(model: M): M {
+  for (const [, m] of model.namedModules()) {
+    const run = planFor(m);
+    if (run) setInferencePlan(m, { applies: (x) => fusionApplies(x, m), run });
+  }
+  return model;
 }
