@@ -10,6 +10,8 @@ export interface ResnextEnvironment {
   disableNative: boolean;
   /** RESNEXT_BLOCKED_LAYOUTS=0: keep native inference activations in plain NCHW (for comparisons). */
   blockedLayouts: boolean;
+  /** RESNEXT_PLAIN_GROUPED_CONV: train grouped convolutions on oneDNN's plain NCHW path (for comparisons). */
+  plainGroupedConv: boolean;
   /** RESNEXT_DEBUG: print stack traces with CLI errors. */
   debug: boolean;
 }
@@ -22,6 +24,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     threads: value('RESNEXT_THREADS'),
     disableNative: value('RESNEXT_DISABLE_NATIVE') !== undefined,
     blockedLayouts: value('RESNEXT_BLOCKED_LAYOUTS') !== '0',
+    plainGroupedConv: value('RESNEXT_PLAIN_GROUPED_CONV') !== undefined,
     debug: value('RESNEXT_DEBUG') !== undefined,
   };
 }

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include "kernels.h"
+#include "layout_policy.h"
 
 namespace {
 using resnext::ConvGeometry;
@@ -321,6 +322,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setGroupedTrainingNhwc(on): the layout policy's switch for grouped training convolutions
+Napi::Value SetGroupedTrainingNhwc(const Napi::CallbackInfo& info) {
+  resnext::setGroupedTrainingNhwc(flag(info[0], "on"));
+  return info.Env().Undefined();
+}
+
 // setThreads(n)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = count(info[0], "threads");
@@ -380,6 +387,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGroupedTrainingNhwc", Napi::Function::New(env, SetGroupedTrainingNhwc));
   return exports;
 }
 }  // namespace

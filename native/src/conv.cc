@@ -1,12 +1,12 @@
 // Grouped convolution forward, backward-data and backward-weights through oneDNN, on plain
-// NCHW activations and (G)OIHW weights owned by JavaScript. Primitive descriptors are cached by
-// geometry (ResNeXt reuses a few dozen shapes every step).
-#include <cstdlib>
-#include <mutex>
+// NCHW activations and (G)OIHW weights owned by JavaScript, or through the NHWC kernels where the
+// layout policy says so (conv_nhwc.cc). Primitives are planned once per geometry (plans.h).
 #include <string>
 #include <unordered_map>
 
 #include "kernels.h"
+#include "layout_policy.h"
+#include "plans.h"
 
 namespace resnext {
 using namespace dnnl;
@@ -58,23 +58,9 @@ convolution_forward::primitive_desc forwardPd(const ConvGeometry& g, bool withBi
   return convolution_forward::primitive_desc(desc, cpuEngine());
 }
 
-template <typename P>
-P& cached(const std::string& k, std::unordered_map<std::string, P>& cache, std::mutex& mu, P (*make)(const ConvGeometry&), const ConvGeometry& g) {
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(k);
-  if (it == cache.end()) it = cache.emplace(k, make(g)).first;
-  return it->second;
-}
-
-std::mutex cacheMutex;
-std::unordered_map<std::string, convolution_forward> forwardCache;
-std::unordered_map<std::string, convolution_backward_data> backwardDataCache;
-std::unordered_map<std::string, convolution_backward_weights> backwardWeightsCache;
-
 // Inference convolution with bias, and ReLU as a post-op when there is no residual. On plain
 // NCHW, oneDNN's gemm convolution runs a sum post-op (the residual) at a fraction of its speed,
 // so the residual add (and the ReLU after it) is a loop of ours instead.
-std::unordered_map<std::string, convolution_forward> fusedCache;
 
 convolution_forward makeFused(const ConvGeometry& g, bool relu) {
   ConvDescs d = describeConv(g);
@@ -85,8 +71,6 @@ convolution_forward makeFused(const ConvGeometry& g, bool relu) {
   attr.set_post_ops(ops);
   return convolution_forward(convolution_forward::primitive_desc(desc, attr, cpuEngine()));
 }
-convolution_forward makeFusedPlain(const ConvGeometry& g) { return makeFused(g, false); }
-convolution_forward makeFusedRelu(const ConvGeometry& g) { return makeFused(g, true); }
 
 convolution_forward makeForward(const ConvGeometry& g) { return convolution_forward(forwardPd(g, false, prop_kind::forward_training)); }
 convolution_forward makeForwardBias(const ConvGeometry& g) { return convolution_forward(forwardPd(g, true, prop_kind::forward_training)); }
@@ -109,17 +93,10 @@ convolution_backward_weights makeBackwardWeights(const ConvGeometry& g) {
 
 memory wrapMemory(const memory::desc& md, const float* p) { return memory(md, cpuEngine(), const_cast<float*>(p)); }
 
-// Grouped convolutions try oneDNN's NHWC kernels first (conv_nhwc.cc); RESNEXT_PLAIN_GROUPED_CONV
-// keeps them on the plain path, for comparisons.
-static bool groupedViaNhwc(const ConvGeometry& g) {
-  static const bool disabled = std::getenv("RESNEXT_PLAIN_GROUPED_CONV") != nullptr;
-  return g.groups > 1 && !disabled;
-}
-
 void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  if (groupedViaNhwc(g) && conv2dForwardNhwc(g, x, w, b, y)) return;
+  if (trainsInNhwc(g) && conv2dForwardNhwc(g, x, w, b, y)) return;
   ConvDescs d = describeConv(g);
-  auto& prim = cached(convKey(g, 'f', b != nullptr), forwardCache, cacheMutex, b ? makeForwardBias : makeForward, g);
+  auto& prim = cachedPlan<convolution_forward>(convKey(g, 'f', b != nullptr), [&] { return b ? makeForwardBias(g) : makeForward(g); });
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_DST, wrapMemory(d.dst, y)}};
   if (b) args.insert({DNNL_ARG_BIAS, wrapMemory(d.bias, b)});
   prim.execute(cpuStream(), args);
@@ -129,7 +106,7 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y) {
   ConvDescs d = describeConv(g);
   const bool reluInConv = relu && !residual;
-  auto& prim = cached(convKey(g, reluInConv ? 'r' : 'i', true), fusedCache, cacheMutex, reluInConv ? makeFusedRelu : makeFusedPlain, g);
+  auto& prim = cachedPlan<convolution_forward>(convKey(g, reluInConv ? 'r' : 'i', true), [&] { return makeFused(g, reluInConv); });
   prim.execute(cpuStream(), {{DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_BIAS, wrapMemory(d.bias, b)}, {DNNL_ARG_DST, wrapMemory(d.dst, y)}});
   cpuStream().wait();
   if (!residual) return;
@@ -144,17 +121,17 @@ void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const fl
 }
 
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  if (groupedViaNhwc(g) && conv2dBackwardDataNhwc(g, dy, w, dx)) return;
+  if (trainsInNhwc(g) && conv2dBackwardDataNhwc(g, dy, w, dx)) return;
   ConvDescs d = describeConv(g);
-  auto& prim = cached(convKey(g, 'd', false), backwardDataCache, cacheMutex, makeBackwardData, g);
+  auto& prim = cachedPlan<convolution_backward_data>(convKey(g, 'd', false), [&] { return makeBackwardData(g); });
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(d.dst, dy)}, {DNNL_ARG_WEIGHTS, wrapMemory(d.weights, w)}, {DNNL_ARG_DIFF_SRC, wrapMemory(d.src, dx)}});
   cpuStream().wait();
 }
 
 void conv2dBackwardWeight(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
-  if (groupedViaNhwc(g) && conv2dBackwardWeightNhwc(g, dy, x, dw)) return;
+  if (trainsInNhwc(g) && conv2dBackwardWeightNhwc(g, dy, x, dw)) return;
   ConvDescs d = describeConv(g);
-  auto& prim = cached(convKey(g, 'w', false), backwardWeightsCache, cacheMutex, makeBackwardWeights, g);
+  auto& prim = cachedPlan<convolution_backward_weights>(convKey(g, 'w', false), [&] { return makeBackwardWeights(g); });
   prim.execute(cpuStream(), {{DNNL_ARG_DIFF_DST, wrapMemory(d.dst, dy)}, {DNNL_ARG_SRC, wrapMemory(d.src, x)}, {DNNL_ARG_DIFF_WEIGHTS, wrapMemory(d.weights, dw)}});
   cpuStream().wait();
 }

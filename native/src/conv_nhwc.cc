@@ -1,23 +1,21 @@
 // Grouped convolutions for training through oneDNN's NHWC kernels: on plain NCHW oneDNN 2.6 runs
 // a grouped conv (ResNeXt's 32 groups of 4) through a slow gemm path, while its NHWC kernels are
-// several times faster even after reordering the operands at each call's edges. Used only where
-// oneDNN reports a real (non-gemm, non-reference) NHWC kernel for the shape.
+// several times faster even after reordering the operands at each call's edges. The layout policy
+// (layout_policy.cc) sends a conv here; it runs here only where oneDNN reports a real (non-gemm,
+// non-reference) NHWC kernel for the shape.
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "kernels.h"
+#include "layout_policy.h"
+#include "plans.h"
 
 namespace resnext {
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-bool fastKernel(const char* impl) {
-  const std::string s = impl;
-  return s.find("gemm") == std::string::npos && s.find("ref") == std::string::npos;
-}
 
 namespace {
 
@@ -31,14 +29,9 @@ struct Plan {
   primitive fwdPrim, fwdBiasPrim, bwdDataPrim, bwdWeightsPrim;
 };
 
-std::mutex mu;
-std::unordered_map<std::string, Plan> plans;
 std::vector<float> bufA, bufB, bufW;  // reordered operands (only the JavaScript thread calls in)
 
-Plan& planFor(const ConvGeometry& g) {
-  const std::string k = convKey(g, 'n', false);
-  auto it = plans.find(k);
-  if (it != plans.end()) return it->second;
+Plan makePlan(const ConvGeometry& g) {
   Plan p;
   p.geo = describeConv(g);
   const ConvDescs& q = p.geo;
@@ -57,7 +50,11 @@ Plan& planFor(const ConvGeometry& g) {
   } catch (const dnnl::error&) {
     p.forwardFast = p.dataFast = p.weightsFast = false;  // no NHWC kernel at all: the plain path runs it
   }
-  return plans.emplace(k, std::move(p)).first->second;
+  return p;
+}
+
+Plan& planFor(const ConvGeometry& g) {
+  return cachedPlan<Plan>(convKey(g, 'n', false), [&] { return makePlan(g); });
 }
 
 // One input of a call: the caller's layout and buffer, the layout the primitive wants, and the
@@ -85,7 +82,7 @@ void runAtEdges(const primitive& prim, const std::vector<Operand>& inputs, int o
 }  // namespace
 
 bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y) {
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::recursive_mutex> lock(planLock());
   Plan& p = planFor(g);
   if (!p.forwardFast) return false;
   const auto& pd = b ? p.fwdBias : p.fwd;
@@ -96,7 +93,7 @@ bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, co
 }
 
 bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::recursive_mutex> lock(planLock());
   Plan& p = planFor(g);
   if (!p.dataFast) return false;
   const auto& pd = p.bwdData;
@@ -106,7 +103,7 @@ bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float*
 }
 
 bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const float* x, float* dw) {
-  std::lock_guard<std::mutex> lock(mu);
+  std::lock_guard<std::recursive_mutex> lock(planLock());
   Plan& p = planFor(g);
   if (!p.weightsFast) return false;
   const auto& pd = p.bwdWeights;

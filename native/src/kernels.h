@@ -32,27 +32,20 @@ void conv2dForward(const ConvGeometry& g, const float* x, const float* w, const 
 void conv2dFused(const ConvGeometry& g, const float* x, const float* w, const float* b, const float* residual, bool relu, float* y);
 // A oneDNN memory object over a caller-owned buffer (no copy).
 dnnl::memory wrapMemory(const dnnl::memory::desc& md, const float* p);
-// Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
-void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
-// src (laid out as `from`) as a pointer laid out as `to`: src itself when they match, else reordered into buf.
-const float* inLayout(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, std::vector<float>& buf);
-
-// Whether a oneDNN implementation name is a real kernel (not its gemm or reference fallback).
-bool fastKernel(const char* impl);
-
 // Grouped convolutions for training through oneDNN's NHWC kernels (conv_nhwc.cc), reordering
 // at the call's edges; false when oneDNN has no fast NHWC kernel for the shape (use the plain path).
 bool conv2dForwardNhwc(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);
 bool conv2dBackwardDataNhwc(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const float* x, float* dw);
 
-// Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose.
+// Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose
+// (numbered by layout_policy.cc, which also decides which layouts are used).
 struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu);
 void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out);
 void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
                         const float* residual, int residualLayout, float* y);
-std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements]
+std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements] (layout_policy.cc)
 void layoutToPlain(int layout, const float* src, float* dst);
 // dx = gradient of conv2d with respect to x.
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);

@@ -108,6 +108,7 @@ export interface NativeAddon {
   ): void;
   info(): { version: string; isa: number; threads: number };
   setThreads(n: number): void;
+  setGroupedTrainingNhwc(on: boolean): void;
 }
 
 const ROOT = join(__dirname, '..', '..', '..', '..');

@@ -7,6 +7,7 @@
 // The addon is loaded by the first loadNativeBackend() or nativeStatus() call, never at import.
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
+import { readEnvironment } from '../../environment';
 import { isaName, loadAddon, type NativeAddon } from './addon';
 import { BlockedLayouts } from './blocked';
 import { BufferPool } from './buffer-pool';
@@ -302,6 +303,7 @@ export function loadNativeBackend(): Backend<FArray> {
   if (backend) return backend;
   const { addon, reason } = addonState();
   if (!addon) throw new Error(`the native backend is unavailable: ${reason}`);
+  addon.setGroupedTrainingNhwc(!readEnvironment().plainGroupedConv);
   const layouts = new BlockedLayouts(addon, (size) => nativeBufferPool.take(size));
   nativeLayouts = layouts;
   backend = {

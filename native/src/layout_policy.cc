@@ -1,0 +1,93 @@
+// The layout policy (see layout_policy.h): the training and inference layout decisions, the table
+// of numbered inference layouts, and the reorders between layouts.
+#include "layout_policy.h"
+
+#include <string>
+
+#include "plans.h"
+
+namespace resnext {
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+bool groupedTrainingNhwc = true;
+std::vector<memory::desc> layouts;  // layout n is layouts[n - 1]
+
+memory::desc plain(const memory::dims& d) { return memory::desc(d, dt::f32, tag::nchw); }
+
+const memory::desc& known(int layout) {
+  if (layout < 1 || static_cast<size_t>(layout) > layouts.size()) throw std::invalid_argument("unknown layout " + std::to_string(layout));
+  return layouts[layout - 1];
+}
+}  // namespace
+
+bool fastKernel(const char* impl) {
+  const std::string s = impl;
+  return s.find("gemm") == std::string::npos && s.find("ref") == std::string::npos;
+}
+
+bool trainsInNhwc(const ConvGeometry& g) { return g.groups > 1 && groupedTrainingNhwc; }
+void setGroupedTrainingNhwc(bool on) { groupedTrainingNhwc = on; }
+
+const std::vector<tag>& inferenceActivationTags() {
+  // NHWC first: oneDNN's 1x1 and grouped kernels run in it, so a chain of convolutions needs no
+  // reorders between them; `any` lets oneDNN pick its blocked layout (e.g. nChw16c) otherwise
+  static const std::vector<tag> tags{tag::nhwc, tag::any};
+  return tags;
+}
+
+void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
+  memory a = wrapMemory(from, src), b = wrapMemory(to, dst);
+  reorder(a, b).execute(cpuStream(), a, b);
+  cpuStream().wait();
+}
+
+const float* inLayout(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf) {
+  if (from == to) return src;
+  buf.resize(to.get_size() / sizeof(float));
+  reorderInto(from, src, to, buf.data());
+  return buf.data();
+}
+
+int layoutId(const memory::desc& d) {
+  std::lock_guard<std::recursive_mutex> lock(planLock());
+  if (d == plain(d.dims())) return 0;
+  for (size_t i = 0; i < layouts.size(); i++) if (layouts[i] == d) return static_cast<int>(i) + 1;
+  layouts.push_back(d);
+  return static_cast<int>(layouts.size());
+}
+
+memory::desc layoutDesc(int layout, const memory::dims& dims) {
+  std::lock_guard<std::recursive_mutex> lock(planLock());
+  if (layout == 0) return plain(dims);
+  const memory::desc& d = known(layout);
+  if (d.dims() != dims) throw std::invalid_argument("layout " + std::to_string(layout) + " does not have the expected dimensions");
+  return d;
+}
+
+std::vector<int64_t> layoutDims(int layout) {
+  std::lock_guard<std::recursive_mutex> lock(planLock());
+  const memory::desc& d = known(layout);
+  const memory::dims shape = d.dims();  // dims() returns a copy: take begin and end of one
+  std::vector<int64_t> dims(shape.begin(), shape.end());
+  dims.push_back(static_cast<int64_t>(d.get_size() / sizeof(float)));  // physical elements last
+  return dims;
+}
+
+void layoutToPlain(int layout, const float* src, float* dst) {
+  memory::desc d;
+  {
+    std::lock_guard<std::recursive_mutex> lock(planLock());
+    d = known(layout);
+  }
+  reorderInto(d, src, plain(d.dims()), dst);
+}
+
+std::recursive_mutex& planLock() {
+  static std::recursive_mutex mu;
+  return mu;
+}
+
+}  // namespace resnext

@@ -1,0 +1,36 @@
+// Where activations live and when a reorder happens — decided here and nowhere else:
+// - training: plain NCHW, except grouped convolutions, which run in NHWC (oneDNN 2.6's plain
+//   grouped path is a slow gemm) with their operands reordered at the call's edges;
+// - inference: a fused convolution runs in NHWC where oneDNN has a real kernel for it, else in the
+//   layout oneDNN prefers; its output stays in that layout (a numbered layout, 0 = plain NCHW) for
+//   the next fused convolution or max pooling, and any other reader gets it reordered to NCHW.
+#pragma once
+#include <cstdint>
+#include <vector>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "kernels.h"
+
+namespace resnext {
+
+// Whether a oneDNN implementation name is a real kernel (not its gemm or reference fallback).
+bool fastKernel(const char* impl);
+
+// Training: whether this convolution runs through the NHWC kernels (grouped convs, unless turned off).
+bool trainsInNhwc(const ConvGeometry& g);
+void setGroupedTrainingNhwc(bool on);
+
+// Inference: the activation layouts to try for a fused convolution, best first.
+const std::vector<dnnl::memory::format_tag>& inferenceActivationTags();
+
+// Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
+void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
+// src (laid out as `from`) as a pointer laid out as `to`: src itself when they match, else reordered into buf.
+const float* inLayout(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, std::vector<float>& buf);
+
+// The numbered layouts of inference activations: 0 is plain NCHW, n > 0 the n-th other layout seen.
+int layoutId(const dnnl::memory::desc& d);
+// The descriptor of `layout` for a tensor of `dims` (an error if the layout is unknown or of other dims).
+dnnl::memory::desc layoutDesc(int layout, const dnnl::memory::dims& dims);
+
+}  // namespace resnext
