@@ -7,8 +7,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { embedImages, IMAGENET_PREPROCESSING, loadImage } from '../src/data/image';
 import { IMAGENET_CLASSES } from '../src/data/imagenet-classes';
-import { loadNpy } from '../src/io/load-save';
-import { saveSafetensors } from '../src/io/load-save';
+import { loadNpy, saveSafetensors } from '../src/io/load-save';
 import { createModel } from '../src/models/registry';
 import { assertClose, FIXTURES, runCli } from './helpers';
 

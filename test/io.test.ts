@@ -9,9 +9,8 @@ import { unzipSync, zipSync } from 'fflate';
 import { spawnSync } from 'node:child_process';
 import { parseNpy, serializeNpy } from '../src/io/npy';
 import { parseSafetensors, safetensorsMetadata, serializeSafetensors } from '../src/io/safetensors';
-import { loadSafetensors } from '../src/io/load-save';
+import { loadSafetensors, loadWeights } from '../src/io/load-save';
 import { parseTorchCheckpoint } from '../src/io/torch-checkpoint';
-import { loadWeights } from '../src/io/load-save';
 import { createModel } from '../src/models/registry';
 import { tensor } from '../src/tensor/create';
 import type { Tensor } from '../src/tensor/tensor';
@@ -182,7 +181,7 @@ describe('resnext forward and convert', () => {
         'resnext_tiny',
         '--weights',
         fixture(weights),
-        '--input',
+        '--input-npy',
         fixture('small_tutorial.input.npy'),
         '--output',
         out,
@@ -234,6 +233,26 @@ describe('resnext forward and convert', () => {
     ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /nope\.pth: cannot read file \(ENOENT\)/);
+  });
+  it('forward takes its input file as --input-npy (the old --input too); a shape there is explained', () => {
+    const base = [
+      'forward',
+      'resnext_tiny',
+      '--weights',
+      fixture('small_tutorial.pth'),
+      '--output',
+      join(dir, 'o.npy'),
+    ];
+    const shape = runCli([...base, '--input', '2,3,32,32']);
+    assert.equal(shape.status, 2);
+    assert.equal(
+      shape.stderr,
+      'resnext forward: --input 2,3,32,32: forward reads its input from a file; pass --input-npy x.npy\n',
+    );
+    const none = runCli(base);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /missing --input-npy <file>/);
+    assert.doesNotMatch(runCli(['forward', '--help']).stdout, /--input </, 'the old spelling is not advertised');
   });
 });
 

@@ -160,7 +160,9 @@ describe('native inference layouts and buffer reuse', {
   });
 });
 
-describe('every addon binding validates its arguments', { skip: !native.available && `native backend unavailable: ${native.reason}` }, () => {
+describe('every addon binding validates its arguments', {
+  skip: !native.available && `native backend unavailable: ${native.reason}`,
+}, () => {
   const addon = loadAddon().addon as unknown as Record<string, (...args: unknown[]) => unknown>;
   const names = Object.keys(addon).filter((n) => n !== 'info');
   it(`${names.length} bindings: no arguments, strings, or arrays of the wrong type or size throw an error (never a crash)`, () => {

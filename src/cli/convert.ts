@@ -3,9 +3,8 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { saveSafetensors } from '../io/load-save';
+import { readWeightsFile, saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
-import { readWeightsFile } from '../io/load-save';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import { checkOutput, guarded } from './util';
 

@@ -1,7 +1,6 @@
 // `resnext export <model> [--weights W] --onnx out.onnx [--batch-size dynamic|N]`: a standard ONNX graph.
 import type { Command } from 'commander';
-import { saveOnnx } from '../io/load-save';
-import { readWeightsFile } from '../io/load-save';
+import { readWeightsFile, saveOnnx } from '../io/load-save';
 import { createModel, modelName } from '../models/registry';
 import {
   addModelFlags,

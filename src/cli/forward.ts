@@ -1,13 +1,13 @@
-// `resnext forward <model> --weights W --input x.npy --output y.npy [--eval]`: one forward pass
-// on tensors passed in and out as .npy, for scripts and for comparing with PyTorch.
-import type { Command } from 'commander';
+// `resnext forward <model> --weights W --input-npy x.npy --output y.npy [--eval]`: one forward pass
+// on tensors passed in and out as .npy, for scripts and for comparing with PyTorch. (`--input` is a
+// shape in every other command; here it stays as a hidden alias of --input-npy for old scripts.)
+import { type Command, Option } from 'commander';
 import { noGrad } from '../autograd/engine';
-import { loadNpy, saveNpy } from '../io/load-save';
-import { readWeightsFile } from '../io/load-save';
+import { loadNpy, readWeightsFile, saveNpy } from '../io/load-save';
+import { prepareForInference } from '../nn/inference';
 import { tensor } from '../tensor/create';
 import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
 import { checkOutput, guarded, UsageError } from './util';
-import { prepareForInference } from '../nn/inference';
 
 /** Registers the forward command. */
 export function registerForward(program: Command): void {
@@ -16,7 +16,8 @@ export function registerForward(program: Command): void {
       .command('forward <model>')
       .description('run a model on an .npy input and write its output as .npy')
       .requiredOption('--weights <file>', 'weights: .safetensors, or a PyTorch .pth/.pt (zip or legacy)')
-      .requiredOption('--input <file>', 'input batch [N, C, H, W] as .npy (float32 or float64)')
+      .option('--input-npy <file>', 'input batch [N, C, H, W] as .npy (float32 or float64)')
+      .addOption(new Option('--input <file>').hideHelp())
       .requiredOption('--output <file>', 'where to write the output .npy (float32)')
       .option(
         '--eval',
@@ -25,18 +26,22 @@ export function registerForward(program: Command): void {
   )
     .addHelpText(
       'after',
-      '\nExample:\n  resnext forward resnext50_32x4d --weights r50.safetensors --input x.npy --output logits.npy --eval',
+      '\nExample:\n  resnext forward resnext50_32x4d --weights r50.safetensors --input-npy x.npy --output logits.npy --eval',
     )
     .action(
       guarded(
         'forward',
-        (name: string, o: ModelFlags & { weights: string; input: string; output: string; eval?: boolean }) => {
-          checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, o.input]);
+        (
+          name: string,
+          o: ModelFlags & { weights: string; inputNpy?: string; input?: string; output: string; eval?: boolean },
+        ) => {
+          const file = inputFile(o);
+          checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, file]);
           const model = prepareForInference(modelWithWeights(name, readWeightsFile(o.weights).tensors, o, o.weights));
-          const x = loadNpy(o.input);
-          if (x.dtype === 'int64') throw new UsageError(`${o.input}: input must be float32 or float64, got int64`);
+          const x = loadNpy(file);
+          if (x.dtype === 'int64') throw new UsageError(`${file}: input must be float32 or float64, got int64`);
           if (x.ndim !== 4)
-            throw new UsageError(`${o.input}: input must be 4-D [N, C, H, W], got shape [${x.shape.join(', ')}]`);
+            throw new UsageError(`${file}: input must be 4-D [N, C, H, W], got shape [${x.shape.join(', ')}]`);
           checkInput(name, [...x.shape], parseModelFlags(o));
           model.train(!o.eval);
           const input = x.dtype === 'float32' ? x : tensor(x.toArray(), x.shape, { dtype: 'float32' });
@@ -46,4 +51,14 @@ export function registerForward(program: Command): void {
         },
       ),
     );
+}
+
+/** The input file: --input-npy, or the old --input when it names a file rather than a shape. */
+function inputFile(o: { inputNpy?: string; input?: string }): string {
+  if (o.inputNpy !== undefined) return o.inputNpy;
+  if (o.input === undefined) throw new UsageError('missing --input-npy <file>: the input batch [N, C, H, W] as .npy');
+  if (/^[0-9]+(,[0-9]+)*$/.test(o.input.trim())) {
+    throw new UsageError(`--input ${o.input}: forward reads its input from a file; pass --input-npy x.npy`);
+  }
+  return o.input;
 }

@@ -10,6 +10,7 @@ import { registerConvParams } from './conv-params';
 import { registerConvert } from './convert';
 import { registerDoctor } from './doctor';
 import { registerEval } from './eval';
+import { registerExperiment } from './experiment';
 import { registerExport } from './export';
 import { registerForward } from './forward';
 import { registerInspect } from './inspect';
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerTrain(program);
   registerEval(program);
+  registerExperiment(program);
   registerDoctor(program);
   registerBench(program);
   for (const cmd of program.commands) {

@@ -45,7 +45,11 @@ export function modelName(name: string): ModelName {
 
 /** Builds a registered model with freshly initialised weights (names from user input go through modelName()). */
 export function createModel(name: ModelName, opts: CreateModelOptions = {}): ImageClassifier {
-  const v = getVariant(name);
+  return buildModel(getVariant(name), opts);
+}
+
+/** Builds the model a variant row describes (registered or not, e.g. an experiment's arm). */
+export function buildModel(v: ModelVariant, opts: CreateModelOptions = {}): ImageClassifier {
   const numClasses = opts.numClasses ?? v.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 1)
     throw new Error(`createModel: numClasses must be a positive integer, got ${numClasses}`);

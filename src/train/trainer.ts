@@ -11,8 +11,8 @@ import { writeFileAtomic } from '../io/files';
 import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
-import { createModel } from '../models/registry';
-import type { ModelName } from '../models/variants';
+import { buildModel, getVariant } from '../models/registry';
+import type { ModelVariant } from '../models/variants';
 import type { ImageClassifier } from '../nn/classifier';
 import { prepareForInference } from '../nn/inference';
 import * as F from '../tensor/ops';
@@ -25,7 +25,8 @@ import { stepScope } from './step-scope';
 
 /** Everything a run is configured by (the CLI's flags). */
 export interface TrainConfig {
-  model: ModelName;
+  /** A registered model, or the name of the variant passed as TrainOptions.variant. */
+  model: string;
   data: string;
   epochs: number;
   batchSize: number;
@@ -148,6 +149,8 @@ export interface TrainOptions {
   events?: TrainEvents;
   /** Polled after every step: true stops the run after that step, with a checkpoint. */
   shouldStop?: () => boolean;
+  /** The architecture to train when `cfg.model` is not a registered model (an experiment's arm). */
+  variant?: ModelVariant;
 }
 
 /** Refuses to start a fresh run over a previous one unless asked to. */
@@ -191,7 +194,10 @@ export async function train(
   const trainSet = cfg.limitTrain ? subset(data.train, cfg.limitTrain) : data.train;
   const testSet = cfg.limitTest ? subset(data.test, cfg.limitTest) : data.test;
   const numClasses = data.train.classNames.length;
-  const model = createModel(cfg.model, { numClasses, inChannels: trainSet.shape[0], seed: cfg.seed });
+  const variant = opts.variant ?? getVariant(cfg.model);
+  if (variant.name !== cfg.model)
+    throw new Error(`train: the variant is '${variant.name}', the config names '${cfg.model}'`);
+  const model = buildModel(variant, { numClasses, inChannels: trainSet.shape[0], seed: cfg.seed });
   const named = model.namedParameters();
   const optimizer: Optimizer =
     cfg.optimizer === 'adamw'
