@@ -53,7 +53,7 @@ export { FileFormatError } from './io/errors';
 export { parseSafetensors, readSafetensors, serializeSafetensors } from './io/safetensors';
 export { parseTorchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type CheckpointOptions } from './io/torch-checkpoint';
 export { parseNpy, serializeNpy } from './io/npy';
-export { exportOnnxModel, encodeOnnx, type OnnxExportOptions } from './io/onnx-export';
+export { serializeOnnx, type OnnxExportOptions } from './io/onnx-export';
 export { IMAGENET_CLASSES } from './data/imagenet-classes';
 export { parseIdx, parseIdxGz } from './data/idx';
 export { subset, type ImageDataset, type DatasetSplits } from './data/dataset';

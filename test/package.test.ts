@@ -50,6 +50,38 @@ describe('the packed package in a fresh TypeScript project', () => {
     const r = tsc(project);
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
+  it("the browser entry's types: a bundler project resolving the 'browser' condition type-checks without Node's types", {
+    timeout: 300_000,
+  }, () => {
+    const dir = join(project, 'browser-types');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'app.ts'),
+      [
+        "import { createModel, parseWeights, serializeSafetensors, summary, type ModelName } from 'resnext-ts';",
+        "const name: ModelName = 'resnext_tiny';",
+        'const model = createModel(name, { numClasses: 10 });',
+        'const bytes: Uint8Array = serializeSafetensors(model.stateDict());',
+        "model.loadStateDict(parseWeights(bytes, 'model.safetensors'));",
+        "export const table: string = summary(createModel('resnext50'), [2, 3, 224, 224]).toString();",
+        '',
+      ].join('\n'),
+    );
+    const compilerOptions = {
+      strict: true,
+      noEmit: true,
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      customConditions: ['browser'],
+      target: 'es2022',
+      lib: ['es2022', 'dom'],
+      types: [],
+      skipLibCheck: false,
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.ts'] }));
+    const r = tsc(dir);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
   it('a misspelt model name is a compile error for the user too', { timeout: 300_000 }, () => {
     writeFileSync(
       join(project, 'typo.ts'),

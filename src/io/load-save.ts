@@ -4,7 +4,7 @@ import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
 import { FileError, readFileChecked, writeFileAtomic } from './files';
 import { parseNpy, serializeNpy } from './npy';
-import { encodeOnnx, exportOnnxModel, type OnnxExportOptions } from './onnx-export';
+import { type OnnxExportOptions, serializeOnnx } from './onnx-export';
 import { METADATA_KEY, parseSafetensors, serializeSafetensors } from './safetensors';
 import type { CheckpointOptions } from './torch-checkpoint';
 import { parseWeights, readWeights, type WeightsFile } from './weights';
@@ -39,7 +39,7 @@ export function saveNpy(path: string, t: Tensor): void {
 
 /** Exports `model` to an .onnx file (written atomically). */
 export function saveOnnx(path: string, model: Module, opts: OnnxExportOptions): void {
-  writeFileAtomic(path, encodeOnnx(exportOnnxModel(model, opts)));
+  writeFileAtomic(path, serializeOnnx(model, opts));
 }
 
 /** Reads named tensors from a .safetensors, .pth/.pt (zip) or legacy torch.save file. */

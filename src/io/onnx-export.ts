@@ -27,7 +27,7 @@ const int = (name: string, v: number) => ({ name, type: A.INT, i: v });
 const float = (name: string, v: number) => ({ name, type: A.FLOAT, f: v });
 
 /** Builds the ONNX ModelProto of `model` for an input of `inputShape`. */
-export function exportOnnxModel(model: Module, opts: OnnxExportOptions): onnx.ModelProto {
+function exportOnnxModel(model: Module, opts: OnnxExportOptions): onnx.ModelProto {
   const { inputShape, dynamicBatch = false, opset = 13, inputName = 'input', outputName = 'output' } = opts;
   if (inputShape.length !== 4 || !inputShape.every((d) => Number.isInteger(d) && d > 0))
     throw new Error(`onnx export: input shape [${inputShape}] must be 4 positive integers [N, C, H, W]`);
@@ -177,6 +177,11 @@ function tensorProto(name: string, t: Tensor): onnx.ITensorProto {
 }
 
 /** Encodes a model as ONNX bytes. */
-export function encodeOnnx(model: onnx.ModelProto): Uint8Array {
+function encodeOnnx(model: onnx.ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** A model as the bytes of an .onnx file (the public form: no protobuf types in the signature). */
+export function serializeOnnx(model: Module, opts: OnnxExportOptions): Uint8Array {
+  return encodeOnnx(exportOnnxModel(model, opts));
 }
