@@ -56,7 +56,14 @@ const convCases: [
 for (const backend of loadableBackends() as Backend<unknown>[]) {
   const name = backend.name;
   const k = backend.kernels as Kernels<unknown>;
-  const put = (v: ArrayLike<number>) => backend.fromValues('float64', v);
+  // the reference backend is checked in float64 (exact to rounding); a fast backend in float32, the
+  // dtype its own kernels run (native declines float64 to the reference kernels: testing it in
+  // float64 would test those), and its fallback count must not move
+  const exact = name === 'reference' || name === 'meta';
+  const dtype = exact ? 'float64' : 'float32';
+  const tol = exact ? 1e-12 : 1e-4,
+    adjointTol = exact ? 1e-9 : 1e-4;
+  const put = (v: ArrayLike<number>) => backend.fromValues(dtype, v);
   const get = (s: unknown) => backend.read(s);
 
   describe(`conformance: ${name} backend`, () => {
@@ -78,22 +85,23 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
       return;
     }
     for (const [label, xs, ws, opts] of convCases) {
-      it(`conv2d ${label}: forward and both backward kernels`, () => {
+      it(`conv2d ${label}: forward, fused and both backward kernels in ${dtype} against the definition`, () => {
+        const fellBack = new Map(backend.fallbacks?.() ?? []);
         const g = resolveConvGeometry(xs, ws, opts);
         const x = rand(xs.reduce((a, b) => a * b)),
           w = rand(ws.reduce((a, b) => a * b)),
           b = rand(g.o);
         const y = directConv(x, w, b, g);
-        assertClose(get(k.conv2d(put(x), put(w), put(b), g)), y, 1e-12, 'forward');
+        assertClose(get(k.conv2d(put(x), put(w), put(b), g)), y, tol, 'forward');
         // the fused inference epilogue: relu?(conv + bias + residual?)
         const res = rand(y.length);
         assertClose(
           get(k.conv2dFused(put(x), put(w), put(b), put(res), true, g)),
           y.map((v, i) => Math.max(v + res[i], 0)),
-          1e-12,
+          tol,
           'fused + residual + relu',
         );
-        assertClose(get(k.conv2dFused(put(x), put(w), put(b), null, false, g)), y, 1e-12, 'fused, no epilogue');
+        assertClose(get(k.conv2dFused(put(x), put(w), put(b), null, false, g)), y, tol, 'fused, no epilogue');
         // backward kernels via the adjoint identity <dy, conv(x, w)> = <conv_bwd_data(dy), x> = <conv_bwd_weight(dy, x), w>
         const dy = rand(y.length);
         const dot = (a: ArrayLike<number>, c: ArrayLike<number>) => {
@@ -102,10 +110,16 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
           return s;
         };
         const lhs = dot(dy, directConv(x, w, null, g));
-        assert.ok(Math.abs(dot(get(k.conv2dBackwardData(put(dy), put(w), g)), x) - lhs) < 1e-9 * Math.abs(lhs) + 1e-9);
+        const scale = Math.abs(lhs) + Math.sqrt(dot(dy, dy) * dot(x, x) * dot(w, w)) * 1e-3;
         assert.ok(
-          Math.abs(dot(get(k.conv2dBackwardWeight(put(dy), put(x), g)), w) - lhs) < 1e-9 * Math.abs(lhs) + 1e-9,
+          Math.abs(dot(get(k.conv2dBackwardData(put(dy), put(w), g)), x) - lhs) < adjointTol * scale,
+          'backward data',
         );
+        assert.ok(
+          Math.abs(dot(get(k.conv2dBackwardWeight(put(dy), put(x), g)), w) - lhs) < adjointTol * scale,
+          'backward weights',
+        );
+        assert.deepEqual(new Map(backend.fallbacks?.() ?? []), fellBack, `every call ran on ${name} (no fallback)`);
       });
     }
     if (name !== 'reference') {
@@ -250,10 +264,10 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
         bt = new Float64Array(12);
       for (let i = 0; i < 2; i++) for (let p = 0; p < 3; p++) at[p * 2 + i] = a[i * 3 + p];
       for (let p = 0; p < 3; p++) for (let j = 0; j < 4; j++) bt[j * 3 + p] = b[p * 4 + j];
-      assertClose(get(k.matmul(put(a), put(b), 2, 3, 4, false, false)), want, 1e-12, 'NN');
-      assertClose(get(k.matmul(put(at), put(b), 2, 3, 4, true, false)), want, 1e-12, 'TN');
-      assertClose(get(k.matmul(put(a), put(bt), 2, 3, 4, false, true)), want, 1e-12, 'NT');
-      assertClose(get(k.matmul(put(at), put(bt), 2, 3, 4, true, true)), want, 1e-12, 'TT');
+      assertClose(get(k.matmul(put(a), put(b), 2, 3, 4, false, false)), want, tol, 'NN');
+      assertClose(get(k.matmul(put(at), put(b), 2, 3, 4, true, false)), want, tol, 'TN');
+      assertClose(get(k.matmul(put(a), put(bt), 2, 3, 4, false, true)), want, tol, 'NT');
+      assertClose(get(k.matmul(put(at), put(bt), 2, 3, 4, true, true)), want, tol, 'TT');
     });
     it('batch norm statistics and forward', () => {
       const x = rand(2 * 3 * 4),
@@ -264,19 +278,24 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
       for (let c = 0; c < 3; c++) {
         const vals = [0, 1].flatMap((n) => Array.from(x.subarray((n * 3 + c) * 4, (n * 3 + c + 1) * 4)));
         const mu = vals.reduce((a, b) => a + b) / 8;
-        assert.ok(Math.abs(m[c] - mu) < 1e-12);
-        assert.ok(Math.abs(v[c] - vals.reduce((a, b) => a + (b - mu) ** 2, 0) / 8) < 1e-12);
+        assert.ok(Math.abs(m[c] - mu) < tol * 10);
+        assert.ok(Math.abs(v[c] - vals.reduce((a, b) => a + (b - mu) ** 2, 0) / 8) < tol * 10);
       }
       const y = get(k.batchNormForward(put(x), mean, variance, put([1, 2, 3]), put([0, 1, 0]), 1e-5, g));
-      assert.ok(Math.abs(y[5] - (((x[5] - m[1]) / Math.sqrt(v[1] + 1e-5)) * 2 + 1)) < 1e-12);
+      assert.ok(Math.abs(y[5] - (((x[5] - m[1]) / Math.sqrt(v[1] + 1e-5)) * 2 + 1)) < tol * 10);
     });
     it('pooling: max with padding, average, adaptive windows', () => {
       const x = Float64Array.from({ length: 16 }, (_, i) => i); // one 4x4 plane, 0..15
       const g = { n: 1, c: 1, h: 4, w: 4, oh: 2, ow: 2, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
       assert.deepEqual(Array.from(get(k.maxPool2d(put(x), g))), [5, 7, 13, 15]);
       // windows: rows {0,1}|{1,2,3} × cols {0,1}|{1,2,3}; sums 10, 24, 51, 90
-      assert.deepEqual(Array.from(get(k.avgPool2d(put(x), g, true))), [10 / 9, 24 / 9, 51 / 9, 90 / 9]);
-      assert.deepEqual(Array.from(get(k.avgPool2d(put(x), g, false))), [10 / 4, 24 / 6, 51 / 6, 90 / 9]);
+      assertClose(get(k.avgPool2d(put(x), g, true)), [10 / 9, 24 / 9, 51 / 9, 90 / 9], tol, 'avg, padding counted');
+      assertClose(
+        get(k.avgPool2d(put(x), g, false)),
+        [10 / 4, 24 / 6, 51 / 6, 90 / 9],
+        tol,
+        'avg, padding not counted',
+      );
       const ga = { ...g, oh: 3, ow: 1, kh: 0, kw: 0, strideH: 0, strideW: 0, padH: 0, padW: 0 };
       // rows [0,2), [1,3), [2,4) of a 4-row plane; all columns
       assert.deepEqual(Array.from(get(k.adaptiveAvgPool2d(put(x), ga))), [3.5, 7.5, 11.5]);
@@ -285,9 +304,9 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
       const x = [1, 2, 3, 0, 0, 0];
       const lsm = get(k.logSoftmax(put(x), 2, 3));
       const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-      assertClose(lsm, [1 - lse, 2 - lse, 3 - lse, -Math.log(3), -Math.log(3), -Math.log(3)], 1e-14, 'logSoftmax');
+      assertClose(lsm, [1 - lse, 2 - lse, 3 - lse, -Math.log(3), -Math.log(3), -Math.log(3)], tol, 'logSoftmax');
       const loss = get(k.nllLoss(put(lsm), Int32Array.from([2, 0]), 2, 3, 0.3));
-      assert.ok(Math.abs(loss[0] - (-0.7 * lsm[2] - 0.1 * (lsm[0] + lsm[1] + lsm[2]))) < 1e-14);
+      assert.ok(Math.abs(loss[0] - (-0.7 * lsm[2] - 0.1 * (lsm[0] + lsm[1] + lsm[2]))) < tol * 10);
       assert.deepEqual(Array.from(get(k.relu(put([-1, 0, 2])))), [0, 0, 2]);
       assert.deepEqual(Array.from(get(k.sumAll(put([1, 2, 3.5])))), [6.5]);
       assert.deepEqual(Array.from(get(k.channelSum(put([1, 2, 3, 4, 5, 6, 7, 8]), { n: 2, c: 2, hw: 2 }))), [

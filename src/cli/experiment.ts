@@ -11,8 +11,8 @@ import { guarded, parseNonNegativeInt, parsePositiveInt, UsageError } from './ut
 
 /** Defaults sized for this machine (2 cores): see the help text for the measured budget. */
 const DEFAULTS = {
-  cardinality: { epochs: '3', limitTrain: '15000', limitTest: '0' },
-  complexity: { epochs: '2', limitTrain: '10000', limitTest: '5000' },
+  cardinality: { epochs: '3', limitTrain: '15000', limitTest: '0', warmupEpochs: '0' },
+  complexity: { epochs: '2', limitTrain: '8000', limitTest: '4000', warmupEpochs: '0.5' },
 } as const;
 
 /** Registers the experiment command. */
@@ -27,8 +27,9 @@ export function registerExperiment(program: Command): void {
     )
     .option('--epochs <n>', 'epochs per run (default: cardinality 3, complexity 2)')
     .option('--seeds <n>', 'seeds per arm, 0…n−1, paired across arms', '5')
-    .option('--limit-train <n>', 'use N training images (0: all; default: cardinality 15000, complexity 10000)')
-    .option('--limit-test <n>', 'use N test images (0: all; default: cardinality all, complexity 5000)')
+    .option('--limit-train <n>', 'use N training images (0: all; default: cardinality 15000, complexity 8000)')
+    .option('--limit-test <n>', 'use N test images (0: all; default: cardinality all, complexity 4000)')
+    .option('--warmup-epochs <x>', 'linear learning-rate warm-up (default: cardinality 0, complexity 0.5)')
     .option('--batch-size <n>', 'images per step', '128')
     .option('--lr <x>', 'peak learning rate (SGD, Nesterov momentum 0.9, cosine schedule, weight decay 5e-4)', '0.1')
     .option(
@@ -71,6 +72,12 @@ Example:
         const limitTrain = parseNonNegativeInt('--limit-train', o.limitTrain ?? DEFAULTS[name].limitTrain);
         const limitTest = parseNonNegativeInt('--limit-test', o.limitTest ?? DEFAULTS[name].limitTest);
         const batchSize = parsePositiveInt('--batch-size', o.batchSize ?? '128');
+        const warmupEpochs = Number(o.warmupEpochs ?? DEFAULTS[name].warmupEpochs);
+        if (!(Number.isFinite(warmupEpochs) && warmupEpochs >= 0 && warmupEpochs < epochs)) {
+          throw new UsageError(
+            `--warmup-epochs must be a number from 0 to below --epochs (${epochs}), got '${o.warmupEpochs}'`,
+          );
+        }
         const lr = Number(o.lr);
         if (!(Number.isFinite(lr) && lr > 0))
           throw new UsageError(`--lr must be a positive number such as 0.1, got '${o.lr}'`);
@@ -93,7 +100,8 @@ Example:
         const threads = backend.threads ? `${backend.threads.get()} thread(s)` : 'one thread';
         const recipe =
           `Recipe: ${epochs} epoch${epochs === 1 ? '' : 's'} of ${limitTrain ? `${limitTrain.toLocaleString('en-US')} of the` : 'all'} training images of ${o.data}, ` +
-          `batch ${batchSize}, SGD with Nesterov momentum 0.9, peak learning rate ${lr}, cosine schedule, weight decay 5e-4, ` +
+          `batch ${batchSize}, SGD with Nesterov momentum 0.9, peak learning rate ${lr}, ` +
+          `${warmupEpochs ? `linear warm-up over ${warmupEpochs} epoch${warmupEpochs === 1 ? '' : 's'}, ` : ''}cosine schedule, weight decay 5e-4, ` +
           `random crop and flip; test error on ${limitTest ? limitTest.toLocaleString('en-US') : 'all'} test images after the last epoch. ` +
           `${backend.name} backend, ${threads} (the thread count changes float rounding: rerun with the same one to reproduce a run exactly).`;
         let stop = false;
@@ -114,6 +122,7 @@ Example:
             seeds,
             batchSize,
             lr,
+            warmupEpochs,
             limitTrain,
             limitTest,
             outDir: o.out ?? 'runs/experiment',

@@ -151,6 +151,8 @@ export interface ExperimentOptions {
   seeds: number[];
   batchSize: number;
   lr: number;
+  /** Linear warm-up of the learning rate over this many epochs (fractions allowed). */
+  warmupEpochs: number;
   limitTrain: number;
   limitTest: number;
   outDir: string;
@@ -193,7 +195,7 @@ export function armConfig(a: Arm, seed: number, o: Omit<ExperimentOptions, 'data
     nesterov: true,
     weightDecay: 5e-4,
     schedule: 'cosine',
-    warmupEpochs: 0,
+    warmupEpochs: o.warmupEpochs,
     milestones: [],
     gamma: 0.1,
     labelSmoothing: 0,
