@@ -11,29 +11,9 @@ import { Generator } from '../tensor/random';
 import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
 import { checkInput, parseInputShape } from './model-options';
+import type { BenchJson } from './json-output';
 import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
 import { prepareForInference } from '../nn/inference';
-
-/**
- * Timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
- * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention.
- */
-export interface BenchResult {
-  model: string;
-  backend: string;
-  mode: 'inference' | 'train';
-  batch: number;
-  input: number[];
-  steps: number;
-  medianMs: number;
-  minMs: number;
-  maxMs: number;
-  imagesPerSecond: number;
-  gflopPerImage: number;
-  gflopPerSecond: number;
-  /** With --profile: kernel calls the backend declined and the reference backend ran, by kernel. */
-  fallbacks?: Record<string, number>;
-}
 
 /** Registers the bench command. */
 export function registerBench(program: Command): void {
@@ -110,7 +90,7 @@ export function registerBench(program: Command): void {
           const median = sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
           const imagesPerSecond = (1000 * batch) / median;
           const gflopPerImage = (2 * (counted.totals.totalMultAdds / batch) * (o.train ? 3 : 1)) / 1e9;
-          const r: BenchResult = {
+          const r: BenchJson = {
             model: name,
             backend: backend.name,
             mode: o.train ? 'train' : 'inference',

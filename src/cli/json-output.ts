@@ -6,8 +6,28 @@ import type { PaperTable } from '../models/paper';
 import type { Family, ModelName } from '../models/variants';
 import type { WeightsUsage } from '../io/usage';
 
-export type { BenchResult as BenchJson } from './bench';
-export type { ConvParamReport as ConvParamsJson } from './conv-params';
+export type { ConvParamReport as ConvParamsJson } from '../nn/conv-arithmetic';
+
+/**
+ * `resnext bench --json`: timing statistics of repeated steps. `gflopPerImage` counts a multiply-add as 2 FLOPs; a training
+ * step counts 3 forward passes (forward, backward-data, backward-weights), the usual convention.
+ */
+export interface BenchJson {
+  model: string;
+  backend: string;
+  mode: 'inference' | 'train';
+  batch: number;
+  input: number[];
+  steps: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  imagesPerSecond: number;
+  gflopPerImage: number;
+  gflopPerSecond: number;
+  /** With --profile: kernel calls the backend declined and the reference backend ran, by kernel. */
+  fallbacks?: Record<string, number>;
+}
 
 /** `resnext summary --json`: the table's rows (hidden ones too), torchinfo's totals, and input warnings. */
 export interface SummaryJson {

@@ -18,6 +18,7 @@ import { registerModels } from './models';
 import { registerPaper } from './paper';
 import { registerPredict } from './predict';
 import { registerSummary } from './summary';
+import { registerServe } from './serve';
 import { registerTrain } from './train';
 
 /** Commands that compute with real tensors (they warn once when running on the reference backend by necessity). */
@@ -98,6 +99,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerExperiment(program);
   registerDoctor(program);
+  registerServe(program);
   registerBench(program);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({

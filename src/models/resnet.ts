@@ -31,6 +31,7 @@ interface BlockArgs {
 
 /** Two 3x3 convs (ResNet-18/34). */
 export class BasicBlock extends ResidualBlock {
+  static readonly pytorchName = 'BasicBlock';
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -66,6 +67,7 @@ export class BasicBlock extends ResidualBlock {
 
 /** 1x1 → 3x3 (grouped) → 1x1 (×4) bottleneck; the stride sits on the 3x3 conv by default (ResNet v1.5, the paper). */
 export class Bottleneck extends ResidualBlock {
+  static readonly pytorchName = 'Bottleneck';
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -125,6 +127,7 @@ export interface ResNetOptions extends LayerOptions {
 
 /** torchvision's ResNet (and with groups > 1, ResNeXt). */
 export class ResNet extends ImageClassifier {
+  static readonly pytorchName = 'ResNet';
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu: ReLU;

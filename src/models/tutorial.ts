@@ -12,6 +12,7 @@ export type StrideAt = '1x1' | '3x3';
 
 /** The tutorial's bottleneck: 1x1 → BN → ReLU → 3x3 grouped → BN → ReLU → 1x1 (×2) → BN, plus shortcut, then ReLU. */
 export class TutorialBottleneck extends ResidualBlock {
+  static readonly pytorchName = 'Bottleneck';
   static readonly expansion = 2;
   readonly residual: Sequential;
   readonly relu: ReLU;
@@ -52,10 +53,6 @@ export class TutorialBottleneck extends ResidualBlock {
     this.projection = projection ? this.registerModule('projection', projection) : null;
   }
 
-  override get typeName(): string {
-    return 'Bottleneck';
-  }
-
   get shortcut(): Sequential | null {
     return this.projection;
   }
@@ -79,6 +76,7 @@ export interface TutorialResNeXtOptions extends LayerOptions {
 
 /** The tutorial's ResNeXt network. */
 export class TutorialResNeXt extends ImageClassifier {
+  static readonly pytorchName = 'ResNeXt';
   private inChannels = 64;
   readonly conv1: Sequential;
   readonly maxpool: MaxPool2d;
@@ -108,10 +106,6 @@ export class TutorialResNeXt extends ImageClassifier {
     );
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d([1, 1]));
     this.fc = this.registerModule('fc', new Linear(baseWidth * 8 * TutorialBottleneck.expansion, numClasses, lo));
-  }
-
-  override get typeName(): string {
-    return 'ResNeXt';
   }
 
   private makeStage(

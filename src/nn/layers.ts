@@ -34,6 +34,7 @@ export interface Conv2dOptions extends LayerOptions {
 
 /** 2-D convolution with groups: weight [out, in/groups, kh, kw] — the count falls by the number of groups. */
 export class Conv2d extends Module {
+  static readonly pytorchName = 'Conv2d';
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
@@ -118,6 +119,7 @@ export interface BatchNormOptions extends LayerOptions {
 
 /** Batch normalization over channels; weight 1, bias 0, running_mean 0, running_var 1. */
 export class BatchNorm2d extends Module {
+  static readonly pytorchName = 'BatchNorm2d';
   readonly eps: number;
   readonly momentum: number;
 
@@ -188,6 +190,7 @@ export class BatchNorm2d extends Module {
 
 /** max(x, 0). */
 export class ReLU extends Module {
+  static readonly pytorchName = 'ReLU';
   forward(x: Tensor): Tensor {
     return F.relu(x);
   }
@@ -202,6 +205,7 @@ export interface PoolOptions {
 
 /** Max pooling (kernelSize kept as given, as torchinfo's Kernel Shape column shows it). */
 export class MaxPool2d extends Module {
+  static readonly pytorchName = 'MaxPool2d';
   constructor(
     readonly kernelSize: number | [number, number],
     readonly opts: PoolOptions = {},
@@ -222,6 +226,7 @@ export class MaxPool2d extends Module {
 
 /** Average pooling. */
 export class AvgPool2d extends Module {
+  static readonly pytorchName = 'AvgPool2d';
   constructor(
     readonly kernelSize: number | [number, number],
     readonly opts: PoolOptions & { countIncludePad?: boolean } = {},
@@ -242,6 +247,7 @@ export class AvgPool2d extends Module {
 
 /** Adaptive average pooling to a fixed output size ((1, 1) = global average pooling). */
 export class AdaptiveAvgPool2d extends Module {
+  static readonly pytorchName = 'AdaptiveAvgPool2d';
   constructor(readonly outputSize: number | [number, number]) {
     super();
   }
@@ -261,6 +267,7 @@ export interface LinearOptions extends LayerOptions {
 
 /** y = x·Wᵀ + b with PyTorch's default U(±1/√in) initialisation. */
 export class Linear extends Module {
+  static readonly pytorchName = 'Linear';
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -294,6 +301,7 @@ export class Linear extends Module {
 
 /** Flattens from startDim (default 1). */
 export class Flatten extends Module {
+  static readonly pytorchName = 'Flatten';
   constructor(readonly startDim = 1) {
     super();
   }
@@ -304,6 +312,7 @@ export class Flatten extends Module {
 
 /** Returns its input. */
 export class Identity extends Module {
+  static readonly pytorchName = 'Identity';
   forward(x: Tensor): Tensor {
     return x;
   }

@@ -48,9 +48,14 @@ export abstract class Module {
   private readonly _preHooks = new Set<ForwardPreHook>();
   private readonly _hooks = new Set<ForwardHook>();
 
-  /** The class name shown in summaries and repr (PyTorch's class names). */
+  /**
+   * The class name shown in summaries and repr (PyTorch's class names): a class's own static
+   * `pytorchName` (set by the built-in layers and models, so minified bundles still print them),
+   * else the constructor's name.
+   */
   get typeName(): string {
-    return this.constructor.name;
+    const c = this.constructor as { name: string; pytorchName?: string };
+    return Object.hasOwn(c, 'pytorchName') && c.pytorchName ? c.pytorchName : c.name;
   }
 
   /** The computation; call modules through call() so hooks run. */

@@ -4,6 +4,7 @@ import { Module } from './module';
 
 /** A chain of modules. */
 export class Sequential extends Module {
+  static readonly pytorchName = 'Sequential';
   private readonly layers: Module[];
 
   constructor(...layers: Module[]) {

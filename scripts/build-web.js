@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The explorer page (web/): type-checked as browser code (web/tsconfig.json, no Node types), bundled
+// by esbuild into dist/web/app.js with the library's browser entry, and copied with its HTML and CSS.
+// `resnext serve` serves dist/web. A Node built-in reached from the page fails the build.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { builtinModules } = require('node:module');
+const { copyFileSync, mkdirSync } = require('node:fs');
+const { join } = require('node:path');
+const esbuild = require('esbuild');
+
+const ROOT = join(__dirname, '..');
+const OUT = join(ROOT, 'dist', 'web');
+const tsc = spawnSync(
+  process.execPath,
+  [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'web')],
+  {
+    stdio: 'inherit',
+  },
+);
+if (tsc.status !== 0) process.exit(1);
+mkdirSync(OUT, { recursive: true });
+for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(OUT, f));
+const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+esbuild
+  .build({
+    entryPoints: [join(ROOT, 'web', 'app.ts')],
+    outfile: join(OUT, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'refuse-node-builtins',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) =>
+            nodeBuiltins.has(args.path) || args.path.startsWith('node:')
+              ? { errors: [{ text: `the page imports the Node built-in '${args.path}' (from ${args.importer})` }] }
+              : undefined,
+          );
+        },
+      },
+    ],
+  })
+  .catch(() => process.exit(1));
