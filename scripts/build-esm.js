@@ -4,10 +4,10 @@
 // browser entry bundled by esbuild (our files in one module, npm dependencies left as imports).
 // Fails if the browser entry reaches a Node built-in.
 'use strict';
-const { builtinModules } = require('node:module');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const esbuild = require('esbuild');
+const { refuseNodeBuiltins } = require('./esbuild-plugins');
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'dist', 'esm');
@@ -30,17 +30,6 @@ writeFileSync(
 writeFileSync(join(OUT, 'index.d.mts'), "export * from '../src/index.js';\n");
 
 // Browser: our sources bundled into one ESM file; any Node built-in is an error
-const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-const refuseNodeBuiltins = {
-  name: 'refuse-node-builtins',
-  setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) =>
-      nodeBuiltins.has(args.path) || args.path.startsWith('node:')
-        ? { errors: [{ text: `the browser entry imports the Node built-in '${args.path}' (from ${args.importer})` }] }
-        : undefined,
-    );
-  },
-};
 esbuild
   .build({
     entryPoints: [join(ROOT, 'src', 'browser.ts')],
@@ -52,7 +41,7 @@ esbuild
     packages: 'external',
     sourcemap: true,
     logLevel: 'warning',
-    plugins: [refuseNodeBuiltins],
+    plugins: [refuseNodeBuiltins('the browser entry')],
   })
   .then(() => {
     writeFileSync(join(OUT, 'browser.d.mts'), "export * from '../src/browser.js';\n");

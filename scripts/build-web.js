@@ -4,10 +4,10 @@
 // `resnext serve` serves dist/web. A Node built-in reached from the page fails the build.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { builtinModules } = require('node:module');
 const { copyFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 const esbuild = require('esbuild');
+const { refuseNodeBuiltins } = require('./esbuild-plugins');
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, 'dist', 'web');
@@ -21,7 +21,6 @@ const tsc = spawnSync(
 if (tsc.status !== 0) process.exit(1);
 mkdirSync(OUT, { recursive: true });
 for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(OUT, f));
-const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 esbuild
   .build({
     entryPoints: [join(ROOT, 'web', 'app.ts')],
@@ -33,17 +32,6 @@ esbuild
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
-    plugins: [
-      {
-        name: 'refuse-node-builtins',
-        setup(build) {
-          build.onResolve({ filter: /.*/ }, (args) =>
-            nodeBuiltins.has(args.path) || args.path.startsWith('node:')
-              ? { errors: [{ text: `the page imports the Node built-in '${args.path}' (from ${args.importer})` }] }
-              : undefined,
-          );
-        },
-      },
-    ],
+    plugins: [refuseNodeBuiltins('the page')],
   })
   .catch(() => process.exit(1));
