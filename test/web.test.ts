@@ -86,6 +86,12 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip }, () =
     await page.fill('#conv-groups', '32');
     assert.deepEqual(errors, []);
   });
+  it("the paper's tables: the text `resnext paper` prints", async () => {
+    const cli = runCli(['paper']);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(await page.textContent('#paper-tables'), cli.stdout);
+    await page.locator('#paper').screenshot({ path: join(ROOT, 'docs', 'explorer-paper.png') });
+  });
   it('readable at phone width (390 px): no horizontal scroll of the page itself', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = (await page.evaluate(

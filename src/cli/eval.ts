@@ -8,7 +8,8 @@ import { channelStats, evaluate } from '../train/trainer';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import type { EvalJson } from './json-output';
 import { QuietProgress } from './progress';
-import { guarded, parseNonNegativeInt, parsePositiveInt, printJson, textTable } from './util';
+import { guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
+import { textTable } from '../summary/text-table';
 
 /** Registers the eval command. */
 export function registerEval(program: Command): void {

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { paperError } from '../models/paper';
 import { listModels } from '../models/registry';
 import { formatTotal } from '../summary/format';
-import { modelStats } from './stats';
+import { modelStats } from '../summary/stats';
 import type { ModelsJsonEntry } from './json-output';
-import { guarded, printJson, textTable, UsageError } from './util';
+import { guarded, printJson, UsageError } from './util';
+import { textTable } from '../summary/text-table';
 
 /** Registers the models command. */
 export function registerModels(program: Command): void {

@@ -1,14 +1,10 @@
 // `resnext paper`: the paper's Tables 1, 3, 4 and 7 — our computed params and mult-adds beside
 // the published numbers and errors.
 import type { Command } from 'commander';
-import { PAPER_CITATION, PAPER_TABLES } from '../models/paper';
-import { modelStats, type ModelStats } from './stats';
+import { PAPER_CITATION } from '../models/paper';
+import { formatPaperTables, paperTablesWithOurs } from '../summary/paper-report';
 import type { PaperJson } from './json-output';
-import { guarded, printJson, textTable } from './util';
-
-const millions = (v?: number) => (v === undefined ? '' : `${(v / 1e6).toFixed(1)} M`);
-const giga = (v?: number) => (v === undefined ? '' : `${(v / 1e9).toFixed(2)} G`);
-const pct = (v?: number) => (v === undefined ? '' : v.toFixed(2).replace(/0$/, ''));
+import { guarded, printJson } from './util';
 
 /** Registers the paper command. */
 export function registerPaper(program: Command): void {
@@ -18,69 +14,12 @@ export function registerPaper(program: Command): void {
     .option('--json', 'print as JSON')
     .action(
       guarded('paper', (o: { json?: boolean }) => {
-        const stats = new Map<string, ModelStats>();
-        const ours = (model?: string | null) => {
-          if (!model) return undefined;
-          if (!stats.has(model)) stats.set(model, modelStats(model));
-          return stats.get(model);
-        };
-        const tables = PAPER_TABLES.map((t) => ({
-          ...t,
-          rows: t.rows.map((r) => ({ ...r, ours: ours(r.model), ours101: ours(r.model101) })),
-        }));
+        const tables = paperTablesWithOurs();
         if (o.json) {
           printJson({ citation: PAPER_CITATION, tables } satisfies PaperJson);
           return;
         }
-        const out: string[] = [
-          `Source: ${PAPER_CITATION}`,
-          'Ours: computed from the registered model (mult-adds per 224x224 image, 32x32 for CIFAR).',
-          '',
-        ];
-        for (const t of tables) {
-          const errorCols =
-            t.id === 'table3'
-              ? ['top-1 (50)', 'top-1 (101)']
-              : t.id === 'table7'
-                ? ['CIFAR-10', 'CIFAR-100']
-                : t.id === 'table4'
-                  ? ['top-1', 'top-5']
-                  : [];
-          const table3 = t.id === 'table3';
-          const header = table3
-            ? ['', 'ResNeXt-50 model', 'params', 'mult-adds', 'ResNeXt-101 model', 'params', 'mult-adds', ...errorCols]
-            : ['', 'model', 'params', 'mult-adds', 'paper params', 'paper FLOPs', ...errorCols];
-          const rows = t.rows.map((r) => {
-            const errs = table3
-              ? [pct(r.top1), pct(r.top1At101)]
-              : t.id === 'table7'
-                ? [pct(r.cifar10), pct(r.cifar100)]
-                : t.id === 'table4'
-                  ? [pct(r.top1), pct(r.top5)]
-                  : [];
-            const published = table3
-              ? [r.model101 ?? '-', millions(r.ours101?.params), giga(r.ours101?.multAddsPerImage)]
-              : [millions(r.params), giga(r.flops)];
-            return [
-              r.label,
-              r.model ?? '-',
-              millions(r.ours?.params),
-              giga(r.ours?.multAddsPerImage),
-              ...published,
-              ...errs,
-            ];
-          });
-          // a column the paper leaves empty for every row of this table (Table 4 gives no sizes) is left out
-          const keep = header.map((h, i) => !h.startsWith('paper') || rows.some((r) => r[i] !== ''));
-          const pick = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
-          out.push(
-            t.title,
-            textTable(pick(header), rows.map(pick), pick(header.map((h, i) => i >= 2 && !h.includes('model')))),
-            t.note,
-            '',
-          );
-        }
-        process.stdout.write(out.join('\n'));
+        process.stdout.write(formatPaperTables(tables));
       }),
     );
 }

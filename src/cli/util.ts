@@ -78,18 +78,6 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** A plain text table: left-aligned text, right-aligned numbers. */
-export function textTable(header: string[], rows: (string | number)[][], rightAligned: boolean[]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((v, c) => (rightAligned[c] ? v.padStart(widths[c]) : v.padEnd(widths[c])))
-      .join('  ')
-      .trimEnd();
-  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
-}
-
 /** Runs a command action, turning any thrown error into a one-line message and exit code 2. */
 export function guarded<A extends unknown[]>(
   command: string,

@@ -1,7 +1,7 @@
 // Parameter and mult-add figures for registered models, from a meta-backend summary (instant).
 import { metaBackend } from '../backend/meta';
 import { createModel, getVariant, type CreateModelOptions, modelName } from '../models/registry';
-import { summary } from '../summary';
+import { summary } from './index';
 
 /** Params and mult-adds of one image at the model's native input size. */
 export interface ModelStats {
