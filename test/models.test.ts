@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
 import { noGrad } from '../src/autograd/engine';
 import { prepareForInference } from '../src/nn/inference';
-import { createModel, listModels, modelName } from '../src/models/registry';
+import { buildModel, createModel, getVariant, listModels, modelName, templateVariant } from '../src/models/registry';
 import { summary } from '../src/summary';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
@@ -112,6 +112,20 @@ describe('names, options and initialisation', () => {
     // @ts-expect-error: a misspelt literal name is a compile error (ModelName is a union of the registered names)
     assert.throws(() => createModel('resnext_smal'), /unknown model 'resnext_smal'; did you mean resnext_small/);
     assert.throws(() => createModel('resnet18', { numClasses: 0 }), /numClasses must be a positive integer/);
+  });
+});
+
+describe("the paper's template by name (resnext<depth>_<C>x<d>d)", () => {
+  it('builds the same network as the registered model of that name, and refuses other shapes of name', () => {
+    const stats = (v: ReturnType<typeof templateVariant>) =>
+      summary(buildModel(v!, { backend: metaBackend }), [1, 3, 224, 224]).totals;
+    for (const name of ['resnext50_32x4d', 'resnext101_8x14d', 'resnext101_64x4d']) {
+      const registered = summary(createModel(modelName(name), { backend: metaBackend }), [1, 3, 224, 224]).totals;
+      assert.deepEqual(stats(templateVariant(name)), registered, name);
+    }
+    assert.equal(templateVariant('resnext18_2x4d'), null);
+    assert.equal(templateVariant('resnext50_0x4d'), null);
+    assert.equal(getVariant('resnext152_4x16d').layers.join(','), '3,8,36,3');
   });
 });
 

@@ -66,6 +66,19 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip }, () =
     assert.equal(`${await page.textContent('#summary-table')}\n`, cli.stdout);
     assert.ok(await page.isHidden('#explore-error'));
   });
+  it('a custom ResNeXt (depth, cardinality, width): the CLI command the page shows prints the same table', async () => {
+    await page.selectOption('#model', 'custom');
+    await page.selectOption('#custom-depth', '101');
+    await page.fill('#custom-groups', '16');
+    await page.fill('#custom-width', '8');
+    await page.fill('#classes', '');
+    const command = (await page.textContent('#cli-command')) ?? '';
+    assert.equal(command, 'resnext summary resnext101_16x8d --input 1,3,160,160 --depth 2');
+    const cli = runCli(command.split(' ').slice(1));
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(`${await page.textContent('#summary-table')}\n`, cli.stdout);
+    assert.match(cli.stdout, /Total params: 46,845,736/);
+  });
   it('a bad input shape is explained in the page, in one sentence', async () => {
     await page.fill('#input', '1,3,160');
     assert.match((await page.textContent('#explore-error')) ?? '', /^Input must be four positive integers N,C,H,W/);

@@ -58,7 +58,15 @@ function stageChart(rows: { name: string; params: number; multAdds: number }[]):
 /** Recomputes the Explore section from its form. */
 function explore(): void {
   try {
-    const name = $<HTMLSelectElement>('model').value as ModelName;
+    const picked = $<HTMLSelectElement>('model').value;
+    const custom = picked === 'custom';
+    $<HTMLFieldSetElement>('custom').disabled = !custom;
+    // a custom model is the paper's template by name, which the CLI accepts too: resnext101_16x8d
+    const name = (
+      custom
+        ? `resnext${$<HTMLSelectElement>('custom-depth').value}_${$<HTMLInputElement>('custom-groups').value}x${$<HTMLInputElement>('custom-width').value}d`
+        : picked
+    ) as ModelName;
     const input = parseShape($<HTMLInputElement>('input').value);
     const depth = Number($<HTMLInputElement>('depth').value);
     if (!Number.isInteger(depth) || depth < 0) throw new Error('Depth must be a whole number ≥ 0.');
@@ -72,6 +80,12 @@ function explore(): void {
       ...(numClasses === undefined ? {} : { numClasses }),
     });
     const s = summary(model, input, { depth });
+    $('cli-command').textContent = [
+      `resnext summary ${name} --input ${input.join(',')}`,
+      depth === 3 ? '' : ` --depth ${depth}`,
+      strideAt ? ` --stride-at ${strideAt}` : '',
+      numClasses === undefined ? '' : ` --num-classes ${numClasses}`,
+    ].join('');
     $('summary-table').textContent = s.toString();
     const t = s.totals;
     $('totals').innerHTML = [
@@ -150,6 +164,7 @@ function groupDrawing(inC: number, outC: number, groups: number): string {
 function start(): void {
   const select = $<HTMLSelectElement>('model');
   for (const m of listModels()) select.add(new Option(`${m.name} — ${m.description}`, m.name));
+  select.add(new Option('custom — your own ResNeXt-50/101/152 of C groups of width d', 'custom'));
   select.value = 'resnext50';
   $('explore-form').addEventListener('input', explore);
   $('explore-form').addEventListener('submit', (e) => e.preventDefault());

@@ -25,9 +25,37 @@ export function listModels(): readonly (ModelVariant & { name: ModelName })[] {
   return VARIANTS;
 }
 
-/** The row for `name`, or an error that lists close names. */
+/** Stage depths of the paper's ResNeXt-50/101/152 template. */
+const TEMPLATE_LAYERS: Record<string, number[]> = { '50': [3, 4, 6, 3], '101': [3, 4, 23, 3], '152': [3, 8, 36, 3] };
+
+/**
+ * Any ResNeXt of the paper's template by name, registered or not: `resnext<depth>_<C>x<d>d` with
+ * depth 50, 101 or 152, C groups of d channels in the first stage (torchvision's layout, stride on
+ * the 3x3 conv) — e.g. `resnext101_16x8d`, the explorer page's custom models.
+ */
+export function templateVariant(name: string): ModelVariant | null {
+  const m = /^resnext(50|101|152)_([1-9][0-9]*)x([1-9][0-9]*)d$/.exec(name);
+  if (!m) return null;
+  const [groups, width] = [Number(m[2]), Number(m[3])];
+  if (groups > 1024 || width > 1024) return null;
+  return {
+    name,
+    family: 'paper',
+    description: `ResNeXt-${m[1]} ${groups}x${width}d (the paper's template)`,
+    layers: TEMPLATE_LAYERS[m[1]],
+    block: 'bottleneck',
+    groups,
+    widthPerGroup: width,
+    inputSize: [3, 224, 224],
+    numClasses: 1000,
+    basePlanes: 64,
+  };
+}
+
+/** The row for `name` (a registered model, or the paper's template by name), or an error that lists close names. */
 export function getVariant(name: string): ModelVariant & { name: ModelName } {
-  const v = VARIANTS.find((m) => m.name === name);
+  const v =
+    VARIANTS.find((m) => m.name === name) ?? (templateVariant(name) as (ModelVariant & { name: ModelName }) | null);
   if (v) return v;
   const close = closestNames(
     name,
