@@ -229,10 +229,10 @@ describe('resnext conv-params', () => {
 });
 
 describe('resnext paper', () => {
-  it('prints Tables 1, 3, 4, 7 with our figures beside the published ones', () => {
+  it('prints Tables 1–4 and 7 with our figures beside the published ones', () => {
     const r = runCli(['paper']);
     assert.equal(r.status, 0, r.stderr);
-    for (const t of ['Table 1', 'Table 3', 'Table 4', 'Table 7']) assert.ok(r.stdout.includes(t), t);
+    for (const t of ['Table 1', 'Table 2', 'Table 3', 'Table 4', 'Table 7']) assert.ok(r.stdout.includes(t), t);
     assert.match(r.stdout, /ResNeXt-29, 8x64d +resnext29_8x64d +34\.4 M +5\.39 G +34\.4 M/);
     assert.ok(!r.stdout.includes('top1At101'), 'no JSON key in the notes');
     const table4 = r.stdout.slice(r.stdout.indexOf('Table 4'), r.stdout.indexOf('Table 7'));

@@ -1,4 +1,4 @@
-// `resnext paper`: the paper's Tables 1, 3, 4 and 7 — our computed params and mult-adds beside
+// `resnext paper`: the paper's Tables 1–4 and 7 — our computed params and mult-adds beside
 // the published numbers and errors.
 import type { Command } from 'commander';
 import { PAPER_CITATION } from '../models/paper';
@@ -10,7 +10,7 @@ import { guarded, printJson } from './util';
 export function registerPaper(program: Command): void {
   program
     .command('paper')
-    .description("the paper's Tables 1, 3, 4 and 7: our computed parameters and mult-adds beside the published figures")
+    .description("the paper's Tables 1–4 and 7: our computed parameters and mult-adds beside the published figures")
     .option('--json', 'print as JSON')
     .action(
       guarded('paper', (o: { json?: boolean }) => {

@@ -25,6 +25,18 @@ export interface PaperTable {
   rows: PaperRow[];
 }
 
+/**
+ * Table 2's (C, d) settings: cardinality and bottleneck width that keep about the complexity of the
+ * ResNet-50 template (the same settings as Table 3's rows); the group conv is C·d wide.
+ */
+export const TABLE2_SETTINGS: readonly (readonly [cardinality: number, width: number])[] = [
+  [1, 64],
+  [2, 40],
+  [4, 24],
+  [8, 14],
+  [32, 4],
+];
+
 /** Tables 1, 3, 4 and 7. */
 export const PAPER_TABLES: readonly PaperTable[] = [
   {
