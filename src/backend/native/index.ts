@@ -76,7 +76,7 @@ const fallbacks = new Map<string, number>();
 function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FArray> {
   const ref = referenceBackend.kernels;
   // oneDNN runs it when every operand is float32 and it has a kernel for the shape; when it declines
-  // (its "unimplemented" status) the oracle runs it, counted in nativeFallbacks(); any other error
+  // (its "unimplemented" status) the oracle runs it, counted in the backend's fallbacks(); any other error
   // is thrown with the kernel's name
   const tryNative = <T>(kernel: string, attempt: () => T, fallback: () => T): T => {
     try {

@@ -90,7 +90,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 
 /**
  * Inference-only convolution with its epilogue fused: relu?(conv2d(x, weight) + bias + residual?).
- * BatchNorm is folded into weight and bias by the caller (see nn/fused.ts). No gradient: it
+ * BatchNorm is folded into weight and bias by the caller (see nn/inference.ts). No gradient: it
  * refuses inputs that require one while autograd is on.
  */
 export function conv2dFused(
