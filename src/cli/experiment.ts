@@ -49,7 +49,7 @@ paper (C groups of d at the 64-wide template; stage 1 has C groups of d/4 channe
                (4 blocks per stage), wider 1x100d, more groups 2x64d (Table 4)
 
 Budget (measured here, native backend, each experiment on 1 thread, the two side by side on the
-2 cores): the default cardinality run (4 arms × 5 seeds × 3 epochs of 15,000 images) took CARD_TIME;
+2 cores): the default cardinality run (4 arms × 5 seeds × 3 epochs of 15,000 images) took 1 h 27 min;
 the default complexity run (4 arms × 5 seeds × 2 epochs of 8,000 images) 49 min.
 Runs resume after an interruption (Ctrl-C stops after the current step; run the same command
 again); a finished run is never redone. Each run is reproducible with the same thread count.
