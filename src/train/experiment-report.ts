@@ -3,9 +3,9 @@
 // with 95% confidence intervals, the paper's figures beside) and two plots rendered by Vega —
 // test error by arm with error bars, and mean training curves per arm (the paper's Figure 5).
 import { join } from 'node:path';
-import type * as Vega from 'vega';
 import { writeFileAtomic } from '../io/files';
 import type { ArmCost, Family, RunResult } from './experiment';
+import { renderVega } from './plot';
 
 /** Student's t 0.975 quantiles for 1…30 degrees of freedom (beyond: the normal's 1.96). */
 const T975 = [
@@ -96,14 +96,6 @@ export function resultsMarkdown(family: Family, rows: readonly ArmSummary[], rec
     '',
   ];
   return lines.join('\n');
-}
-
-async function render(spec: object, svgPath: string, pngPath: string): Promise<void> {
-  const vega = await import('vega');
-  const { default: sharp } = await import('sharp');
-  const svg = await new vega.View(vega.parse(spec as Vega.Spec), { renderer: 'none' }).toSVG();
-  writeFileAtomic(svgPath, svg);
-  writeFileAtomic(pngPath, await sharp(Buffer.from(svg)).png().toBuffer());
 }
 
 /** Test error per arm: the mean as a point, ± one standard deviation as a bar, each seed as a dot. */
@@ -287,7 +279,7 @@ export async function writeExperimentReport(
     `${JSON.stringify({ experiment: family.name, recipe, arms: costs, runs: results }, null, 1)}\n`,
   );
   writeFileAtomic(join(outDir, 'results.md'), resultsMarkdown(family, rows, recipe));
-  await render(errorSpec(family, rows, results), join(outDir, 'error.svg'), join(outDir, 'error.png'));
-  await render(curvesSpec(family, results), join(outDir, 'curves.svg'), join(outDir, 'curves.png'));
+  await renderVega(errorSpec(family, rows, results), join(outDir, 'error.svg'), join(outDir, 'error.png'));
+  await renderVega(curvesSpec(family, results), join(outDir, 'curves.svg'), join(outDir, 'curves.png'));
   return rows;
 }

@@ -3,15 +3,13 @@
 // in how they spend twice a base model's cost (Table 4's), trained with one recipe on paired seeds
 // (same seed, so the same data order, per seed across arms). Each run is an ordinary training run
 // in its own folder: an interrupted experiment resumes, a finished run is never redone.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetSplits } from '../data/dataset';
-import { metaBackend } from '../backend/meta';
-import { buildModel } from '../models/registry';
 import type { ModelVariant } from '../models/variants';
-import { summary } from '../summary';
+import { variantStats } from '../summary/stats';
 import type { EpochRecord } from './plot';
-import { type TrainConfig, type TrainEvents, runFiles, train } from './trainer';
+import { readLog, type TrainConfig, type TrainEvents, runFiles, train } from './trainer';
 
 /** One arm of a family: a model and how the paper names its setting. */
 export interface Arm {
@@ -115,9 +113,8 @@ export const FAMILIES = { cardinality: cardinalityFamily, complexity: complexity
 /** Parameters and mult-adds per image of every arm at `input` [C, H, W] (on the meta backend: no arithmetic). */
 export function familyCosts(family: Family, input: readonly number[] = INPUT, numClasses = 10): ArmCost[] {
   return family.arms.map((a) => {
-    const model = buildModel(a.variant, { backend: metaBackend, inChannels: input[0], numClasses });
-    const t = summary(model, [1, ...input]).totals;
-    return { label: a.label, params: t.totalParams, multAdds: t.totalMultAdds };
+    const t = variantStats(a.variant, { inChannels: input[0], numClasses }, input);
+    return { label: a.label, params: t.params, multAdds: t.multAddsPerImage };
   });
 }
 
@@ -223,13 +220,8 @@ export async function runExperiment(family: Family, o: ExperimentOptions): Promi
       const dir = runDir(o.outDir, a.label, seed);
       const files = runFiles(dir);
       const hasCheckpoint = existsSync(files.checkpoint);
-      const epochsLogged = existsSync(files.log)
-        ? readFileSync(files.log, 'utf8')
-            .split('\n')
-            .filter((l) => l.trim()).length
-        : 0;
       const cfg = armConfig(a, seed, o);
-      const status = !hasCheckpoint ? 'start' : epochsLogged >= o.epochs ? 'done' : 'resume';
+      const status = !hasCheckpoint ? 'start' : readLog(files.log).length >= o.epochs ? 'done' : 'resume';
       o.onRun?.({ arm: a.label, seed, index, total, status });
       const { records, stopped } = await train(cfg, o.data, dir, {
         resume: hasCheckpoint,

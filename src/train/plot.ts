@@ -94,6 +94,11 @@ export async function writeCurves(
       panel('accuracy', 'top-1 accuracy (%)', ['trainAccPct', 'testTop1Pct'], 240),
     ],
   };
+  await renderVega(spec, svgPath, pngPath);
+}
+
+/** Renders a Vega spec to an SVG file and, through sharp's SVG rasteriser, a PNG file (both atomic). */
+export async function renderVega(spec: object, svgPath: string, pngPath: string): Promise<void> {
   // vega and sharp (a native module) load here, on first use, not when the package is imported
   const vega = await import('vega');
   const { default: sharp } = await import('sharp');

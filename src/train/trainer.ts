@@ -168,7 +168,7 @@ function checkFreshOutput(outDir: string, files: ReturnType<typeof runFiles>, op
 }
 
 /** The epoch records of a run's metrics.jsonl (none when it does not exist); a damaged line is an error naming it. */
-function readLog(path: string): EpochRecord[] {
+export function readLog(path: string): EpochRecord[] {
   if (!existsSync(path)) return [];
   return readFileSync(path, 'utf8')
     .split('\n')
