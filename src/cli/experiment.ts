@@ -7,7 +7,7 @@ import { closestNames } from '../models/suggest';
 import { writeExperimentReport } from '../train/experiment-report';
 import { FAMILIES, checkFamily, familyCosts, runExperiment } from '../train/experiment';
 import { formatDuration } from './progress';
-import { guarded, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
+import { guarded, parseNonNegativeInt, parseNumber, parsePositiveInt, stopOnCtrlC, UsageError } from './util';
 
 /** Defaults sized for this machine (2 cores): see the help text for the measured budget. */
 const DEFAULTS = {
@@ -74,15 +74,11 @@ Example:
         const limitTrain = parseNonNegativeInt('--limit-train', o.limitTrain ?? DEFAULTS[name].limitTrain);
         const limitTest = parseNonNegativeInt('--limit-test', o.limitTest ?? DEFAULTS[name].limitTest);
         const batchSize = parsePositiveInt('--batch-size', o.batchSize ?? '128');
-        const warmupEpochs = Number(o.warmupEpochs ?? DEFAULTS[name].warmupEpochs);
-        if (!(Number.isFinite(warmupEpochs) && warmupEpochs >= 0 && warmupEpochs < epochs)) {
-          throw new UsageError(
-            `--warmup-epochs must be a number from 0 to below --epochs (${epochs}), got '${o.warmupEpochs}'`,
-          );
+        const warmupEpochs = parseNumber('--warmup-epochs', o.warmupEpochs ?? DEFAULTS[name].warmupEpochs);
+        if (warmupEpochs >= epochs) {
+          throw new UsageError(`--warmup-epochs must be below --epochs (${epochs}), got ${warmupEpochs}`);
         }
-        const lr = Number(o.lr);
-        if (!(Number.isFinite(lr) && lr > 0))
-          throw new UsageError(`--lr must be a positive number such as 0.1, got '${o.lr}'`);
+        const lr = parseNumber('--lr', o.lr ?? '0.1', true);
         const data = await loadDataset(o.data ?? 'fashion-mnist');
         const costs = familyCosts(family, data.train.shape, data.train.classNames.length);
         process.stdout.write(`experiment ${name}: ${family.description}\n`);
@@ -106,15 +102,7 @@ Example:
           `${warmupEpochs ? `linear warm-up over ${warmupEpochs} epoch${warmupEpochs === 1 ? '' : 's'}, ` : ''}cosine schedule, weight decay 5e-4, ` +
           `random crop and flip; test error on ${limitTest ? limitTest.toLocaleString('en-US') : 'all'} test images after the last epoch. ` +
           `${backend.name} backend, ${threads} (the thread count changes float rounding: rerun with the same one to reproduce a run exactly).`;
-        let stop = false;
-        const onSigint = () => {
-          stop = true;
-          process.stderr.write(
-            '\nstopping after this step and saving a checkpoint (run the same command again to resume)…\n',
-          );
-          process.removeListener('SIGINT', onSigint);
-        };
-        process.on('SIGINT', onSigint);
+        const ctrlC = stopOnCtrlC('run the same command again to resume');
         const started = Date.now();
         try {
           const results = await runExperiment(family, {
@@ -128,7 +116,7 @@ Example:
             limitTrain,
             limitTest,
             outDir: o.out ?? 'runs/experiment',
-            shouldStop: () => stop,
+            shouldStop: ctrlC.stopRequested,
             onRun: (r) => {
               const note = { start: '', resume: ' (resuming)', done: ' (finished earlier: not redone)' }[r.status];
               process.stderr.write(`run ${r.index}/${r.total}: ${r.arm}, seed ${r.seed}${note}\n`);
@@ -157,7 +145,7 @@ Example:
             `wrote ${o.out}/results.md, runs.json, error.png, curves.png in ${formatDuration((Date.now() - started) / 1000)}\n`,
           );
         } finally {
-          process.removeListener('SIGINT', onSigint);
+          ctrlC.release();
         }
       }),
     );

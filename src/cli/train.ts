@@ -7,18 +7,15 @@ import { modelName } from '../models/registry';
 import type { EpochRecord } from '../train/plot';
 import { train, type TrainConfig } from '../train/trainer';
 import { formatDuration, RecentRate } from './progress';
-import { guarded, parseChoice, parseNonNegativeInt, parsePositiveInt, UsageError } from './util';
-
-/** A finite number ≥ 0 (or > 0 with `positive`), e.g. --lr 0.1 or --weight-decay 5e-4. */
-function parseNumber(name: string, text: string, positive = false): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
-    throw new UsageError(
-      `${name} must be a ${positive ? 'positive' : 'non-negative'} number such as 0.1 or 5e-4, got '${text}'`,
-    );
-  }
-  return v;
-}
+import {
+  guarded,
+  parseChoice,
+  parseNonNegativeInt,
+  parseNumber,
+  parsePositiveInt,
+  stopOnCtrlC,
+  UsageError,
+} from './util';
 
 /** The closing lines of a finished run: time, best and final accuracy, where the files are. */
 function finalSummary(records: readonly (EpochRecord & { seconds?: number })[], out: string): string {
@@ -107,19 +104,12 @@ export function registerTrain(program: Command): void {
             })
           : null;
         const rate = new RecentRate();
-        let stop = false;
-        const onSigint = () => {
-          stop = true;
-          process.stderr.write('\nstopping after this step and saving a checkpoint (Ctrl-C again to abort at once)…\n');
-          // no listener left: the next Ctrl-C gets the default action and ends the process immediately
-          process.removeListener('SIGINT', onSigint);
-        };
-        process.on('SIGINT', onSigint);
+        const ctrlC = stopOnCtrlC('Ctrl-C again to abort at once');
         try {
           const { stopped, records } = await train(cfg, data, s('out'), {
             resume: !!o.resume,
             overwrite: !!o.overwrite,
-            shouldStop: () => stop,
+            shouldStop: ctrlC.stopRequested,
             events: {
               message: (m) => process.stderr.write(`${m}\n`),
               start: (i) =>
@@ -168,7 +158,7 @@ export function registerTrain(program: Command): void {
             process.exitCode = 130;
           } else if (records.length) process.stderr.write(`${finalSummary(records, s('out'))}\n`);
         } finally {
-          process.removeListener('SIGINT', onSigint);
+          ctrlC.release();
         }
       }),
     );

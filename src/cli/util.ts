@@ -96,3 +96,30 @@ export function guarded<A extends unknown[]>(
     }
   };
 }
+
+/** A finite number ≥ 0 (or > 0 with `positive`), e.g. --lr 0.1 or --weight-decay 5e-4. */
+export function parseNumber(name: string, text: string, positive = false): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+    throw new UsageError(
+      `${name} must be a ${positive ? 'positive' : 'non-negative'} number such as 0.1 or 5e-4, got '${text}'`,
+    );
+  }
+  return v;
+}
+
+/**
+ * Ctrl-C asks long work to stop after its current step: `stopRequested()` turns true and a line
+ * with `hint` is printed. The listener removes itself, so a second Ctrl-C gets the default action
+ * and ends the process at once. Call `release()` when the work is over.
+ */
+export function stopOnCtrlC(hint: string): { stopRequested: () => boolean; release: () => void } {
+  let stop = false;
+  const onSigint = () => {
+    stop = true;
+    process.stderr.write(`\nstopping after this step and saving a checkpoint (${hint})…\n`);
+    process.removeListener('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  return { stopRequested: () => stop, release: () => process.removeListener('SIGINT', onSigint) };
+}
