@@ -1,7 +1,6 @@
 // The shapes of every command's --json output, as TypeScript interfaces: the documented contract
 // for scripts that read them (each command builds its output as one of these).
-import type { LayerRow } from '../summary/collect';
-import type { SummaryColumn, SummaryTotals } from '../summary';
+import type { SummaryData } from '../summary';
 import type { PaperTable } from '../models/paper';
 import type { Family, ModelName } from '../models/variants';
 import type { WeightsUsage } from '../io/usage';
@@ -30,15 +29,7 @@ export interface BenchJson {
 }
 
 /** `resnext summary --json`: the table's rows (hidden ones too), torchinfo's totals, and input warnings. */
-export interface SummaryJson {
-  model: string;
-  inputSize: number[];
-  depth: number;
-  columns: SummaryColumn[];
-  rows: (LayerRow & { visible: boolean })[];
-  totals: SummaryTotals;
-  warnings: string[];
-}
+export type SummaryJson = SummaryData;
 
 /** `resnext models --json`: one entry per registered model. */
 export interface ModelsJsonEntry {

@@ -32,6 +32,17 @@ export interface SummaryTotals {
   totalBytes: number;
 }
 
+/** A summary as plain data (`ModelSummary.toJSON()`; `resnext summary --json` is this). */
+export interface SummaryData {
+  model: string;
+  inputSize: number[];
+  depth: number;
+  columns: SummaryColumn[];
+  rows: (LayerRow & { visible: boolean })[];
+  totals: SummaryTotals;
+  warnings: string[];
+}
+
 /** The result of summary(): rows, totals, and their text and JSON forms. */
 export class ModelSummary {
   constructor(
@@ -66,15 +77,7 @@ export class ModelSummary {
   }
 
   /** Plain data: model, input, depth, columns, every row (visible or not) and the totals. */
-  toJSON(): {
-    model: string;
-    inputSize: number[];
-    depth: number;
-    columns: SummaryColumn[];
-    rows: (LayerRow & { visible: boolean })[];
-    totals: SummaryTotals;
-    warnings: string[];
-  } {
+  toJSON(): SummaryData {
     return {
       model: this.modelName,
       inputSize: [...this.inputSize],
