@@ -1,7 +1,7 @@
 // Test helpers: closeness checks, finite-difference gradcheck, fixtures, and running the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../src/backend/node'; // the Node entry's backends, as the package and the CLI get them
 import { noGrad } from '../src/autograd/engine';
@@ -123,4 +123,15 @@ export function modelStatsFixture(): {
   >;
 } {
   return JSON.parse(readFileSync(join(FIXTURES, 'model-stats.json'), 'utf8'));
+}
+
+/** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser is downloaded. */
+export const CHROMIUM = '/usr/bin/chromium';
+/** Why the browser tests are skipped on this machine, or false. */
+export const NO_CHROMIUM = !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs Debian's chromium)`;
+
+/** Headless Chromium through playwright-core (loaded here, so only the browser tests pay for it). */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true });
 }

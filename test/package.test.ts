@@ -4,14 +4,11 @@
 // esbuild for the browser platform — runs in headless Chromium with the same numbers as Node.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { assertClose, collapse, GOLDEN, ROOT } from './helpers';
-
-/** Debian's chromium (installed by .ci/run); playwright-core drives it, no browser is downloaded. */
-const CHROMIUM = '/usr/bin/chromium';
+import { assertClose, collapse, GOLDEN, launchChromium, NO_CHROMIUM, ROOT } from './helpers';
 
 const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 300_000 });
 const tsc = (cwd: string) =>
@@ -138,7 +135,7 @@ describe('the packed package in a fresh TypeScript project', () => {
   });
   it('browser: the browser entry bundles for the browser platform and runs in headless Chromium as in Node', {
     timeout: 300_000,
-    skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs Debian's chromium)`,
+    skip: NO_CHROMIUM,
   }, async () => {
     assert.ok(nodeResult, 'the Node run above passed');
     writeFileSync(join(project, 'page.mjs'), "import { run } from './app.mjs';\nglobalThis.result = run();\n");
@@ -166,8 +163,7 @@ describe('the packed package in a fresh TypeScript project', () => {
     );
     const code = built.outputFiles[0].text;
     assert.doesNotMatch(code, /\bfrom ["']node:|require\(["']node:/, 'no node: import in the bundle');
-    const { chromium } = require(join(ROOT, 'node_modules', 'playwright-core')) as typeof import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -167,33 +167,31 @@ describe('checkpoints and exact resume', () => {
         });
     assert.deepEqual(strip(join(cut, 'metrics.jsonl')), strip(join(full, 'metrics.jsonl')));
   });
+  // one short run of the CLI, the same for the full run, the cut one and its resumption
+  const trainArgs = (out: string) => [
+    'train',
+    'resnext_tiny',
+    '--data',
+    'fashion-mnist',
+    '--epochs',
+    '3',
+    '--batch-size',
+    '32',
+    '--lr',
+    '0.05',
+    '--limit-train',
+    '256',
+    '--limit-test',
+    '64',
+    '--seed',
+    '1',
+    '--out',
+    out,
+  ];
   const runTrain = (out: string, extra: string[] = []) =>
-    spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 'resnext.js'),
-        'train',
-        'resnext_tiny',
-        '--data',
-        'fashion-mnist',
-        '--epochs',
-        '3',
-        '--batch-size',
-        '32',
-        '--lr',
-        '0.05',
-        '--limit-train',
-        '256',
-        '--limit-test',
-        '64',
-        '--seed',
-        '1',
-        '--out',
-        out,
-        ...extra,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    spawn(process.execPath, [join(ROOT, 'bin', 'resnext.js'), ...trainArgs(out), ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const waitFor = (p: ReturnType<typeof spawn>, text: string) =>
     new Promise<void>((resolve) => {
       let seen = '';
@@ -214,27 +212,7 @@ describe('checkpoints and exact resume', () => {
       p.kill(signal);
       const code = await exit(p);
       assert.equal(code, signal === 'SIGINT' ? 130 : -1);
-      const r = runCli([
-        'train',
-        'resnext_tiny',
-        '--data',
-        'fashion-mnist',
-        '--epochs',
-        '3',
-        '--batch-size',
-        '32',
-        '--lr',
-        '0.05',
-        '--limit-train',
-        '256',
-        '--limit-test',
-        '64',
-        '--seed',
-        '1',
-        '--out',
-        cut,
-        '--resume',
-      ]);
+      const r = runCli([...trainArgs(cut), '--resume']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /resuming resnext_tiny at epoch/);
       assert.ok(weights(cut).equals(weights(join(root, 'cli-full'))));

@@ -3,15 +3,11 @@
 // the page, the server stays inside its folder, and screenshots of each section go to docs/.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, runCli } from './helpers';
+import { launchChromium, NO_CHROMIUM, ROOT, runCli } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs Debian's chromium)`;
-
-describe('the explorer page (resnext serve + headless Chromium)', { skip }, () => {
+describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHROMIUM }, () => {
   let server: ChildProcess;
   let base = '';
   type Browser = import('playwright-core').Browser;
@@ -33,8 +29,7 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip }, () =
       });
       server.on('exit', (code) => reject(new Error(`resnext serve exited with ${code}`)));
     });
-    const { chromium } = require(join(ROOT, 'node_modules', 'playwright-core')) as typeof import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
