@@ -81,7 +81,7 @@ function bilinearTaps(
 /** A fixed-point accumulator back to a byte, as Pillow's clip8. */
 function clip8(acc: number): number {
   const v = acc >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(Math.max(v, 0), 255);
 }
 
 /** One resampling pass along rows (`horizontal`) or columns, as Pillow's ImagingResample{Horizontal,Vertical}_8bpc. */
