@@ -6,7 +6,7 @@ import { isJsonObject, parseJsonStrict } from '../io/json';
 import type { WeightsFile } from '../io/weights';
 import { readWeightsFile } from '../io/load-save';
 import type { InspectJson } from './json-output';
-import { modelsFitting } from './model-options';
+import { modelsFitting } from '../models/from-weights';
 import { guarded, printJson } from './util';
 
 const FORMATS: Record<WeightsFile['kind'], string> = {

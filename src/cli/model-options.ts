@@ -3,11 +3,10 @@
 import { totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
-import { describeReport } from '../nn/module';
-import { createModel, getVariant, listModels, modelName } from '../models/registry';
+import { modelFromWeights } from '../models/from-weights';
+import { createModel, getVariant, modelName } from '../models/registry';
 import type { StrideAt } from '../models/tutorial';
 import type { ImageClassifier } from '../nn/classifier';
-import type { ModelName } from '../models/variants';
 import { summary, type ModelSummary } from '../summary';
 import type { Tensor } from '../tensor/tensor';
 import { parseChoice, parsePositiveInt, parseShape, UsageError } from './util';
@@ -83,28 +82,6 @@ export function checkInput(
   return s;
 }
 
-/** Classes and input channels a state dict implies (its classifier rows, its first conv's input). */
-function inferShapes(weights: Map<string, Tensor>): { numClasses?: number; inChannels?: number } {
-  const fc = weights.get('fc.weight');
-  const stem = weights.get('conv1.weight') ?? weights.get('conv1.0.weight');
-  return { numClasses: fc?.shape[0], inChannels: stem?.ndim === 4 ? stem.shape[1] : undefined };
-}
-
-/** Registered models whose every parameter and buffer has the name and shape of one in `weights`. */
-export function modelsFitting(weights: Map<string, Tensor>): ModelName[] {
-  const { numClasses, inChannels } = inferShapes(weights);
-  return listModels()
-    .map((v) => v.name)
-    .filter((name) => {
-      const sd = createModel(modelName(name), { numClasses, inChannels, backend: metaBackend }).stateDict();
-      const same = (k: string, t: Tensor) => weights.get(k)?.shape.join() === t.shape.join();
-      return (
-        [...sd].every(([k, t]) => same(k, t) || k.endsWith('num_batches_tracked')) &&
-        [...weights.keys()].every((k) => sd.has(k))
-      );
-    });
-}
-
 /** Builds `name` (on the default backend, or meta for checks) and loads `weights` into it strictly. */
 export function modelWithWeights(
   name: string,
@@ -113,24 +90,8 @@ export function modelWithWeights(
   source: string,
   metaOnly = false,
 ): ImageClassifier {
-  const inferred = inferShapes(weights),
-    parsed = parseModelFlags(flags);
-  const model = createModel(modelName(name), {
-    numClasses: parsed.numClasses ?? inferred.numClasses,
-    strideAt: parsed.strideAt,
-    inChannels: inferred.inChannels,
+  return modelFromWeights(name, weights, source, {
+    ...parseModelFlags(flags),
     backend: metaOnly ? metaBackend : undefined,
   });
-  const report = model.loadStateDict(weights, { strict: false });
-  if (report.missingKeys.length || report.unexpectedKeys.length || report.shapeMismatches.length) {
-    const fits = modelsFitting(weights).filter((m) => m !== name);
-    const hint = fits.length
-      ? ` — these weights fit ${fits
-          .slice(0, 3)
-          .map((m) => `'${m}'`)
-          .join(', ')}`
-      : '';
-    throw new UsageError(`${source} does not fit model '${name}'${hint}: ${describeReport(report)}`);
-  }
-  return model;
 }

@@ -1,14 +1,12 @@
 // `resnext predict <model> --weights W <image…> [--top 5] [--json] [--features out.npy]`: ImageNet
 // classification (or pooled embeddings) of image files with torchvision's preprocessing.
 import type { Command } from 'commander';
-import { noGrad } from '../autograd/engine';
-import { IMAGENET_CLASSES } from '../data/imagenet-classes';
-import { IMAGENET_PREPROCESSING, loadImageBatch } from '../data/image';
+import { loadImageBatch } from '../data/image';
 import { readWeightsFile, saveNpy } from '../io/load-save';
-import * as F from '../tensor/ops';
+import { classify, preprocessingFor } from '../models/predict';
 import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
 import type { PredictJson } from './json-output';
-import { checkOutput, guarded, parsePositiveInt, printJson, UsageError } from './util';
+import { checkOutput, guarded, parsePositiveInt, printJson } from './util';
 import { prepareForInference } from '../nn/inference';
 
 /** Registers the predict command. */
@@ -41,40 +39,9 @@ export function registerPredict(program: Command): void {
           const weights = readWeightsFile(o.weights);
           const model = prepareForInference(modelWithWeights(name, weights.tensors, o, o.weights)).eval();
           // weights that record their input (a `resnext train` run) are fed as trained; others as torchvision's ImageNet models
-          const input = weights.usage.input;
-          if (input && input.channels !== 1 && input.channels !== 3) {
-            throw new UsageError(
-              `${o.weights}: the model takes ${input.channels} input channels; images give 1 (greyscale) or 3 (RGB)`,
-            );
-          }
-          const batch = await loadImageBatch(
-            images,
-            input
-              ? {
-                  resize: input.size,
-                  crop: input.size,
-                  channels: input.channels as 1 | 3,
-                  mean: input.mean,
-                  std: input.std,
-                }
-              : IMAGENET_PREPROCESSING,
-          );
-          const features = noGrad(() => model.forwardFeatures(batch));
-          const probs = noGrad(() => F.softmax(model.fc.call(features)));
-          const classes = probs.shape[1];
-          const k = Math.min(parsePositiveInt('--top', o.top), classes);
-          const names =
-            weights.usage.classes?.length === classes
-              ? weights.usage.classes
-              : classes === IMAGENET_CLASSES.length
-                ? IMAGENET_CLASSES
-                : null;
-          const label = (i: number) => names?.[i] ?? `class ${i}`;
-          const top = F.topk(probs, k);
-          const results: PredictJson = images.map((image, n) => ({
-            image,
-            top: top.indices[n].map((index, j) => ({ index, label: label(index), probability: top.values[n][j] })),
-          }));
+          const batch = await loadImageBatch(images, preprocessingFor(weights.usage, o.weights));
+          const { top, features } = classify(model, batch, parsePositiveInt('--top', o.top), weights.usage);
+          const results: PredictJson = images.map((image, n) => ({ image, top: top[n] }));
           if (o.features) saveNpy(o.features, features);
           if (o.json) {
             printJson(results);

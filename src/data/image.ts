@@ -6,6 +6,7 @@ import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import type { ImageClassifier } from '../nn/classifier';
 import { prepareForInference } from '../nn/inference';
+import { imageBatch } from '../models/predict';
 import { IMAGENET_PREPROCESSING, type ImagePreprocessing, normalizePixels, type Pixels, resizeAndCrop } from './pixels';
 
 export { IMAGENET_PREPROCESSING, type ImagePreprocessing } from './pixels';
@@ -46,17 +47,13 @@ export async function loadImage(path: string, p: ImagePreprocessing = IMAGENET_P
   return tensor(normalizePixels(await decodeImage(path, p), p), [p.channels ?? 3, p.crop, p.crop]);
 }
 
-/** Loads images into one [N, 3, crop, crop] batch. */
+/** Loads images into one [N, C, crop, crop] batch. */
 export async function loadImageBatch(
   paths: readonly string[],
   p: ImagePreprocessing = IMAGENET_PREPROCESSING,
 ): Promise<Tensor> {
   if (paths.length === 0) throw new Error('loadImageBatch: no images given');
-  const images = await Promise.all(paths.map((path) => loadImage(path, p)));
-  const size = images[0].numel,
-    batch = new Float32Array(size * images.length);
-  for (const [i, t] of images.entries()) batch.set(t.toArray(), i * size);
-  return tensor(batch, [images.length, ...images[0].shape]);
+  return imageBatch(await Promise.all(paths.map(async (path) => normalizePixels(await decodeImage(path, p), p))), p);
 }
 
 /** Pooled embeddings ([N, 2048] for ResNeXt-50) of images, in eval mode without gradients. */
