@@ -18,7 +18,7 @@ export {
 } from './io/load-save';
 export { loadImage, loadImageBatch, embedImages, IMAGENET_PREPROCESSING, type ImagePreprocessing } from './data/image';
 export { loadDataset } from './data/load';
-export { loadFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR } from './data/fashion-mnist';
+export { loadFashionMnist, FASHION_MNIST_DEBIAN_DIR } from './data/fashion-mnist-files';
 export { loadCifar } from './data/cifar';
 export { loadImageFolder } from './data/image-folder';
 export { DataLoader, type LoaderOptions, type Batch } from './data/loader';

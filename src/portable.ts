@@ -55,7 +55,8 @@ export { parseTorchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type CheckpointOpti
 export { parseNpy, serializeNpy } from './io/npy';
 export { serializeOnnx, type OnnxExportOptions } from './io/onnx-export';
 export { IMAGENET_CLASSES } from './data/imagenet-classes';
-export { parseIdx, parseIdxGz } from './data/idx';
+export { parseIdx, parseIdxGz, type IdxOptions } from './data/idx';
+export { FASHION_MNIST_CLASSES, parseFashionMnistSplit, fashionMnistFileNames } from './data/fashion-mnist';
 export { subset, type ImageDataset, type DatasetSplits } from './data/dataset';
 export { SGD, AdamW, Optimizer } from './train/optim';
 export { learningRate, type ScheduleOptions } from './train/schedule';

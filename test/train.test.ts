@@ -5,13 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadableBackends } from '../src/backend/node';
 import { getDefaultBackend, setDefaultBackend } from '../src/backend/slot';
 import { subset } from '../src/data/dataset';
-import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from '../src/data/fashion-mnist';
+import { parseFashionMnistSplit } from '../src/data/fashion-mnist';
+import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from '../src/data/fashion-mnist-files';
+import { parseIdxGz } from '../src/data/idx';
 import { DataLoader } from '../src/data/loader';
 import { loadSafetensors } from '../src/io/load-save';
 import { Parameter } from '../src/nn/parameter';
@@ -97,6 +99,54 @@ describe('Fashion-MNIST and the data pipeline', () => {
       assert.ok(ours.has(k), `official test image ${i} is missing from the test split`);
       assert.ok(!train.has(k), `official test image ${i} is in the train split`);
     }
+  });
+  it("the page's subset (web/data/fashion-mnist) is the official images and labels at ⌊i·N/n⌋", () => {
+    const sub = loadFashionMnist(join(ROOT, 'web', 'data', 'fashion-mnist'));
+    assert.equal(sub.train.name, 'fashion-mnist/train[2000]');
+    for (const [ours, full, n] of [
+      [sub.train, data.train, 2000],
+      [sub.test, data.test, 500],
+    ] as const) {
+      assert.equal(ours.labels.length, n);
+      const picked = subset(full, n);
+      assert.deepEqual(ours.labels, picked.labels);
+      assert.deepEqual(ours.images, picked.images);
+    }
+  });
+  it('a subset file is read up to the official count; more images, unequal labels or a lying trailer are refused', () => {
+    const idx = (dims: number[], fill = 0) => {
+      const h = Buffer.alloc(4 + 4 * dims.length);
+      h.writeUInt32BE(0x0800 + dims.length, 0);
+      dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+      return Buffer.concat([
+        h,
+        Buffer.alloc(
+          dims.reduce((a, b) => a * b, 1),
+          fill,
+        ),
+      ]);
+    };
+    const file = (name: string, b: Buffer) => ({ name, bytes: gzipSync(b) });
+    const ok = parseFashionMnistSplit('test', file('i.gz', idx([3, 28, 28])), file('l.gz', idx([3], 9)));
+    assert.deepEqual([ok.name, ok.labels.length], ['fashion-mnist/test[3]', 3]);
+    assert.throws(
+      () => parseFashionMnistSplit('test', file('i.gz', idx([10001, 28, 28])), file('l.gz', idx([10001]))),
+      /i\.gz.*(more than|expected \[1\.\.10000, 28, 28\])/,
+    );
+    assert.throws(
+      () => parseFashionMnistSplit('test', file('i.gz', idx([3, 28, 28])), file('l.gz', idx([4]))),
+      /l\.gz has 4 labels for the 3 images of i\.gz/,
+    );
+    assert.throws(
+      () => parseFashionMnistSplit('test', file('i.gz', idx([3, 28, 28])), file('l.gz', idx([3], 10))),
+      /label 0 is 10, expected 0\.\.9/,
+    );
+    const lying = gzipSync(idx([2, 28, 28]));
+    lying.writeUInt32LE(1 << 30, lying.length - 4);
+    assert.throws(
+      () => parseIdxGz(lying, [10000, 28, 28], 'big.gz', { countUpTo: true }),
+      /big\.gz.*gzip trailer says 1073741824 bytes/,
+    );
   });
   it('batches are the same with and without the worker thread, and from a mid-epoch start', async () => {
     const ds = subset(data.train, 600);

@@ -1,10 +1,7 @@
-// Fashion-MNIST from its official idx files (Xiao et al. 2017): the four files Debian's
-// `dataset-fashion-mnist` installs under /usr/share/datasets/fashion-mnist/, or the same files
-// (gzipped or not) in a folder the user names. The official split: 60,000 train, 10,000 test.
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { readFileChecked } from '../io/files';
-import type { DatasetSplits, ImageDataset } from './dataset';
+// Fashion-MNIST (Xiao et al. 2017) from the bytes of its idx files, wherever JavaScript runs: the
+// official split is 60,000 train and 10,000 test images; a subset in the same format (the page's,
+// written by scripts/make-fashion-subset.js) has fewer. Reading a folder: fashion-mnist-files.ts.
+import type { ImageDataset } from './dataset';
 import { parseIdx, parseIdxGz } from './idx';
 
 /** Fashion-MNIST's class names, by label. */
@@ -21,47 +18,51 @@ export const FASHION_MNIST_CLASSES = [
   'Ankle boot',
 ] as const;
 
-/** Where Debian's `dataset-fashion-mnist` package puts the official files. */
-export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
+/** The official splits: file prefix and image count. */
+export const FASHION_MNIST_SPLITS = {
+  train: { prefix: 'train', count: 60000 },
+  test: { prefix: 't10k', count: 10000 },
+} as const;
 
-const SPLITS = { train: { prefix: 'train', count: 60000 }, test: { prefix: 't10k', count: 10000 } } as const;
-
-/** Reads `<dir>/<name>.gz`, else `<dir>/<name>`, as idx bytes of the given dimensions. */
-function readIdxFile(dir: string, name: string, dims: number[]): Uint8Array {
-  const gz = join(dir, `${name}.gz`),
-    plain = join(dir, name);
-  if (existsSync(gz)) return parseIdxGz(readFileChecked(gz), dims, gz).data;
-  if (existsSync(plain)) return parseIdx(readFileChecked(plain), dims, plain).data;
-  throw new Error(`Fashion-MNIST: ${gz} not found (nor ${name}); expected the four official idx files in ${dir}`);
+/** The idx file names of a split (without .gz). */
+export function fashionMnistFileNames(split: keyof typeof FASHION_MNIST_SPLITS): { images: string; labels: string } {
+  const { prefix } = FASHION_MNIST_SPLITS[split];
+  return { images: `${prefix}-images-idx3-ubyte`, labels: `${prefix}-labels-idx1-ubyte` };
 }
 
-function loadSplit(dir: string, split: keyof typeof SPLITS): ImageDataset {
-  const { prefix, count } = SPLITS[split];
-  const images = readIdxFile(dir, `${prefix}-images-idx3-ubyte`, [count, 28, 28]);
-  const rawLabels = readIdxFile(dir, `${prefix}-labels-idx1-ubyte`, [count]);
-  const bad = rawLabels.findIndex((l) => l > 9);
-  if (bad >= 0)
-    throw new Error(`Fashion-MNIST: ${prefix}-labels-idx1-ubyte label ${bad} is ${rawLabels[bad]}, expected 0..9`);
-  return {
-    name: `fashion-mnist/${split}`,
-    images,
-    labels: Int32Array.from(rawLabels),
-    shape: [1, 28, 28],
-    classNames: FASHION_MNIST_CLASSES,
-  };
+/** One idx file's bytes, gzipped (by its name's .gz) or not. */
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
 }
 
 /**
- * Loads the official Fashion-MNIST split (train 60,000 / test 10,000, 1x28x28) from `dir`
- * (default: Debian's package folder), validating magic numbers, counts, sizes, CRCs and labels.
+ * Parses one split from its images and labels files (gzipped when the name ends in .gz): 28x28 images,
+ * at most the official count, as many labels as images, every label 0..9; errors name the file.
  */
-export function loadFashionMnist(dir = FASHION_MNIST_DEBIAN_DIR): DatasetSplits {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    const hint =
-      dir === FASHION_MNIST_DEBIAN_DIR
-        ? 'install it with `apt-get install -y dataset-fashion-mnist`, or name a folder holding the four official idx files with --data fashion-mnist:<dir>'
-        : 'expected a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz';
-    throw new Error(`Fashion-MNIST: folder ${dir} not found; ${hint}`);
+export function parseFashionMnistSplit(
+  split: keyof typeof FASHION_MNIST_SPLITS,
+  images: NamedBytes,
+  labels: NamedBytes,
+): ImageDataset {
+  const { count } = FASHION_MNIST_SPLITS[split];
+  const parse = (f: NamedBytes, dims: number[]) =>
+    (f.name.endsWith('.gz') ? parseIdxGz : parseIdx)(f.bytes, dims, f.name, { countUpTo: true });
+  const img = parse(images, [count, 28, 28]);
+  const lab = parse(labels, [count]);
+  if (lab.dims[0] !== img.dims[0]) {
+    throw new Error(
+      `Fashion-MNIST: ${labels.name} has ${lab.dims[0]} labels for the ${img.dims[0]} images of ${images.name}`,
+    );
   }
-  return { train: loadSplit(dir, 'train'), test: loadSplit(dir, 'test') };
+  const bad = lab.data.findIndex((l) => l > 9);
+  if (bad >= 0) throw new Error(`Fashion-MNIST: ${labels.name} label ${bad} is ${lab.data[bad]}, expected 0..9`);
+  const n = img.dims[0];
+  return {
+    name: n === count ? `fashion-mnist/${split}` : `fashion-mnist/${split}[${n}]`,
+    images: img.data,
+    labels: Int32Array.from(lab.data),
+    shape: [1, 28, 28],
+    classNames: FASHION_MNIST_CLASSES,
+  };
 }

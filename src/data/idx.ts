@@ -38,11 +38,22 @@ function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+/** How an idx file's dimensions are checked: exactly `expected`, or with a first dimension (a count) of at most `expected[0]`. */
+export interface IdxOptions {
+  countUpTo?: boolean;
+}
+
 /**
- * Parses an idx file of unsigned bytes with exactly the dimensions `expected` (e.g. [60000, 28, 28]);
- * anything else — wrong magic, type, rank, counts or length — is an error naming the file.
+ * Parses an idx file of unsigned bytes with the dimensions `expected` (e.g. [60000, 28, 28]; with
+ * `countUpTo`, any count up to 60000 of 28x28); anything else — wrong magic, type, rank, counts or
+ * length — is an error naming the file.
  */
-export function parseIdx(buf: Uint8Array, expected: readonly number[], source: string): IdxArray {
+export function parseIdx(
+  buf: Uint8Array,
+  expected: readonly number[],
+  source: string,
+  opts: IdxOptions = {},
+): IdxArray {
   const headerBytes = 4 + 4 * expected.length;
   if (buf.length < headerBytes) throw new FileFormatError(source, `${buf.length} bytes, too short for an idx header`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -56,8 +67,10 @@ export function parseIdx(buf: Uint8Array, expected: readonly number[], source: s
     );
   }
   const dims = expected.map((_, i) => view.getUint32(4 + 4 * i, false));
-  if (dims.some((d, i) => d !== expected[i])) {
-    throw new FileFormatError(source, `idx dimensions [${dims.join(', ')}], expected [${expected.join(', ')}]`);
+  const fits = (d: number, i: number) => (i === 0 && opts.countUpTo ? d >= 1 && d <= expected[0] : d === expected[i]);
+  if (!dims.every(fits)) {
+    const want = opts.countUpTo ? `[1..${expected[0]}, ${expected.slice(1).join(', ')}]` : `[${expected.join(', ')}]`;
+    throw new FileFormatError(source, `idx dimensions [${dims.join(', ')}], expected ${want}`);
   }
   const n = dims.reduce((a, b) => a * b, 1);
   if (buf.length !== headerBytes + n) {
@@ -69,8 +82,26 @@ export function parseIdx(buf: Uint8Array, expected: readonly number[], source: s
   return { dims, data: buf.subarray(headerBytes) };
 }
 
-/** Inflates a gzipped idx file of the given dimensions and parses it. */
-export function parseIdxGz(gz: Uint8Array, expected: readonly number[], source: string): IdxArray {
-  const bytes = 4 + 4 * expected.length + expected.reduce((a, b) => a * b, 1);
-  return parseIdx(gunzipExact(gz, bytes, source), expected, source);
+/**
+ * Inflates a gzipped idx file and parses it. With `countUpTo`, the inflated size is the one the gzip
+ * trailer states, refused when above what `expected` allows (so a lying file costs no more memory).
+ */
+export function parseIdxGz(
+  gz: Uint8Array,
+  expected: readonly number[],
+  source: string,
+  opts: IdxOptions = {},
+): IdxArray {
+  const most = 4 + 4 * expected.length + expected.reduce((a, b) => a * b, 1);
+  let bytes = most;
+  if (opts.countUpTo && gz.length >= 18) {
+    bytes = new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true);
+    if (bytes > most) {
+      throw new FileFormatError(
+        source,
+        `gzip trailer says ${bytes} bytes inflated, more than the ${most} of [${expected.join(', ')}]`,
+      );
+    }
+  }
+  return parseIdx(gunzipExact(gz, bytes, source), expected, source, opts);
 }

@@ -1,7 +1,7 @@
 // Dataset specs on the command line: fashion-mnist[:<dir>] | cifar10:<dir> | cifar100:<dir> | folder:<dir>.
 import { loadCifar } from './cifar';
 import type { DatasetSplits } from './dataset';
-import { loadFashionMnist } from './fashion-mnist';
+import { loadFashionMnist } from './fashion-mnist-files';
 import { loadImageFolder } from './image-folder';
 import { closestNames } from '../models/suggest';
 
