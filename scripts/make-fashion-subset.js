@@ -19,7 +19,7 @@ const SPLITS = [
 function header(dims) {
   const h = Buffer.alloc(4 + 4 * dims.length);
   h.writeUInt32BE(0x0800 + dims.length, 0);
-  dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+  for (const [i, d] of dims.entries()) h.writeUInt32BE(d, 4 + 4 * i);
   return h;
 }
 

@@ -16,10 +16,10 @@ export {
   saveNpy,
   saveOnnx,
 } from './io/load-save';
-export { loadImage, loadImageBatch, embedImages, IMAGENET_PREPROCESSING, type ImagePreprocessing } from './data/image';
+export { loadImage, loadImageBatch, embedImages, decodePixels } from './data/image';
 export { loadDataset } from './data/load';
 export { loadFashionMnist, FASHION_MNIST_DEBIAN_DIR } from './data/fashion-mnist-files';
 export { loadCifar } from './data/cifar';
 export { loadImageFolder } from './data/image-folder';
-export { DataLoader, type LoaderOptions, type Batch } from './data/loader';
-export { train, evaluate, type TrainConfig, type TrainEvents, type TrainOptions } from './train/trainer';
+export { DataLoader, type LoaderOptions } from './data/loader';
+export { train, type TrainConfig, type TrainEvents, type TrainOptions } from './train/trainer';

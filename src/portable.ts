@@ -57,7 +57,21 @@ export { serializeOnnx, type OnnxExportOptions } from './io/onnx-export';
 export { IMAGENET_CLASSES } from './data/imagenet-classes';
 export { parseIdx, parseIdxGz, type IdxOptions } from './data/idx';
 export { FASHION_MNIST_CLASSES, parseFashionMnistSplit, fashionMnistFileNames } from './data/fashion-mnist';
-export { subset, type ImageDataset, type DatasetSplits } from './data/dataset';
+export { subset, channelStats, type ImageDataset, type DatasetSplits } from './data/dataset';
+export { Batches, type Batch, type BatchOptions } from './data/batches';
+export type { BatchTransform } from './data/transforms';
+export { evaluate, trainStep } from './train/evaluate';
+export { usageMetadata, type WeightsUsage } from './io/usage';
+export { modelFromWeights, modelsFitting } from './models/from-weights';
+export { classify, imageBatch, preprocessingFor, type RankedClass } from './models/predict';
+export {
+  IMAGENET_PREPROCESSING,
+  normalizePixels,
+  resizeAndCrop,
+  resizeBilinear,
+  type ImagePreprocessing,
+  type Pixels,
+} from './data/pixels';
 export { SGD, AdamW, Optimizer } from './train/optim';
 export { learningRate, type ScheduleOptions } from './train/schedule';
 export { stepScope } from './train/step-scope';

@@ -117,7 +117,7 @@ describe('Fashion-MNIST and the data pipeline', () => {
     const idx = (dims: number[], fill = 0) => {
       const h = Buffer.alloc(4 + 4 * dims.length);
       h.writeUInt32BE(0x0800 + dims.length, 0);
-      dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+      for (const [i, d] of dims.entries()) h.writeUInt32BE(d, 4 + 4 * i);
       return Buffer.concat([
         h,
         Buffer.alloc(

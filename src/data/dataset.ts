@@ -41,3 +41,27 @@ export function subset(d: ImageDataset, n: number): ImageDataset {
   }
   return { ...d, name: `${d.name}[${count} of ${total}]`, images, labels };
 }
+
+/** Per-channel mean/std of a dataset's training images, in [0, 1] units. */
+export function channelStats(d: ImageDataset): { mean: number[]; std: number[] } {
+  const [c, h, w] = d.shape,
+    per = c * h * w,
+    n = datasetSize(d),
+    hw = h * w;
+  const mean: number[] = [],
+    std: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0,
+      q = 0;
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < hw; p++) {
+        const v = d.images[i * per + ch * hw + p] / 255;
+        s += v;
+        q += v * v;
+      }
+    const m = s / (n * hw);
+    mean.push(m);
+    std.push(Math.sqrt(Math.max(q / (n * hw) - m * m, 1e-12)));
+  }
+  return { mean, std };
+}

@@ -5,7 +5,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileChecked } from '../io/files';
 import type { DatasetSplits, ImageDataset } from './dataset';
-import { FASHION_MNIST_SPLITS, fashionMnistFileNames, type NamedBytes, parseFashionMnistSplit } from './fashion-mnist';
+import {
+  type FASHION_MNIST_SPLITS,
+  fashionMnistFileNames,
+  type NamedBytes,
+  parseFashionMnistSplit,
+} from './fashion-mnist';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the official files. */
 export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';

@@ -35,7 +35,7 @@ export function imageBatch(images: readonly Float32Array[], p: ImagePreprocessin
   const shape = [p.channels ?? 3, p.crop, p.crop],
     size = shape[0] * shape[1] * shape[2];
   const batch = new Float32Array(size * images.length);
-  images.forEach((img, i) => batch.set(img, i * size));
+  for (const [i, img] of images.entries()) batch.set(img, i * size);
   return tensor(batch, [images.length, ...shape]);
 }
 

@@ -3,8 +3,7 @@
 // and a clean stop on SIGINT that saves where it stopped.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { noGrad } from '../autograd/engine';
-import { datasetSize, subset, type DatasetSplits, type ImageDataset } from '../data/dataset';
+import { channelStats, datasetSize, subset, type DatasetSplits } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
@@ -13,15 +12,11 @@ import { saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
 import { buildModel, getVariant } from '../models/registry';
 import type { ModelVariant } from '../models/variants';
-import type { ImageClassifier } from '../nn/classifier';
-import { prepareForInference } from '../nn/inference';
-import * as F from '../tensor/ops';
 import { loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
-import { ConfusionMatrix, topkHits } from './metrics';
+import { evaluate, trainStep } from './evaluate';
 import { AdamW, SGD, type Optimizer } from './optim';
 import { writeCurves, type EpochRecord } from './plot';
 import { learningRate, type ScheduleOptions } from './schedule';
-import { stepScope } from './step-scope';
 
 /** Everything a run is configured by (the CLI's flags). */
 export interface TrainConfig {
@@ -74,59 +69,6 @@ export interface TrainEvents {
   }): void;
   epochEnd?(record: EpochRecord & { testTop5: number; lr: number; seconds: number; imagesPerSecond: number }): void;
   message?(text: string): void;
-}
-
-/** Per-channel mean/std of a dataset's training images, in [0, 1] units. */
-export function channelStats(d: ImageDataset): { mean: number[]; std: number[] } {
-  const [c, h, w] = d.shape,
-    per = c * h * w,
-    n = datasetSize(d),
-    hw = h * w;
-  const mean: number[] = [],
-    std: number[] = [];
-  for (let ch = 0; ch < c; ch++) {
-    let s = 0,
-      q = 0;
-    for (let i = 0; i < n; i++)
-      for (let p = 0; p < hw; p++) {
-        const v = d.images[i * per + ch * hw + p] / 255;
-        s += v;
-        q += v * v;
-      }
-    const m = s / (n * hw);
-    mean.push(m);
-    std.push(Math.sqrt(Math.max(q / (n * hw) - m * m, 1e-12)));
-  }
-  return { mean, std };
-}
-
-/** Evaluates a model on a loader: loss, top-1, top-5 and the confusion matrix. */
-export async function evaluate(
-  model: ImageClassifier,
-  loader: DataLoader,
-  numClasses: number,
-  onProgress?: (imagesDone: number) => void,
-): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
-  prepareForInference(model).eval();
-  let loss = 0,
-    top1 = 0,
-    top5 = 0,
-    seen = 0;
-  const confusion = new ConfusionMatrix(numClasses);
-  for await (const b of loader.epoch(0)) {
-    stepScope(model, null, () =>
-      noGrad(() => {
-        const logits = model.call(b.x);
-        loss += F.crossEntropy(logits, b.y, { reduction: 'sum' }).item();
-        top1 += topkHits(logits, b.y, 1);
-        top5 += topkHits(logits, b.y, Math.min(5, numClasses));
-        confusion.add(logits, b.y);
-      }),
-    );
-    seen += b.y.length;
-    onProgress?.(seen);
-  }
-  return { loss: loss / seen, top1: top1 / seen, top5: top5 / seen, confusion };
 }
 
 /** Files a run writes in its output folder. */
@@ -307,23 +249,14 @@ export async function train(
       let clock = Date.now();
       for await (const b of trainLoader.epoch(epoch, state.batch)) {
         optimizer.lr = learningRate(schedule, state.step);
-        const { loss, correct } = stepScope(model, optimizer, () => {
-          const logits = model.call(b.x);
-          const lossTensor = F.crossEntropy(logits, b.y, { labelSmoothing: cfg.labelSmoothing });
-          const value = lossTensor.item();
-          if (!Number.isFinite(value)) {
-            throw new Error(
-              `training loss became ${value} at epoch ${epoch + 1}, batch ${b.index + 1} (step ${state.step + 1}); ` +
-                `the weights were not updated — lower --lr (now ${optimizer.lr.toPrecision(3)}) or check the data; ` +
-                (savedOnce || opts.resume
-                  ? `the last good checkpoint is ${files.checkpoint}`
-                  : 'no checkpoint was written'),
-            );
-          }
-          lossTensor.backward();
-          optimizer.step();
-          optimizer.zeroGrad();
-          return { loss: value, correct: topkHits(logits.detach(), b.y, 1) };
+        const { loss, correct } = trainStep(model, optimizer, b.x, b.y, {
+          labelSmoothing: cfg.labelSmoothing,
+          failure: (value) =>
+            `training loss became ${value} at epoch ${epoch + 1}, batch ${b.index + 1} (step ${state.step + 1}); ` +
+            `the weights were not updated — lower --lr (now ${optimizer.lr.toPrecision(3)}) or check the data; ` +
+            (savedOnce || opts.resume
+              ? `the last good checkpoint is ${files.checkpoint}`
+              : 'no checkpoint was written'),
         });
         const now = Date.now();
         state.partial.seconds += (now - clock) / 1000;
