@@ -3,9 +3,21 @@
 // the page, the server stays inside its folder, and screenshots of each section go to docs/.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launchChromium, NO_CHROMIUM, ROOT, runCli } from './helpers';
+import { zipSync } from 'fflate';
+import sharp from 'sharp';
+import type { EvalJson, PredictJson } from '../src/cli/json-output';
+import { FASHION_MNIST_DEBIAN_DIR } from '../src/data/fashion-mnist-files';
+import { FIXTURES, launchChromium, NO_CHROMIUM, ROOT, runCli } from './helpers';
+
+const tmp = mkdtempSync(join(tmpdir(), 'rx-web-'));
+/** A JPEG with detail in every channel (decoded by sharp in Node, by Chromium in the page). */
+const photo = join(tmp, 'gradient.jpg');
+/** A PyTorch zip checkpoint whose pickle calls os.system (Python's pickle.dumps of such a call). */
+const evil = join(tmp, 'evil.pth');
 
 describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHROMIUM }, () => {
   let server: ChildProcess;
@@ -15,8 +27,26 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHR
   let browser: Browser;
   let page: Page;
   const errors: string[] = [];
+  /** The Train section's status line, as a page expression. */
+  const status = `(document.getElementById('train-status')?.textContent ?? '')`;
 
   before(async () => {
+    const w = 300,
+      h = 200,
+      rgb = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) rgb.set([(x * 255) / w, (y * 255) / h, ((x ^ y) & 31) * 8], (y * w + x) * 3);
+    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(photo);
+    const pickle = Buffer.from(
+      '800263706f7369780a73797374656d0a7100580a0000006563686f2070776e656471018571025271032e',
+      'hex',
+    );
+    writeFileSync(
+      evil,
+      zipSync({ 'archive/data.pkl': pickle, 'archive/version': new TextEncoder().encode('3\n') }, { level: 0 }),
+    );
     server = spawn(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'serve', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -99,6 +129,128 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHR
     assert.equal(cli.status, 0, cli.stderr);
     assert.equal(await page.textContent('#paper-tables'), cli.stdout);
     await page.locator('#paper').screenshot({ path: join(ROOT, 'docs', 'explorer-paper.png') });
+  });
+  it('Predict: a PyTorch-written checkpoint and two images give the top-5 of `resnext predict` (probabilities to 1e-4)', async () => {
+    const images = [join(FIXTURES, 'pattern_320x256.png'), join(FIXTURES, 'pattern_400x300.png'), photo];
+    const weights = join(FIXTURES, 'small_tutorial.pth');
+    const cli = runCli(['predict', 'resnext_tiny', '--weights', weights, ...images, '--json']);
+    assert.equal(cli.status, 0, cli.stderr);
+    const want = JSON.parse(cli.stdout) as PredictJson;
+    await page.setInputFiles('#predict-weights', weights);
+    await page.setInputFiles('#predict-images', images);
+    await page.click('#predict-run');
+    await page.waitForSelector('#predict-results[data-done="true"]', { timeout: 120_000 });
+    assert.match(
+      (await page.textContent('#predict-status')) ?? '',
+      /3 image\(s\) classified as resnext_tiny on the reference backend/,
+    );
+    const got = await page.$$eval('#predict-results figure', (figs) =>
+      figs.map((f) => ({
+        image: f.querySelector('figcaption')?.textContent ?? '',
+        top: [...f.querySelectorAll('tbody tr')].map((r) => ({
+          index: Number(r.cells[3].textContent),
+          label: r.cells[2].textContent,
+          probability: Number(r.getAttribute('data-probability')),
+        })),
+      })),
+    );
+    assert.equal(got.length, 3);
+    for (const [i, g] of got.entries()) {
+      assert.ok(g.image.startsWith(basename(images[i])), g.image);
+      assert.deepEqual(
+        g.top.map((t) => [t.index, t.label]),
+        want[i].top.map((t) => [t.index, t.label]),
+        images[i],
+      );
+      for (const [j, t] of g.top.entries())
+        assert.ok(Math.abs(t.probability - want[i].top[j].probability) < 1e-4, `${images[i]} #${j + 1}`);
+    }
+    assert.deepEqual(errors, []);
+    await page.locator('#predict').screenshot({ path: join(ROOT, 'docs', 'explorer-predict.png') });
+  });
+  it('Predict: a hostile pickle is refused with the message `resnext predict` gives', async () => {
+    const cli = runCli(['predict', 'resnext_tiny', '--weights', evil, photo]);
+    assert.equal(cli.status, 2);
+    await page.setInputFiles('#predict-weights', evil);
+    await page.click('#predict-run');
+    await page.waitForSelector('#predict-error:not([hidden])', { timeout: 30_000 });
+    const shown = (await page.textContent('#predict-error')) ?? '';
+    assert.match(shown, /global 'posix\.system' is not allowed/);
+    assert.equal(`resnext predict: ${shown}\n`, cli.stderr.replace(`${tmp}/`, ''));
+  });
+  it('Train: one epoch on the shipped subset, with pause and resume; the downloaded weights give the same accuracy in `resnext eval`', async () => {
+    await page.click('#train-start');
+    await page.waitForFunction(`/epoch 1, batch [3-9]/.test(${status})`, null, { timeout: 120_000 });
+    await page.click('#train-pause');
+    await page.waitForFunction(`${status} === 'Paused.'`);
+    const losses = await page.locator('#train-chart path').getAttribute('d');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.textContent('#train-status'), 'Paused.');
+    assert.equal(await page.locator('#train-chart path').getAttribute('d'), losses, 'no step while paused');
+    await page.click('#train-pause');
+    await page.waitForSelector('#train-table[data-done="true"]', { timeout: 600_000 });
+    const top1 = Number(await page.getAttribute('#train-table tbody tr', 'data-test-top1'));
+    assert.ok(top1 > 0.5, `test accuracy ${top1} after one epoch (chance: 0.1)`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    const file = join(tmp, 'page.safetensors');
+    await download.saveAs(file);
+    const command = (await page.textContent('#train-command')) ?? '';
+    assert.match(
+      command,
+      /^resnext --backend reference train resnext_small --data fashion-mnist:web\/data\/fashion-mnist --epochs 1 --batch-size 32 --lr 0.1 --seed 0 --no-augment$/,
+    );
+    const ev = runCli([
+      '--backend',
+      'reference',
+      'eval',
+      'resnext_small',
+      '--weights',
+      file,
+      '--data',
+      `fashion-mnist:${join(ROOT, 'web', 'data', 'fashion-mnist')}`,
+      '--json',
+    ]);
+    assert.equal(ev.status, 0, ev.stderr);
+    const json = JSON.parse(ev.stdout) as EvalJson;
+    assert.equal(json.images, 500);
+    assert.equal(json.top1, top1);
+    assert.deepEqual(errors, []);
+    await page.locator('#train').screenshot({ path: join(ROOT, 'docs', 'explorer-train.png') });
+    console.log(
+      `page: one epoch on 2,000 images, test accuracy ${(100 * top1).toFixed(2)}% on 500; resnext eval: ${(100 * json.top1).toFixed(2)}%`,
+    );
+  });
+  it('files dropped on a section land in its inputs (a checkpoint as weights, images as images; idx files as your files)', async () => {
+    const drop = async (section: string, names: string[]) => {
+      const transfer = await page.evaluateHandle(
+        `(() => { const t = new DataTransfer(); for (const n of ${JSON.stringify(names)}) t.items.add(new File([new Uint8Array(8)], n)); return t; })()`,
+      );
+      await page.dispatchEvent(section, 'drop', { dataTransfer: transfer });
+    };
+    const count = (id: string) => page.evaluate(`document.getElementById('${id}').files.length`);
+    await drop('#predict', ['w.safetensors', 'a.png', 'b.jpg']);
+    assert.equal(await page.evaluate(`document.getElementById('predict-weights').files[0].name`), 'w.safetensors');
+    assert.equal(await count('predict-images'), 2);
+    await drop('#train', ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+    assert.equal(await count('train-files'), 2);
+    assert.ok(await page.isChecked('#train-source-files'));
+    await page.check('#train-source-subset');
+  });
+  it('Train: the four official files given in the page are read (60,000 / 10,000 images)', async () => {
+    await page.check('#train-source-files');
+    await page.setInputFiles(
+      '#train-files',
+      ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'].map(
+        (f) => join(FASHION_MNIST_DEBIAN_DIR, `${f}.gz`),
+      ),
+    );
+    await page.click('#train-start');
+    await page.waitForFunction(`/60,000 training and 10,000 test images \\(your files\\)/.test(${status})`, null, {
+      timeout: 120_000,
+    });
+    await page.click('#train-stop');
+    await page.check('#train-source-subset');
+    assert.deepEqual(errors, []);
   });
   it('readable at phone width (390 px): no horizontal scroll of the page itself', async () => {
     await page.setViewportSize({ width: 390, height: 844 });

@@ -1,19 +1,12 @@
 // The explorer page: torchinfo tables of any registered model, the grouped-convolution arithmetic
-// and the paper's tables beside our figures, computed in the browser by the library's browser entry
-// on its shapes-only backend.
+// and the paper's tables beside our figures (computed on the library's shapes-only backend), then
+// Predict and Train (predict.ts, train.ts), which run in workers.
 import { convParamReport, formatConvParams } from '../src/nn/conv-arithmetic';
 import { formatPaperTables, paperTablesWithOurs } from '../src/summary/paper-report';
 import { createModel, listModels, metaBackend, type ModelName, summary } from '../src/browser';
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const n = (v: number) => v.toLocaleString('en-US');
-
-/** Shows an error in the page (one sentence), or hides it. */
-function showError(id: string, e: unknown): void {
-  const el = $<HTMLParagraphElement>(id);
-  el.hidden = e === null;
-  el.textContent = e === null ? '' : String((e as Error).message ?? e);
-}
+import { $, n, showError } from './dom';
+import { setupPredict } from './predict';
+import { setupTrain } from './train';
 
 /** Positive integers from "2,3,224,224", or an error naming the field. */
 function parseShape(text: string): number[] {
@@ -172,6 +165,8 @@ function start(): void {
   $('grouped-form').addEventListener('submit', (e) => e.preventDefault());
   explore();
   grouped();
+  setupPredict();
+  setupTrain();
   // the paper's tables summarise ~20 models: after the first paint, so the page opens at once
   setTimeout(() => {
     $('paper-tables').textContent = formatPaperTables(paperTablesWithOurs());
