@@ -5,13 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
-import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { nativeBufferPool, nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { loadAddon } from '../src/backend/native/addon';
 import { BufferPool } from '../src/backend/native/buffer-pool';
 import { referenceBackend, type FArray } from '../src/backend/reference';
 import { getBackend } from '../src/backend/slot';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';
+import { createModel } from '../src/models/registry';
+import { randn } from '../src/tensor/create';
+import * as F from '../src/tensor/ops';
 import { Generator } from '../src/tensor/random';
+import { SGD } from '../src/train/optim';
+import { stepScope } from '../src/train/step-scope';
 import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
 
 const native = nativeStatus();
@@ -157,6 +162,52 @@ describe('native inference layouts and buffer reuse', {
     pool.close(new Set());
     assert.equal(small.length, 16);
     assert.throws(() => pool.close(new Set()), /close\(\) without open\(\)/);
+  });
+  it('release() recycles one output at once, once; arrays the scope did not hand out are ignored', () => {
+    const pool = new BufferPool(),
+      size = 1 << 17;
+    pool.open();
+    const a = pool.take(size);
+    pool.release(a);
+    pool.release(a);
+    pool.release(new Float32Array(size));
+    assert.equal(pool.idleElements(), size, 'a released once, the stranger not at all');
+    assert.equal(pool.take(size), a, 'handed out again within the same scope');
+    pool.close(new Set());
+    assert.equal(pool.idleElements(), size, 'closing the scope does not return it twice');
+  });
+  it('training steps that free gradients as backward consumes them are bit-identical to steps without reuse', () => {
+    const nb = getBackend('native') as Backend<FArray>;
+    const step = (name: 'resnext_small' | 'resnext_tiny', pooled: boolean) => {
+      nativeBufferPool.enabled = pooled;
+      try {
+        const inChannels = name === 'resnext_small' ? 1 : 3,
+          size = name === 'resnext_small' ? 28 : 64;
+        const model = createModel(name, { inChannels, numClasses: 10, seed: 3, backend: nb });
+        const opt = new SGD(model.namedParameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+        const x = randn([8, inChannels, size, size], { generator: new Generator(5), backend: nb });
+        const y = [0, 1, 2, 3, 4, 5, 6, 7];
+        const grads: number[][] = [];
+        for (let s = 0; s < 3; s++) {
+          stepScope(model, opt, () => {
+            F.crossEntropy(model.call(x), y).backward();
+            if (s === 2) for (const p of model.parameters()) grads.push(Array.from(nb.read(p.grad!.storage as FArray)));
+            opt.step();
+            opt.zeroGrad();
+          });
+        }
+        const weights = [...model.stateDict().values()].map((t) => Array.from(nb.read(t.storage as FArray)));
+        return { grads, weights };
+      } finally {
+        nativeBufferPool.enabled = true;
+      }
+    };
+    for (const name of ['resnext_small', 'resnext_tiny'] as const) {
+      const fresh = step(name, false),
+        reused = step(name, true);
+      assert.deepEqual(reused.grads, fresh.grads, `${name}: gradients`);
+      assert.deepEqual(reused.weights, fresh.weights, `${name}: weights and BatchNorm buffers`);
+    }
   });
 });
 

@@ -170,9 +170,10 @@ export interface Backend<S = unknown> {
   kernels: Kernels<S>;
   /**
    * Optional reuse of kernel outputs (native backend): outputs created between open() and
-   * close(keep) are recycled at close unless `keep` holds them. See src/train/step-scope.ts.
+   * close(keep) are recycled at close unless `keep` holds them; release(s) recycles one of them at
+   * once (autograd gives back each gradient it has consumed). See src/train/step-scope.ts.
    */
-  readonly bufferScope?: { open(): void; close(keep: ReadonlySet<S>): void };
+  readonly bufferScope?: { open(): void; close(keep: ReadonlySet<S>): void; release?(storage: S): void };
   /** Optional: the values of a storage once they are ready (a GPU backend reads asynchronously). */
   readAsync?(storage: S): Promise<Float32Array | Float64Array>;
   /** Optional: how many threads the backend computes with, and changing it. */

@@ -114,7 +114,13 @@ export class Tensor implements Differentiable<Tensor> {
         `backward: grad can be implicitly created only for a scalar output, got shape ${formatShape(this.shape)}`,
       );
     const seed = grad ?? new Tensor(this.backend.fromValues(this.dtype, [1]), this.shape, this.dtype, this.backend);
-    runBackward<Tensor>(this, seed, (a, b) => a.withStorage(a.backend.kernels.addScaled(a.storage, b.storage, 1, 1)));
+    const release = this.backend.bufferScope?.release;
+    runBackward<Tensor>(this, seed, {
+      add: (a, b) => a.withStorage(a.backend.kernels.addScaled(a.storage, b.storage, 1, 1)),
+      // a typed-array view shares its buffer with the array it views
+      memoryOf: (g) => (ArrayBuffer.isView(g.storage) ? g.storage.buffer : g.storage),
+      release: release && ((g) => release(g.storage)),
+    });
   }
 
   /** @internal Adds a gradient into .grad (autograd calls this on leaves). */

@@ -10,7 +10,7 @@ const MIN_POOLED_ELEMENTS = 65536;
 /** A pool of Float32Arrays by length, and the stack of open scopes recording what they handed out. */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
-  private readonly scopes: Float32Array[][] = [];
+  private readonly scopes: Set<Float32Array>[] = [];
   enabled = true;
 
   /** An output array of `size` elements; its contents are arbitrary inside a scope (kernels overwrite all of it). */
@@ -18,25 +18,38 @@ export class BufferPool {
     const scope = this.scopes[this.scopes.length - 1];
     if (!scope || !this.enabled || size < MIN_POOLED_ELEMENTS) return new Float32Array(size);
     const a = this.free.get(size)?.pop() ?? new Float32Array(size);
-    scope.push(a);
+    scope.add(a);
     return a;
   }
 
   /** Starts recording the outputs handed out. */
   open(): void {
-    this.scopes.push([]);
+    this.scopes.push(new Set());
+  }
+
+  /**
+   * Gives one output back before its scope ends (autograd does, for a gradient it has consumed);
+   * the caller guarantees nothing reads it again. Arrays the scopes did not hand out are ignored.
+   */
+  release(a: unknown): void {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      if (!this.scopes[i].delete(a as Float32Array)) continue;
+      this.recycle(a as Float32Array);
+      return;
+    }
+  }
+
+  private recycle(a: Float32Array): void {
+    const list = this.free.get(a.length);
+    if (list) list.push(a);
+    else this.free.set(a.length, [a]);
   }
 
   /** Ends the innermost scope: its outputs go back to the pool unless `keep` holds them. */
   close(keep: ReadonlySet<unknown>): void {
     const scope = this.scopes.pop();
     if (!scope) throw new Error('buffer pool: close() without open()');
-    for (const a of scope) {
-      if (keep.has(a)) continue;
-      const list = this.free.get(a.length);
-      if (list) list.push(a);
-      else this.free.set(a.length, [a]);
-    }
+    for (const a of scope) if (!keep.has(a)) this.recycle(a);
   }
 
   /** Drops every pooled array (the garbage collector frees them). */

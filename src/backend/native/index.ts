@@ -311,7 +311,11 @@ export function loadNativeBackend(): Backend<FArray> {
     name: 'native',
     kernels: nativeKernels(addon, layouts),
     read: (s) => referenceBackend.read(layouts.plain(s)),
-    bufferScope: { open: () => nativeBufferPool.open(), close: (keep) => nativeBufferPool.close(keep) },
+    bufferScope: {
+      open: () => nativeBufferPool.open(),
+      close: (keep) => nativeBufferPool.close(keep),
+      release: (s) => nativeBufferPool.release(s),
+    },
     threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
     fallbacks: () => fallbacks,
   };
