@@ -6,6 +6,7 @@ backward, SGD with momentum). Prints one JSON line. Also exports a model to ONNX
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -83,7 +84,10 @@ def main():
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     med = times[len(times) // 2]
-    print(json.dumps({'medianMs': med, 'minMs': times[0], 'maxMs': times[-1], 'imagesPerSecond': 1000 * a.batch / med, 'torch': torch.__version__}))
+    # peak resident memory of the process (Linux reports ru_maxrss in KiB), warm-up included
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'medianMs': med, 'minMs': times[0], 'maxMs': times[-1], 'imagesPerSecond': 1000 * a.batch / med,
+                      'peakRssMiB': peak, 'torch': torch.__version__}))
 
 
 if __name__ == '__main__':

@@ -172,6 +172,13 @@ for (const backend of loadableBackends() as Backend<unknown>[]) {
         assertClose(get(k.relu(own(xs))), ref.relu(xs), 0, 'relu');
         assertClose(get(k.reluBackward(own(dys), own(xs))), ref.reluBackward(dys, xs), 0, 'reluBackward');
         assertClose(get(k.addScaled(own(xs), own(dys), 0.5, -2)), ref.addScaled(xs, dys, 0.5, -2), 1e-6, 'addScaled');
+        // the in-place kernels write their result over their first input and return it
+        const xo = own(xs),
+          ao = own(xs);
+        assert.equal(k.reluInPlace(xo), xo, 'reluInPlace returns its input');
+        assertClose(get(xo), ref.relu(xs), 0, 'reluInPlace');
+        assert.equal(k.addInPlace(ao, own(dys)), ao, 'addInPlace returns its first input');
+        assertClose(get(ao), ref.addScaled(xs, dys, 1, 1), 0, 'addInPlace');
         assertClose(get(k.channelSum(own(xs), geo)), ref.channelSum(xs, geo), 1e-5, 'channelSum');
         const st = k.batchNormStats(own(xs), geo),
           rs = ref.batchNormStats(xs, geo);

@@ -176,10 +176,17 @@ describe('native inference layouts and buffer reuse', {
     pool.close(new Set());
     assert.equal(pool.idleElements(), size, 'closing the scope does not return it twice');
   });
-  it('training steps that free gradients as backward consumes them are bit-identical to steps without reuse', () => {
+  it('memory-saving training (gradients freed as consumed, ReLU and residual sums in place) is bit-identical to plain steps', () => {
     const nb = getBackend('native') as Backend<FArray>;
-    const step = (name: 'resnext_small' | 'resnext_tiny', pooled: boolean) => {
-      nativeBufferPool.enabled = pooled;
+    const kernels = nb.kernels as unknown as Record<string, unknown>;
+    // `saving` false: how a step ran before — every kernel output a fresh array, nothing in place
+    const step = (name: 'resnext_small' | 'resnext_tiny', saving: boolean) => {
+      const inPlace = { reluInPlace: kernels.reluInPlace, addInPlace: kernels.addInPlace };
+      nativeBufferPool.enabled = saving;
+      if (!saving) {
+        kernels.reluInPlace = (x: FArray) => nb.kernels.relu(x);
+        kernels.addInPlace = (a: FArray, b: FArray) => nb.kernels.addScaled(a, b, 1, 1);
+      }
       try {
         const inChannels = name === 'resnext_small' ? 1 : 3,
           size = name === 'resnext_small' ? 28 : 64;
@@ -200,11 +207,13 @@ describe('native inference layouts and buffer reuse', {
         return { grads, weights };
       } finally {
         nativeBufferPool.enabled = true;
+        Object.assign(kernels, inPlace);
       }
     };
     for (const name of ['resnext_small', 'resnext_tiny'] as const) {
       const fresh = step(name, false),
         reused = step(name, true);
+      assert.ok(fresh.grads.length > 0);
       assert.deepEqual(reused.grads, fresh.grads, `${name}: gradients`);
       assert.deepEqual(reused.weights, fresh.weights, `${name}: weights and BatchNorm buffers`);
     }

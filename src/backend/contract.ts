@@ -83,6 +83,8 @@ export interface AdamWStep {
 export interface Kernels<S> {
   /** alpha·a + beta·b, elementwise (b may be null when beta is 0). */
   addScaled(a: S, b: S | null, alpha: number, beta: number): S;
+  /** a + b written over a (which it returns): an in-place sum whose first input nothing else reads. */
+  addInPlace(a: S, b: S): S;
   /** Elementwise product. */
   mul(a: S, b: S): S;
   /** Sum of all elements, as a one-element storage. */
@@ -93,6 +95,8 @@ export interface Kernels<S> {
   exp(x: S): S;
   /** max(x, 0). */
   relu(x: S): S;
+  /** max(x, 0) written over x (which it returns): an in-place ReLU whose input nothing else reads. */
+  reluInPlace(x: S): S;
   /** dy where y > 0, else 0 (y is relu's output). */
   reluBackward(dy: S, y: S): S;
   /** Grouped, strided, padded, dilated convolution with optional bias. */
@@ -173,7 +177,14 @@ export interface Backend<S = unknown> {
    * close(keep) are recycled at close unless `keep` holds them; release(s) recycles one of them at
    * once (autograd gives back each gradient it has consumed). See src/train/step-scope.ts.
    */
-  readonly bufferScope?: { open(): void; close(keep: ReadonlySet<S>): void; release?(storage: S): void };
+  readonly bufferScope?: {
+    open(): void;
+    close(keep: ReadonlySet<S>): void;
+    release?(storage: S): void;
+    /** Bytes held by open scopes now and at their peak (since resetPeak), and bytes idle in the pool. */
+    stats?(): { liveBytes: number; peakLiveBytes: number; idleBytes: number };
+    resetPeak?(): void;
+  };
   /** Optional: the values of a storage once they are ready (a GPU backend reads asynchronously). */
   readAsync?(storage: S): Promise<Float32Array | Float64Array>;
   /** Optional: how many threads the backend computes with, and changing it. */

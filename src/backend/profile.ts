@@ -1,5 +1,6 @@
 // Kernel profiler: wraps a backend's kernel table in place to time every call, grouped by kernel
-// and (for convolutions) by geometry, so a benchmark can show where a step's time goes.
+// and (for convolutions) by geometry, and to count the bytes of the new outputs each call makes, so a
+// benchmark can show where a step's time and memory go.
 import type { Backend, ConvGeometry } from './contract';
 
 /** Accumulated time of one kernel (and geometry). */
@@ -9,6 +10,18 @@ export interface ProfileRow {
   calls: number;
   ms: number;
   gflop: number;
+  /** Bytes of the new arrays the calls returned (an input returned in place counts nothing). */
+  outputBytes: number;
+}
+
+/** Bytes of the typed arrays a kernel returned (one, or an object of them), leaving out its own inputs. */
+function newBytes(result: unknown, args: readonly unknown[]): number {
+  const views = ArrayBuffer.isView(result)
+    ? [result]
+    : result && typeof result === 'object'
+      ? Object.values(result).filter((v) => ArrayBuffer.isView(v))
+      : [];
+  return views.filter((v) => !args.includes(v)).reduce((s, v) => s + (v as ArrayBufferView).byteLength, 0);
 }
 
 /** A running profile: `rows()` reads it, `stop()` restores the original kernels. */
@@ -44,9 +57,10 @@ export function profileBackend(backend: Backend): KernelProfile {
       const g = convKernels.has(name) ? (args[args.length - 1] as ConvGeometry) : null;
       const detail = g ? convDetail(g) : '';
       const key = `${name}|${detail}`;
-      const row = table.get(key) ?? { kernel: name, detail, calls: 0, ms: 0, gflop: 0 };
+      const row = table.get(key) ?? { kernel: name, detail, calls: 0, ms: 0, gflop: 0, outputBytes: 0 };
       row.calls++;
       row.ms += ms;
+      row.outputBytes += newBytes(result, args);
       if (g) row.gflop += (2 * convMacs(g)) / 1e9;
       table.set(key, row);
       return result;
@@ -68,6 +82,15 @@ export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): st
   for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) {
     lines.push(
       `  ${k.padEnd(28)} ${(ms / steps).toFixed(1).padStart(9)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`,
+    );
+  }
+  const bytes = new Map<string, number>();
+  for (const r of rows) bytes.set(r.kernel, (bytes.get(r.kernel) ?? 0) + r.outputBytes);
+  const totalBytes = [...bytes.values()].reduce((a, b) => a + b, 0);
+  lines.push('', `new outputs per step: ${(totalBytes / steps / 2 ** 20).toFixed(1)} MiB, by kernel:`);
+  for (const [k, b] of [...bytes].filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1])) {
+    lines.push(
+      `  ${k.padEnd(28)} ${(b / steps / 2 ** 20).toFixed(1).padStart(9)} MiB ${((100 * b) / totalBytes).toFixed(1).padStart(5)}%`,
     );
   }
   lines.push('', `slowest calls by kernel and geometry (top ${limit}):`);

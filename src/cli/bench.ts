@@ -74,12 +74,14 @@ export function registerBench(program: Command): void {
           const backend = getDefaultBackend();
           const profile = o.profile ? profileBackend(backend) : null;
           const fallbacksBefore = new Map(backend.fallbacks?.() ?? []);
+          backend.bufferScope?.resetPeak?.();
           for (let i = 0; i < steps; i++) {
             const t = process.hrtime.bigint();
             step();
             times.push(Number(process.hrtime.bigint() - t) / 1e6);
           }
           profile?.stop();
+          const pool = backend.bufferScope?.stats?.();
           // kernels the backend declined during the timed steps and handed to the reference backend
           const fallbacks = [...(backend.fallbacks?.() ?? [])]
             .map(([k, n]): [string, number] => [k, n - (fallbacksBefore.get(k) ?? 0)])
@@ -103,6 +105,9 @@ export function registerBench(program: Command): void {
             imagesPerSecond,
             gflopPerImage,
             gflopPerSecond: imagesPerSecond * gflopPerImage,
+            // the process's peak resident memory so far (warm-up included): what decides the largest batch
+            peakRssMiB: process.resourceUsage().maxRSS / 1024,
+            ...(pool ? { peakStepMiB: pool.peakLiveBytes / 2 ** 20 } : {}),
             ...(profile ? { fallbacks: Object.fromEntries(fallbacks) } : {}),
           };
           if (o.json) {
@@ -111,6 +116,14 @@ export function registerBench(program: Command): void {
           }
           if (profile) {
             process.stdout.write(`${formatProfile(profile.rows(), steps)}\n`);
+            process.stdout.write(
+              `memory: peak resident ${r.peakRssMiB.toFixed(0)} MiB` +
+                (pool
+                  ? `; kernel outputs live in a step at most ${(pool.peakLiveBytes / 2 ** 20).toFixed(0)} MiB, ` +
+                    `${(pool.idleBytes / 2 ** 20).toFixed(0)} MiB idle in the buffer pool between steps`
+                  : '') +
+                '\n',
+            );
             process.stdout.write(
               fallbacks.length
                 ? `ran on the reference backend instead (declined by ${backend.name}): ${fallbacks.map(([k, n]) => `${k} ×${n}`).join(', ')}\n`

@@ -24,6 +24,10 @@ export interface BenchJson {
   imagesPerSecond: number;
   gflopPerImage: number;
   gflopPerSecond: number;
+  /** Peak resident memory of the process (MiB), warm-up included. */
+  peakRssMiB: number;
+  /** Most memory kernel outputs held at once during a timed step (MiB; backends with a buffer pool). */
+  peakStepMiB?: number;
   /** With --profile: kernel calls the backend declined and the reference backend ran, by kernel. */
   fallbacks?: Record<string, number>;
 }

@@ -49,7 +49,7 @@ export class BasicBlock extends ResidualBlock {
       new Conv2d(a.inplanes, a.planes, 3, { stride: a.stride, padding: 1, bias: false, ...a.lo }),
     );
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(a.planes, a.lo));
-    this.relu = this.registerModule('relu', new ReLU());
+    this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.conv2 = this.registerModule('conv2', new Conv2d(a.planes, a.planes, 3, { padding: 1, bias: false, ...a.lo }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(a.planes, a.lo));
     this.downsample = a.downsample ? this.registerModule('downsample', a.downsample) : null;
@@ -95,7 +95,7 @@ export class Bottleneck extends ResidualBlock {
       new Conv2d(width, a.planes * Bottleneck.expansion, 1, { bias: false, ...a.lo }),
     );
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(a.planes * Bottleneck.expansion, a.lo));
-    this.relu = this.registerModule('relu', new ReLU());
+    this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.downsample = a.downsample ? this.registerModule('downsample', a.downsample) : null;
   }
 
@@ -158,7 +158,7 @@ export class ResNet extends ImageClassifier {
         : new Conv2d(inChannels, basePlanes, 3, { stride: 1, padding: 1, bias: false, ...lo }),
     );
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(basePlanes, lo));
-    this.relu = this.registerModule('relu', new ReLU());
+    this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.maxpool =
       stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 })) : null;
     let inplanes = basePlanes;

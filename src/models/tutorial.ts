@@ -35,7 +35,7 @@ export class TutorialBottleneck extends ResidualBlock {
       new Sequential(
         new Conv2d(inChannels, innerChannels, 1, { stride: s1, bias: false, ...opts }),
         new BatchNorm2d(innerChannels, opts),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         new Conv2d(innerChannels, innerChannels, 3, {
           stride: s3,
           padding: 1,
@@ -44,12 +44,12 @@ export class TutorialBottleneck extends ResidualBlock {
           ...opts,
         }),
         new BatchNorm2d(innerChannels, opts),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         new Conv2d(innerChannels, innerChannels * TutorialBottleneck.expansion, 1, { bias: false, ...opts }),
         new BatchNorm2d(innerChannels * TutorialBottleneck.expansion, opts),
       ),
     );
-    this.relu = this.registerModule('relu', new ReLU());
+    this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.projection = projection ? this.registerModule('projection', projection) : null;
   }
 
@@ -94,7 +94,7 @@ export class TutorialResNeXt extends ImageClassifier {
       new Sequential(
         new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false, ...lo }),
         new BatchNorm2d(64, lo),
-        new ReLU(),
+        new ReLU({ inplace: true }),
       ),
     );
     this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));

@@ -188,11 +188,19 @@ export class BatchNorm2d extends Module {
   }
 }
 
-/** max(x, 0). */
+/** max(x, 0); with `inplace`, written over its input (which nothing else may read), as PyTorch's. */
 export class ReLU extends Module {
   static readonly pytorchName = 'ReLU';
+  inplace: boolean;
+  constructor(opts: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = opts.inplace ?? false;
+  }
   forward(x: Tensor): Tensor {
-    return F.relu(x);
+    return F.relu(x, { inPlace: this.inplace });
+  }
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 

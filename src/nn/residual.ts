@@ -18,6 +18,7 @@ export abstract class ResidualBlock extends Module {
     let out = x;
     for (const m of this.path()) out = m.call(out);
     const identity = this.shortcut ? this.shortcut.call(x) : x;
-    return this.relu.call(add(out, identity));
+    // out is the path's own last output: the sum overwrites it, as torchvision's `out += identity`
+    return this.relu.call(add(out, identity, { inPlace: out !== x }));
   }
 }

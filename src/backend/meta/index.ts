@@ -24,11 +24,13 @@ export const metaBackend: Backend<MetaStorage> = {
   size: (s) => s.size,
   kernels: {
     addScaled: (a) => like(a, a.size),
+    addInPlace: (a) => a,
     mul: (a) => like(a, a.size),
     sumAll: (a) => like(a, 1),
     expandScalar: (s, size) => like(s, size),
     exp: (x) => like(x, x.size),
     relu: (x) => like(x, x.size),
+    reluInPlace: (x) => x,
     reluBackward: (dy) => like(dy, dy.size),
     conv2d: (x, _w, _b, g) => like(x, g.n * g.o * g.oh * g.ow),
     conv2dFused: (x, _w, _b, _r, _relu, g) => like(x, g.n * g.o * g.oh * g.ow),

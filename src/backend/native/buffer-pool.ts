@@ -11,6 +11,9 @@ const MIN_POOLED_ELEMENTS = 65536;
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private readonly scopes: Set<Float32Array>[] = [];
+  /** Elements handed out by the open scopes and not yet returned, and the most there have been. */
+  private live = 0;
+  private peak = 0;
   enabled = true;
 
   /** An output array of `size` elements; its contents are arbitrary inside a scope (kernels overwrite all of it). */
@@ -19,6 +22,8 @@ export class BufferPool {
     if (!scope || !this.enabled || size < MIN_POOLED_ELEMENTS) return new Float32Array(size);
     const a = this.free.get(size)?.pop() ?? new Float32Array(size);
     scope.add(a);
+    this.live += size;
+    this.peak = Math.max(this.peak, this.live);
     return a;
   }
 
@@ -40,6 +45,7 @@ export class BufferPool {
   }
 
   private recycle(a: Float32Array): void {
+    this.live -= a.length;
     const list = this.free.get(a.length);
     if (list) list.push(a);
     else this.free.set(a.length, [a]);
@@ -49,12 +55,26 @@ export class BufferPool {
   close(keep: ReadonlySet<unknown>): void {
     const scope = this.scopes.pop();
     if (!scope) throw new Error('buffer pool: close() without open()');
-    for (const a of scope) if (!keep.has(a)) this.recycle(a);
+    for (const a of scope) {
+      if (keep.has(a))
+        this.live -= a.length; // kept: no longer the scope's to return
+      else this.recycle(a);
+    }
   }
 
   /** Drops every pooled array (the garbage collector frees them). */
   clear(): void {
     this.free.clear();
+  }
+
+  /** Bytes in use by open scopes, their peak since the last reset, and bytes idle in the pool. */
+  stats(): { liveBytes: number; peakLiveBytes: number; idleBytes: number } {
+    return { liveBytes: 4 * this.live, peakLiveBytes: 4 * this.peak, idleBytes: 4 * this.idleElements() };
+  }
+
+  /** Starts a new peak (e.g. per training step). */
+  resetPeak(): void {
+    this.peak = this.live;
   }
 
   /** Pooled elements currently idle, for tests and memory reports. */

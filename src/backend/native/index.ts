@@ -165,10 +165,20 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
               () => ref.conv2dBackwardWeight(dy, x, g),
             ),
       relu: (x) => (!f32(x) ? ref.relu(x) : run((y) => addon.relu(x as Float32Array, y), x.length)),
+      reluInPlace: (x) => {
+        if (!f32(x)) return ref.reluInPlace(x);
+        addon.relu(x as Float32Array, x as Float32Array);
+        return x;
+      },
       reluBackward: (dy, y) =>
         !f32(dy, y)
           ? ref.reluBackward(dy, y)
           : run((dx) => addon.reluBackward(dy as Float32Array, y as Float32Array, dx), dy.length),
+      addInPlace: (a, b) => {
+        if (!f32(a, b)) return ref.addInPlace(a, b);
+        addon.addScaled(a as Float32Array, b as Float32Array, a as Float32Array, 1, 1);
+        return a;
+      },
       addScaled: (a, b, alpha, beta) =>
         !f32(a, b)
           ? ref.addScaled(a, b, alpha, beta)
@@ -315,6 +325,8 @@ export function loadNativeBackend(): Backend<FArray> {
       open: () => nativeBufferPool.open(),
       close: (keep) => nativeBufferPool.close(keep),
       release: (s) => nativeBufferPool.release(s),
+      stats: () => nativeBufferPool.stats(),
+      resetPeak: () => nativeBufferPool.resetPeak(),
     },
     threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
     fallbacks: () => fallbacks,

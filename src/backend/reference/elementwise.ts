@@ -14,6 +14,12 @@ export function addScaled(a: FArray, b: FArray | null, alpha: number, beta: numb
   return out;
 }
 
+/** a += b. */
+export function addInPlace(a: FArray, b: FArray): FArray {
+  for (let i = 0; i < a.length; i++) a[i] = a[i] + b[i];
+  return a;
+}
+
 /** a·b elementwise. */
 export function mul(a: FArray, b: FArray): FArray {
   const out = allocLike(a, a.length);
@@ -50,6 +56,12 @@ export function relu(x: FArray): FArray {
     out[i] = v > 0 || Number.isNaN(v) ? v : 0;
   }
   return out;
+}
+
+/** max(x, 0) over x itself. */
+export function reluInPlace(x: FArray): FArray {
+  for (let i = 0; i < x.length; i++) if (!(x[i] > 0 || Number.isNaN(x[i]))) x[i] = 0;
+  return x;
 }
 
 /** dy·[y > 0]. */

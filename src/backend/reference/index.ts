@@ -22,11 +22,13 @@ export const referenceBackend: Backend<FArray> = {
   size: (s) => s.length,
   kernels: {
     addScaled: ew.addScaled,
+    addInPlace: ew.addInPlace,
     mul: ew.mul,
     sumAll: ew.sumAll,
     expandScalar: ew.expandScalar,
     exp: ew.exp,
     relu: ew.relu,
+    reluInPlace: ew.reluInPlace,
     reluBackward: ew.reluBackward,
     conv2d,
     conv2dBackwardData,

@@ -31,9 +31,22 @@ export function addScaled(a: Tensor, b: Tensor, alpha = 1, beta = 1): Tensor {
   );
 }
 
-/** a + b. */
-export function add(a: Tensor, b: Tensor): Tensor {
-  return addScaled(a, b, 1, 1);
+/**
+ * a + b. With `inPlace` (PyTorch's `a += b`) the sum is written over a's storage: for an `a` nothing
+ * else reads, such as a residual block's last BatchNorm output, it saves one activation per block.
+ */
+export function add(a: Tensor, b: Tensor, opts: { inPlace?: boolean } = {}): Tensor {
+  if (!opts.inPlace) return addScaled(a, b, 1, 1);
+  sameShape('add', a, b);
+  if (a.requiresGrad && !a.gradFn)
+    throw new Error('add: an in-place sum cannot overwrite a leaf that requires grad (a parameter or input)');
+  const backend = backendOf('add', [a, b]),
+    dtype = floatDtypeOf('add', [a, b]);
+  const y = backend.kernels.addInPlace(a.storage, b.storage);
+  return record('add', [a, b], y, a.shape, dtype, backend, (g, needs) => [needs[0] ? g : null, needs[1] ? g : null], {
+    alpha: 1,
+    beta: 1,
+  });
 }
 
 /** a − b. */
@@ -70,12 +83,18 @@ export function scale(x: Tensor, alpha: number): Tensor {
   );
 }
 
-/** max(x, 0). d/dx = g·[y > 0]. */
-export function relu(x: Tensor): Tensor {
+/**
+ * max(x, 0). d/dx = g·[y > 0]. With `inPlace` (PyTorch's inplace=True) the result is written over x's
+ * storage: for an input nothing else reads (a BatchNorm or residual sum feeding only this ReLU),
+ * it saves one activation per ReLU in training.
+ */
+export function relu(x: Tensor, opts: { inPlace?: boolean } = {}): Tensor {
   const backend = backendOf('relu', [x]),
     dtype = floatDtypeOf('relu', [x]);
   const k = backend.kernels;
-  const y = k.relu(x.storage);
+  if (opts.inPlace && x.requiresGrad && !x.gradFn)
+    throw new Error('relu: an in-place ReLU cannot overwrite a leaf that requires grad (a parameter or input)');
+  const y = opts.inPlace ? k.reluInPlace(x.storage) : k.relu(x.storage);
   return record('relu', [x], y, x.shape, dtype, backend, (g) => [g.withStorage(k.reluBackward(g.storage, y))]);
 }
 
