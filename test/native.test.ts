@@ -175,6 +175,10 @@ describe('native inference layouts and buffer reuse', {
     assert.equal(pool.take(size), a, 'handed out again within the same scope');
     pool.close(new Set());
     assert.equal(pool.idleElements(), size, 'closing the scope does not return it twice');
+    pool.open();
+    pool.take(2 * size);
+    pool.close(new Set());
+    assert.equal(pool.idleElements(), 2 * size, 'a step of other shapes gives the old sizes back');
   });
   it('memory-saving training (gradients freed as consumed, ReLU and residual sums in place) is bit-identical to plain steps', () => {
     const nb = getBackend('native') as Backend<FArray>;
