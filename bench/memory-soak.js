@@ -3,12 +3,9 @@
 // every 100 steps; the check is that RSS after warm-up stays within 10%.
 // Usage: node bench/memory-soak.js [--steps 1000] [--batch 16]
 const r = require('../dist/src');
+const { option } = require('./args');
 
-const argv = process.argv.slice(2);
-const opt = (k, d) => {
-  const i = argv.indexOf(`--${k}`);
-  return i >= 0 ? Number(argv[i + 1]) : d;
-};
+const opt = (k, d) => Number(option(k, d));
 const steps = opt('steps', 1000),
   batch = opt('batch', 16);
 const model = r.createModel('resnext_small', { inChannels: 1, seed: 0 });

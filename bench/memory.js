@@ -9,16 +9,12 @@
 const { spawnSync } = require('node:child_process');
 const { existsSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { option } = require('./args');
 
 const ROOT = join(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (k, d) => {
-  const i = argv.indexOf(`--${k}`);
-  return i >= 0 ? argv[i + 1] : d;
-};
-const threads = Number(opt('threads', 2)),
-  rounds = Number(opt('rounds', 3)),
-  baseline = opt('baseline', null);
+const threads = Number(option('threads', 2)),
+  rounds = Number(option('rounds', 3)),
+  baseline = option('baseline', null);
 const CASES = [
   { model: 'resnext50', input: '3,224,224', batch: 8 },
   { model: 'resnext50', input: '3,224,224', batch: 16 },

@@ -9,16 +9,12 @@ const { spawnSync } = require('node:child_process');
 const { mkdtempSync, renameSync, writeFileSync } = require('node:fs');
 const { cpus, tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { option } = require('./args');
 
 const ROOT = join(__dirname, '..');
-const argv = process.argv.slice(2);
-const opt = (k, d) => {
-  const i = argv.indexOf(`--${k}`);
-  return i >= 0 ? argv[i + 1] : d;
-};
-const model = opt('model', 'resnext50'),
-  threads = Number(opt('threads', 2)),
-  rounds = Number(opt('rounds', 3));
+const model = option('model', 'resnext50'),
+  threads = Number(option('threads', 2)),
+  rounds = Number(option('rounds', 3));
 const PY = '/usr/bin/python3';
 
 function run(cmd, args, env = {}) {

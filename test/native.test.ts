@@ -180,6 +180,21 @@ describe('native inference layouts and buffer reuse', {
     pool.close(new Set());
     assert.equal(pool.idleElements(), 2 * size, 'a step of other shapes gives the old sizes back');
   });
+  it('bench --train --profile reports memory: new outputs by kernel, the peak by producing kernel, peak RSS', () => {
+    const args = ['bench', 'resnext_small', '--train', '--input', '1,28,28', '--batch-size', '64', '--steps', '2'];
+    const text = runCli([...args, '--warmup', '1', '--profile']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /new outputs per step: [\d.]+ MiB, by kernel:\n {2}\w+/);
+    const peak = /kernel outputs live in a step at most (\d+) MiB/.exec(text.stdout);
+    const byKernel = /at the step's memory peak, (\d+) MiB of outputs were live, made by:\n {2}(?:conv2d|batchNorm)/.exec(
+      text.stdout,
+    );
+    assert.ok(peak && byKernel, text.stdout);
+    assert.equal(byKernel[1], peak[1], 'the by-kernel rows add up to the peak');
+    const json = runCli([...args, '--json']);
+    const r = JSON.parse(json.stdout) as { peakRssMiB: number; peakStepMiB: number };
+    assert.ok(r.peakRssMiB > 50 && r.peakStepMiB > 1 && r.peakStepMiB < r.peakRssMiB, json.stdout);
+  });
   it('memory-saving training (gradients freed as consumed, ReLU and residual sums in place) is bit-identical to plain steps', () => {
     const nb = getBackend('native') as Backend<FArray>;
     const kernels = nb.kernels as unknown as Record<string, unknown>;

@@ -181,9 +181,14 @@ export interface Backend<S = unknown> {
     open(): void;
     close(keep: ReadonlySet<S>): void;
     release?(storage: S): void;
-    /** Bytes held by open scopes now and at their peak (since resetPeak), and bytes idle in the pool. */
-    stats?(): { liveBytes: number; peakLiveBytes: number; idleBytes: number };
+    /**
+     * Bytes held by open scopes now and at their peak (since resetPeak), bytes idle in the pool, and
+     * the peak's bytes by the kernel that made them (filled while a profiler names each kernel).
+     */
+    stats?(): { liveBytes: number; peakLiveBytes: number; idleBytes: number; peakByKernel: Record<string, number> };
     resetPeak?(): void;
+    /** Names the kernel whose outputs are made next (the profiler calls it around each kernel; null: none). */
+    setProducer?(kernel: string | null): void;
   };
   /** Optional: the values of a storage once they are ready (a GPU backend reads asynchronously). */
   readAsync?(storage: S): Promise<Float32Array | Float64Array>;

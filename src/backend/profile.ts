@@ -49,15 +49,19 @@ export function profileBackend(backend: Backend): KernelProfile {
   const kernels = backend.kernels as unknown as Record<string, (...args: unknown[]) => unknown>;
   const originals = { ...kernels };
   const table = new Map<string, ProfileRow>();
-  for (const [name, fn] of Object.entries(originals)) {
-    kernels[name] = (...args: unknown[]) => {
+  // the buffer pool (when there is one) attributes each output to the kernel that made it
+  const markProducer = backend.bufferScope?.setProducer?.bind(backend.bufferScope) ?? (() => {});
+  for (const [kernel, fn] of Object.entries(originals)) {
+    kernels[kernel] = (...args: unknown[]) => {
       const start = performance.now();
+      markProducer(kernel);
       const result = fn(...args);
+      markProducer(null);
       const ms = performance.now() - start;
-      const g = convKernels.has(name) ? (args[args.length - 1] as ConvGeometry) : null;
+      const g = convKernels.has(kernel) ? (args[args.length - 1] as ConvGeometry) : null;
       const detail = g ? convDetail(g) : '';
-      const key = `${name}|${detail}`;
-      const row = table.get(key) ?? { kernel: name, detail, calls: 0, ms: 0, gflop: 0, outputBytes: 0 };
+      const key = `${kernel}|${detail}`;
+      const row = table.get(key) ?? { kernel, detail, calls: 0, ms: 0, gflop: 0, outputBytes: 0 };
       row.calls++;
       row.ms += ms;
       row.outputBytes += newBytes(result, args);
@@ -100,5 +104,18 @@ export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): st
       `  ${r.kernel.padEnd(22)} ${r.detail.padEnd(26)} ${(r.ms / steps).toFixed(2).padStart(9)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${rate}`,
     );
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The outputs live at a step's memory peak, by the kernel that made them (empty when not known). */
+export function formatPeakByKernel(bytes: Readonly<Record<string, number>>): string {
+  const rows = Object.entries(bytes).sort((a, b) => b[1] - a[1]);
+  if (rows.length === 0) return '';
+  const total = rows.reduce((s, [, b]) => s + b, 0);
+  const lines = [`at the step's memory peak, ${(total / 2 ** 20).toFixed(0)} MiB of outputs were live, made by:`];
+  for (const [k, b] of rows)
+    lines.push(
+      `  ${k.padEnd(28)} ${(b / 2 ** 20).toFixed(1).padStart(9)} MiB ${((100 * b) / total).toFixed(1).padStart(5)}%`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // median / min / max per step and images per second.
 import type { Command } from 'commander';
 import { noGrad } from '../autograd/engine';
-import { formatProfile, profileBackend } from '../backend/profile';
+import { formatPeakByKernel, formatProfile, profileBackend } from '../backend/profile';
 import { getDefaultBackend } from '../backend/slot';
 import { createModel, modelName } from '../models/registry';
 import { randn } from '../tensor/create';
@@ -122,7 +122,8 @@ export function registerBench(program: Command): void {
                   ? `; kernel outputs live in a step at most ${(pool.peakLiveBytes / 2 ** 20).toFixed(0)} MiB, ` +
                     `${(pool.idleBytes / 2 ** 20).toFixed(0)} MiB idle in the buffer pool between steps`
                   : '') +
-                '\n',
+                '\n' +
+                formatPeakByKernel(pool?.peakByKernel ?? {}),
             );
             process.stdout.write(
               fallbacks.length

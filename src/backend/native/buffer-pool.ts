@@ -13,6 +13,14 @@
  */
 const MIN_POOLED_ELEMENTS = 1024;
 
+/** What a pool holds: bytes live in open scopes now and at the peak, idle bytes, and (while profiled) the peak's bytes by kernel. */
+export interface PoolStats {
+  liveBytes: number;
+  peakLiveBytes: number;
+  idleBytes: number;
+  peakByKernel: Record<string, number>;
+}
+
 /** A pool of Float32Arrays by length, and the stack of open scopes recording what they handed out. */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
@@ -22,6 +30,10 @@ export class BufferPool {
   private peak = 0;
   /** Array sizes asked for since the outermost scope opened. */
   private readonly sizesUsed = new Set<number>();
+  /** While profiling: the kernel now running, each live output's kernel, and the live bytes by kernel at the peak. */
+  private producer: string | null = null;
+  private readonly producers = new WeakMap<Float32Array, string>();
+  private peakByProducer = new Map<string, number>();
   enabled = true;
 
   /** An output array of `size` elements; its contents are arbitrary inside a scope (kernels overwrite all of it). */
@@ -32,8 +44,28 @@ export class BufferPool {
     scope.add(a);
     this.sizesUsed.add(size);
     this.live += size;
-    this.peak = Math.max(this.peak, this.live);
+    if (this.producer !== null) this.producers.set(a, this.producer);
+    if (this.live > this.peak) {
+      this.peak = this.live;
+      if (this.producer !== null) this.peakByProducer = this.liveByProducer();
+    }
     return a;
+  }
+
+  /** Names the kernel whose outputs are taken next (a profiler does, around each call); null stops it. */
+  setProducer(kernel: string | null): void {
+    this.producer = kernel;
+  }
+
+  /** Bytes the open scopes hold now, by the kernel that produced them. */
+  private liveByProducer(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const scope of this.scopes)
+      for (const a of scope) {
+        const k = this.producers.get(a) ?? '(not profiled)';
+        out.set(k, (out.get(k) ?? 0) + 4 * a.length);
+      }
+    return out;
   }
 
   /** Starts recording the outputs handed out. */
@@ -82,13 +114,19 @@ export class BufferPool {
   }
 
   /** Bytes in use by open scopes, their peak since the last reset, and bytes idle in the pool. */
-  stats(): { liveBytes: number; peakLiveBytes: number; idleBytes: number } {
-    return { liveBytes: 4 * this.live, peakLiveBytes: 4 * this.peak, idleBytes: 4 * this.idleElements() };
+  stats(): PoolStats {
+    return {
+      liveBytes: 4 * this.live,
+      peakLiveBytes: 4 * this.peak,
+      idleBytes: 4 * this.idleElements(),
+      peakByKernel: Object.fromEntries(this.peakByProducer),
+    };
   }
 
   /** Starts a new peak (e.g. per training step). */
   resetPeak(): void {
     this.peak = this.live;
+    this.peakByProducer = this.producer !== null ? this.liveByProducer() : new Map();
   }
 
   /** Pooled elements currently idle, for tests and memory reports. */

@@ -327,6 +327,7 @@ export function loadNativeBackend(): Backend<FArray> {
       release: (s) => nativeBufferPool.release(s),
       stats: () => nativeBufferPool.stats(),
       resetPeak: () => nativeBufferPool.resetPeak(),
+      setProducer: (k) => nativeBufferPool.setProducer(k),
     },
     threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
     fallbacks: () => fallbacks,
