@@ -186,9 +186,8 @@ describe('native inference layouts and buffer reuse', {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /new outputs per step: [\d.]+ MiB, by kernel:\n {2}\w+/);
     const peak = /kernel outputs live in a step at most (\d+) MiB/.exec(text.stdout);
-    const byKernel = /at the step's memory peak, (\d+) MiB of outputs were live, made by:\n {2}(?:conv2d|batchNorm)/.exec(
-      text.stdout,
-    );
+    const byKernel =
+      /at the step's memory peak, (\d+) MiB of outputs were live, made by:\n {2}(?:conv2d|batchNorm)/.exec(text.stdout);
     assert.ok(peak && byKernel, text.stdout);
     assert.equal(byKernel[1], peak[1], 'the by-kernel rows add up to the peak');
     const json = runCli([...args, '--json']);
