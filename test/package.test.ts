@@ -180,10 +180,10 @@ describe('the packed package in a fresh TypeScript project', () => {
         () => (globalThis as unknown as { result: unknown }).result,
       )) as typeof nodeResult & object;
       assert.deepEqual(errors, []);
-      assert.equal(result.backend, 'reference');
+      assert.equal(result.backend, 'wasm', 'the browser default where the module compiles');
       assert.equal(result.table, nodeResult!.table, 'the same summary text as Node');
       assert.deepEqual(result.shape, nodeResult!.shape);
-      // Node computes on native (oneDNN) when it loads, the browser on reference: float32 rounding apart
+      // Node computes on native (oneDNN) when it loads, the browser on wasm: float32 rounding apart
       assertClose(result.logits, nodeResult!.logits, 1e-4, 'logits, browser vs Node');
     } finally {
       await browser.close();

@@ -142,7 +142,7 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHR
     await page.waitForSelector('#predict-results[data-done="true"]', { timeout: 120_000 });
     assert.match(
       (await page.textContent('#predict-status')) ?? '',
-      /3 image\(s\) classified as resnext_tiny on the reference backend/,
+      /3 image\(s\) classified as resnext_tiny on the wasm backend/,
     );
     const got = await page.$$eval('#predict-results figure', (figs) =>
       figs.map((f) => ({
@@ -197,11 +197,11 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHR
     const command = (await page.textContent('#train-command')) ?? '';
     assert.match(
       command,
-      /^resnext --backend reference train resnext_small --data fashion-mnist:web\/data\/fashion-mnist --epochs 1 --batch-size 32 --lr 0.1 --seed 0 --no-augment$/,
+      /^resnext --backend wasm train resnext_small --data fashion-mnist:web\/data\/fashion-mnist --epochs 1 --batch-size 32 --lr 0.1 --seed 0 --no-augment$/,
     );
     const ev = runCli([
       '--backend',
-      'reference',
+      'wasm',
       'eval',
       'resnext_small',
       '--weights',

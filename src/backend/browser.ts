@@ -1,9 +1,19 @@
-// The browser entry's backends: reference and meta; the default is reference. Importing this file
-// fills the default-backend slot (slot.ts).
+// The browser entry's backends: wasm, reference and meta; the default is wasm where its module
+// compiles (a worker; browsers refuse to compile it synchronously on the page's main thread),
+// else reference. Importing this file fills the default-backend slot (slot.ts).
 import { metaBackend } from './meta';
 import { referenceBackend } from './reference';
 import { registerBackend, setDefaultBackendChooser } from './slot';
+import { wasmBackend, wasmKernels } from './wasm';
 
+registerBackend('wasm', wasmBackend);
 registerBackend('reference', referenceBackend);
 registerBackend('meta', metaBackend);
-setDefaultBackendChooser(() => referenceBackend);
+setDefaultBackendChooser(() => {
+  try {
+    wasmKernels();
+    return wasmBackend;
+  } catch {
+    return referenceBackend;
+  }
+});

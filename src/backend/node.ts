@@ -1,5 +1,6 @@
-// The Node entry's backends: native (its addon loaded on first use), reference and meta; the
-// default is RESNEXT_BACKEND when set, else native when its addon loads, else reference.
+// The Node entry's backends: native (its addon loaded on first use), wasm (opt-in while it is a
+// first stage), reference and meta; the default is RESNEXT_BACKEND when set, else native when its
+// addon loads, else reference.
 // Importing this file fills the default-backend slot (slot.ts); it loads no native code.
 import { readEnvironment } from '../environment';
 import type { Backend } from './contract';
@@ -7,8 +8,10 @@ import { metaBackend } from './meta';
 import { loadNativeBackend, nativeStatus } from './native';
 import { referenceBackend } from './reference';
 import { getBackend, listBackends, registerBackend, setDefaultBackendChooser } from './slot';
+import { wasmBackend } from './wasm';
 
 registerBackend('native', loadNativeBackend);
+registerBackend('wasm', wasmBackend);
 registerBackend('reference', referenceBackend);
 registerBackend('meta', metaBackend);
 
