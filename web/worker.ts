@@ -202,7 +202,6 @@ async function train(job: Extract<Job, { kind: 'train' }>): Promise<void> {
         seconds,
       },
     });
-    model.train();
   }
   report({ kind: 'train-done' });
 }
