@@ -13,7 +13,10 @@
  */
 const MIN_POOLED_ELEMENTS = 1024;
 
-/** What a pool holds: bytes live in open scopes now and at the peak, idle bytes, and (while profiled) the peak's bytes by kernel. */
+/**
+ * What a pool holds: bytes live in open scopes now and at the peak, idle bytes, and (while
+ * profiled) the peak's bytes by kernel.
+ */
 export interface PoolStats {
   liveBytes: number;
   peakLiveBytes: number;
