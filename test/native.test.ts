@@ -45,7 +45,7 @@ describe('backend selection', () => {
     );
     const bad = runCli(['doctor', '--backend', 'gpu']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown backend 'gpu'; available: native, reference, meta/);
+    assert.match(bad.stderr, /unknown backend 'gpu'; available: native, wasm, reference, meta/);
     const badEnv = cli(['forward', 'resnext_tiny', '--weights', 'w', '--input', 'x', '--output', 'y.npy'], {
       RESNEXT_BACKEND: 'gpu',
     });

@@ -243,3 +243,83 @@ EXPORT(madd_probe) float madd_probe(int iters) {
   for (int i = 1; i < 12; i++) s = wasm_f32x4_add(s, acc[i]);
   return wasm_f32x4_extract_lane(s, 0);
 }
+
+// ---- batch norm over [N, C, HW] and ReLU: the reference's arithmetic (sums and scales in double) ----
+
+/** Per-channel mean and biased variance (two passes). */
+EXPORT(batch_norm_stats) void batch_norm_stats(const float* x, float* mean, float* var, int n, int c, int hw) {
+  double count = (double)n * hw;
+  for (int ch = 0; ch < c; ch++) {
+    double s = 0, q = 0;
+    for (int b = 0; b < n; b++) {
+      const float* xs = x + ((size_t)b * c + ch) * hw;
+      for (int i = 0; i < hw; i++) s += xs[i];
+    }
+    double m = s / count;
+    for (int b = 0; b < n; b++) {
+      const float* xs = x + ((size_t)b * c + ch) * hw;
+      for (int i = 0; i < hw; i++) {
+        double d = xs[i] - m;
+        q += d * d;
+      }
+    }
+    mean[ch] = (float)m;
+    var[ch] = (float)(q / count);
+  }
+}
+
+/** y = x·scale + shift per channel, scale = γ/√(var+eps), shift = β − mean·scale (γ, β may be 0). */
+EXPORT(batch_norm_forward)
+void batch_norm_forward(const float* x, const float* mean, const float* var, const float* gamma, const float* beta,
+                        double eps, float* y, int n, int c, int hw) {
+  for (int ch = 0; ch < c; ch++) {
+    double invstd = 1 / __builtin_sqrt((double)var[ch] + eps);
+    double scale = (gamma ? gamma[ch] : 1) * invstd, shift = (beta ? beta[ch] : 0) - mean[ch] * scale;
+    for (int b = 0; b < n; b++) {
+      size_t base = ((size_t)b * c + ch) * hw;
+      for (int i = 0; i < hw; i++) y[base + i] = (float)(x[base + i] * scale + shift);
+    }
+  }
+}
+
+/** dβ = Σdy, dγ = Σdy·x̂; dx = γσ⁻¹/M·(M·dy − dβ − x̂·dγ) with batch statistics, else γσ⁻¹·dy. */
+EXPORT(batch_norm_backward)
+void batch_norm_backward(const float* dy, const float* x, const float* mean, const float* var, const float* gamma,
+                         double eps, int batch_stats, float* dx, float* dgamma, float* dbeta, int n, int c, int hw) {
+  double count = (double)n * hw;
+  for (int ch = 0; ch < c; ch++) {
+    double invstd = 1 / __builtin_sqrt((double)var[ch] + eps), mu = mean[ch], sdy = 0, sdyx = 0;
+    for (int b = 0; b < n; b++) {
+      size_t base = ((size_t)b * c + ch) * hw;
+      for (int i = 0; i < hw; i++) {
+        double d = dy[base + i];
+        sdy += d;
+        sdyx += d * (x[base + i] - mu) * invstd;
+      }
+    }
+    dgamma[ch] = (float)sdyx;
+    dbeta[ch] = (float)sdy;
+    double k = (gamma ? gamma[ch] : 1) * invstd;
+    for (int b = 0; b < n; b++) {
+      size_t base = ((size_t)b * c + ch) * hw;
+      if (batch_stats) {
+        for (int i = 0; i < hw; i++) {
+          double xhat = (x[base + i] - mu) * invstd;
+          dx[base + i] = (float)(k / count * (count * dy[base + i] - sdy - xhat * sdyx));
+        }
+      } else {
+        for (int i = 0; i < hw; i++) dx[base + i] = (float)(k * dy[base + i]);
+      }
+    }
+  }
+}
+
+/** y = max(x, 0), NaN kept (as PyTorch); y may be x. */
+EXPORT(relu) void relu(const float* x, float* y, int len) {
+  for (int i = 0; i < len; i++) y[i] = x[i] > 0 || x[i] != x[i] ? x[i] : 0;
+}
+
+/** dx = dy where y > 0, else 0. */
+EXPORT(relu_backward) void relu_backward(const float* dy, const float* y, float* dx, int len) {
+  for (int i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+}

@@ -48,7 +48,7 @@ export function buildProgram(): Command {
     })
     .option(
       '--backend <name>',
-      'compute backend: native (default when its addon loads) or reference; or set RESNEXT_BACKEND',
+      'compute backend: native (default when its addon loads), wasm or reference; or set RESNEXT_BACKEND',
     )
     .option(
       '--threads <n>',

@@ -1,7 +1,8 @@
 // The WebAssembly backend, first stage (issue "A WebAssembly SIMD backend" stays open): the
-// convolutions (forward, backward-data, backward-weight) and matmul run in wasm/kernels.c compiled
-// to wasm32 + SIMD128 — a packed SIMD GEMM under im2col/col2im — on one thread; every other kernel
-// is the reference backend's TypeScript, by design of this stage. Storages are the reference's
+// convolutions (forward, backward-data, backward-weight) and matmul — a packed SIMD GEMM under
+// im2col/col2im — and batch norm and ReLU run in wasm/kernels.c compiled to wasm32 + SIMD128, on
+// one thread; the other kernels (adds, pooling, loss, optimizers) are the reference backend's
+// TypeScript, by design of this stage. Storages are the reference's
 // typed arrays: each wasm call copies its operands into the module's memory and its result out.
 // Runs wherever WebAssembly does (Node without the addon, browsers' workers); float64 stays on
 // the reference kernels.
@@ -21,6 +22,36 @@ interface WasmExports {
   arena_alloc(count: number): number;
   arena_failed(): number;
   conv2d(x: number, w: number, bias: number, y: number, g: number): void;
+  batch_norm_stats(x: number, mean: number, variance: number, n: number, c: number, hw: number): void;
+  batch_norm_forward(
+    x: number,
+    mean: number,
+    variance: number,
+    gamma: number,
+    beta: number,
+    eps: number,
+    y: number,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
+  batch_norm_backward(
+    dy: number,
+    x: number,
+    mean: number,
+    variance: number,
+    gamma: number,
+    eps: number,
+    batchStats: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    n: number,
+    c: number,
+    hw: number,
+  ): void;
+  relu(x: number, y: number, len: number): void;
+  relu_backward(dy: number, y: number, dx: number, len: number): void;
   conv2d_backward_data(dy: number, w: number, dx: number, g: number): void;
   conv2d_backward_weight(dy: number, x: number, dw: number, g: number): void;
   matmul(a: number, b: number, c: number, m: number, k: number, n: number, transA: number, transB: number): void;
@@ -52,13 +83,16 @@ export function wasmKernels(): WasmExports {
 }
 
 /**
- * Runs one kernel in a fresh arena: `put` copies operands in, `out` allocates results, `run` calls
- * the kernel; any buffer the 4 GiB of wasm memory cannot hold is an error naming the op.
+ * Runs one kernel in a fresh arena: copies `inputs` in (null stays a null pointer), allocates
+ * outputs of `outSizes` floats, calls `call` with their addresses and copies the outputs out; a
+ * buffer the 4 GiB of wasm memory cannot hold is an error naming the op.
  */
-function inArena<T>(
+function wasmCall(
   op: string,
-  body: (put: (a: Float32Array) => number, out: (n: number) => number, run: (call: () => void) => void) => T,
-): T {
+  inputs: readonly (FArray | Float32Array | null)[],
+  outSizes: readonly number[],
+  call: (k: WasmExports, ins: number[], outs: number[]) => void,
+): Float32Array[] {
   const k = wasmKernels();
   k.arena_reset();
   const tooBig = (n: number, what: string) =>
@@ -71,24 +105,21 @@ function inArena<T>(
     if (p === 0 && n > 0) throw tooBig(n, 'an operand or result');
     return p;
   };
-  const put = (a: Float32Array) => {
+  const ins = inputs.map((a) => {
+    if (a === null) return 0;
     const p = alloc(a.length);
     new Float32Array(k.memory.buffer, p, a.length).set(a);
     return p;
-  };
-  const run = (call: () => void) => {
-    call();
-    const missing = k.arena_failed();
-    if (missing > 0) throw tooBig(missing, 'a work buffer (im2col or packing)');
-  };
-  return body(put, alloc, run);
+  });
+  const outs = outSizes.map(alloc);
+  call(k, ins, outs);
+  const missing = k.arena_failed();
+  if (missing > 0) throw tooBig(missing, 'a work buffer (im2col or packing)');
+  // views are made after the call: the memory may have grown during it
+  return outs.map((p, i) => new Float32Array(k.memory.buffer, p, outSizes[i]).slice());
 }
 
-/** A copy of `n` floats at `ptr` (views are made after the call: the memory may have grown). */
-function take(ptr: number, n: number): Float32Array {
-  return new Float32Array(wasmKernels().memory.buffer, ptr, n).slice();
-}
-
+/** A convolution's geometry as the 16 ints kernels.c reads, in a Float32Array's bytes (copied in as is). */
 function geometry(g: ConvGeometry): Float32Array {
   const ints = Int32Array.from(
     [g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW].concat([
@@ -105,63 +136,81 @@ function geometry(g: ConvGeometry): Float32Array {
 const f32 = (...xs: (FArray | null)[]) => xs.every((x) => x === null || x instanceof Float32Array);
 const ref = referenceBackend.kernels;
 
-/** The wasm backend (stage one: convolutions and matmul in WebAssembly SIMD, the rest TypeScript). */
+/** The wasm backend (stage one: convolutions, matmul, batch norm and ReLU in WebAssembly; the rest TypeScript). */
 export const wasmBackend: Backend<FArray> = {
   ...referenceBackend,
   name: 'wasm',
   kernels: {
     ...ref,
-    conv2d: (x, w, b, g) => {
-      if (!f32(x, w, b)) return ref.conv2d(x, w, b, g);
-      return inArena('conv2d', (put, out, run) => {
-        const px = put(x as Float32Array),
-          pw = put(w as Float32Array),
-          pb = b ? put(b as Float32Array) : 0,
-          pg = put(geometry(g)),
-          size = g.n * g.o * g.oh * g.ow,
-          py = out(size);
-        run(() => wasmKernels().conv2d(px, pw, pb, py, pg));
-        return take(py, size);
-      });
-    },
+    conv2d: (x, w, b, g) =>
+      !f32(x, w, b)
+        ? ref.conv2d(x, w, b, g)
+        : wasmCall('conv2d', [x, w, b, geometry(g)], [g.n * g.o * g.oh * g.ow], (k, [px, pw, pb, pg], [py]) =>
+            k.conv2d(px, pw, pb, py, pg),
+          )[0],
     conv2dFused: (x, w, b, r, relu, g) => {
       const y = wasmBackend.kernels.conv2d(x, w, b, g);
       const sum = r ? ref.addInPlace(y, r) : y;
-      return relu ? ref.reluInPlace(sum) : sum;
+      return relu ? wasmBackend.kernels.reluInPlace(sum) : sum;
     },
-    conv2dBackwardData: (dy, w, g) => {
-      if (!f32(dy, w)) return ref.conv2dBackwardData(dy, w, g);
-      return inArena('conv2dBackwardData', (put, out, run) => {
-        const pdy = put(dy as Float32Array),
-          pw = put(w as Float32Array),
-          pg = put(geometry(g)),
-          size = g.n * g.c * g.h * g.w,
-          pdx = out(size);
-        run(() => wasmKernels().conv2d_backward_data(pdy, pw, pdx, pg));
-        return take(pdx, size);
-      });
+    conv2dBackwardData: (dy, w, g) =>
+      !f32(dy, w)
+        ? ref.conv2dBackwardData(dy, w, g)
+        : wasmCall('conv2dBackwardData', [dy, w, geometry(g)], [g.n * g.c * g.h * g.w], (k, [pdy, pw, pg], [pdx]) =>
+            k.conv2d_backward_data(pdy, pw, pdx, pg),
+          )[0],
+    conv2dBackwardWeight: (dy, x, g) =>
+      !f32(dy, x)
+        ? ref.conv2dBackwardWeight(dy, x, g)
+        : wasmCall(
+            'conv2dBackwardWeight',
+            [dy, x, geometry(g)],
+            [(g.o * g.c * g.kh * g.kw) / g.groups],
+            (k, [pdy, px, pg], [pdw]) => k.conv2d_backward_weight(pdy, px, pdw, pg),
+          )[0],
+    matmul: (a, b, m, kd, n, transA, transB) =>
+      !f32(a, b)
+        ? ref.matmul(a, b, m, kd, n, transA, transB)
+        : wasmCall('matmul', [a, b], [m * n], (k, [pa, pb], [pc]) =>
+            k.matmul(pa, pb, pc, m, kd, n, transA ? 1 : 0, transB ? 1 : 0),
+          )[0],
+    batchNormStats: (x, g) => {
+      if (!f32(x)) return ref.batchNormStats(x, g);
+      const [mean, variance] = wasmCall('batchNormStats', [x], [g.c, g.c], (k, [px], [pm, pv]) =>
+        k.batch_norm_stats(px, pm, pv, g.n, g.c, g.hw),
+      );
+      return { mean, variance };
     },
-    conv2dBackwardWeight: (dy, x, g) => {
-      if (!f32(dy, x)) return ref.conv2dBackwardWeight(dy, x, g);
-      return inArena('conv2dBackwardWeight', (put, out, run) => {
-        const pdy = put(dy as Float32Array),
-          px = put(x as Float32Array),
-          pg = put(geometry(g)),
-          size = (g.o * g.c * g.kh * g.kw) / g.groups,
-          pdw = out(size);
-        run(() => wasmKernels().conv2d_backward_weight(pdy, px, pdw, pg));
-        return take(pdw, size);
-      });
+    batchNormForward: (x, mean, variance, gamma, beta, eps, g) =>
+      !f32(x, mean, variance, gamma, beta)
+        ? ref.batchNormForward(x, mean, variance, gamma, beta, eps, g)
+        : wasmCall('batchNormForward', [x, mean, variance, gamma, beta], [x.length], (k, [px, pm, pv, pg, pb], [py]) =>
+            k.batch_norm_forward(px, pm, pv, pg, pb, eps, py, g.n, g.c, g.hw),
+          )[0],
+    batchNormBackward: (dy, x, mean, variance, gamma, eps, batchStats, g) => {
+      if (!f32(dy, x, mean, variance, gamma))
+        return ref.batchNormBackward(dy, x, mean, variance, gamma, eps, batchStats, g);
+      const [dx, dgamma, dbeta] = wasmCall(
+        'batchNormBackward',
+        [dy, x, mean, variance, gamma],
+        [x.length, g.c, g.c],
+        (k, [pdy, px, pm, pv, pg], [pdx, pdg, pdb]) =>
+          k.batch_norm_backward(pdy, px, pm, pv, pg, eps, batchStats ? 1 : 0, pdx, pdg, pdb, g.n, g.c, g.hw),
+      );
+      return { dx, dgamma, dbeta };
     },
-    matmul: (a, b, m, k, n, transA, transB) => {
-      if (!f32(a, b)) return ref.matmul(a, b, m, k, n, transA, transB);
-      return inArena('matmul', (put, out, run) => {
-        const pa = put(a as Float32Array),
-          pb = put(b as Float32Array),
-          pc = out(m * n);
-        run(() => wasmKernels().matmul(pa, pb, pc, m, k, n, transA ? 1 : 0, transB ? 1 : 0));
-        return take(pc, m * n);
-      });
+    relu: (x) =>
+      !f32(x) ? ref.relu(x) : wasmCall('relu', [x], [x.length], (k, [px], [py]) => k.relu(px, py, x.length))[0],
+    reluInPlace: (x) => {
+      if (!f32(x)) return ref.reluInPlace(x);
+      x.set(wasmBackend.kernels.relu(x));
+      return x;
     },
+    reluBackward: (dy, y) =>
+      !f32(dy, y)
+        ? ref.reluBackward(dy, y)
+        : wasmCall('reluBackward', [dy, y], [dy.length], (k, [pdy, py], [pdx]) =>
+            k.relu_backward(pdy, py, pdx, dy.length),
+          )[0],
   },
 };
