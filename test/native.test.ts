@@ -2,6 +2,7 @@
 // warning), RESNEXT_BACKEND and --backend overrides, and `resnext doctor`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
@@ -17,6 +18,7 @@ import * as F from '../src/tensor/ops';
 import { Generator } from '../src/tensor/random';
 import { SGD } from '../src/train/optim';
 import { stepScope } from '../src/train/step-scope';
+import { parseNpy } from '../src/io/npy';
 import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
 
 const native = nativeStatus();
@@ -63,10 +65,10 @@ describe('backend selection', () => {
     assert.equal(env.status, 0, env.stderr);
     assert.match(env.stderr, /warning: RESNEXT_THREADS=2 is ignored: the reference backend has no thread setting/);
   });
-  it('without the addon: the reference backend, one clear warning, the same numbers', () => {
+  it('without the addon: the wasm backend, one note (no warning), the same numbers', () => {
     const env = { RESNEXT_DISABLE_NATIVE: '1' };
     const d = cli(['doctor'], env);
-    assert.match(d.stdout, /active backend: reference/);
+    assert.match(d.stdout, /active backend: wasm/);
     assert.match(d.stdout, /native: unavailable — disabled by RESNEXT_DISABLE_NATIVE/);
     const out = join(require('node:os').tmpdir(), `rx-fallback-${process.pid}.npy`);
     const r = cli(
@@ -84,7 +86,16 @@ describe('backend selection', () => {
       env,
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr.match(/warning: the native backend is unavailable/g)?.length, 1);
+    assert.equal(
+      r.stderr.match(
+        /note: the native backend is unavailable \(disabled by RESNEXT_DISABLE_NATIVE\); using the wasm backend/g,
+      )?.length,
+      1,
+    );
+    assert.doesNotMatch(r.stderr, /warning/);
+    // PyTorch's logits for the same weights and input
+    const want = parseNpy(readFileSync(join(FIXTURES, 'small_tutorial.logits.npy'))).toArray();
+    assertClose(parseNpy(readFileSync(out)).toArray(), want, 1e-4, 'logits on wasm vs PyTorch');
     const forced = cli(['doctor', '--backend', 'native'], env);
     assert.equal(forced.status, 2);
     assert.match(forced.stderr, /the native backend is unavailable: disabled by RESNEXT_DISABLE_NATIVE/);

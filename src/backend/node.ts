@@ -1,6 +1,6 @@
-// The Node entry's backends: native (its addon loaded on first use), wasm (opt-in while it is a
-// first stage), reference and meta; the default is RESNEXT_BACKEND when set, else native when its
-// addon loads, else reference.
+// The Node entry's backends: native (its addon loaded on first use), wasm, reference and meta; the
+// default is RESNEXT_BACKEND when set, else native when its addon loads, else wasm when its module
+// compiles, else reference.
 // Importing this file fills the default-backend slot (slot.ts); it loads no native code.
 import { readEnvironment } from '../environment';
 import type { Backend } from './contract';
@@ -8,7 +8,7 @@ import { metaBackend } from './meta';
 import { loadNativeBackend, nativeStatus } from './native';
 import { referenceBackend } from './reference';
 import { getBackend, listBackends, registerBackend, setDefaultBackendChooser } from './slot';
-import { wasmBackend } from './wasm';
+import { wasmBackend, wasmKernels } from './wasm';
 
 registerBackend('native', loadNativeBackend);
 registerBackend('wasm', wasmBackend);
@@ -24,9 +24,13 @@ export function nodeDefaultReason(): {
   const env = readEnvironment();
   if (env.backend) return { name: env.backend, why: 'RESNEXT_BACKEND', detail: '' };
   const status = nativeStatus();
-  return status.available
-    ? { name: 'native', why: 'native', detail: '' }
-    : { name: 'reference', why: 'native unavailable', detail: status.reason };
+  if (status.available) return { name: 'native', why: 'native', detail: '' };
+  try {
+    wasmKernels();
+    return { name: 'wasm', why: 'native unavailable', detail: status.reason };
+  } catch (e) {
+    return { name: 'reference', why: 'native unavailable', detail: `${status.reason}; ${(e as Error).message}` };
+  }
 }
 
 /** The Node default, chosen when the first tensor is made (this is when the addon loads). */

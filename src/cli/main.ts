@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--threads <n>',
-      'threads of the compute backend (native: default all cores; reference has one); or set RESNEXT_THREADS',
+      'threads of the compute backend (native: default all cores; wasm and reference have one); or set RESNEXT_THREADS',
     )
     .exitOverride();
   program.hook('preAction', (_root, command) => {
@@ -64,8 +64,10 @@ export function buildProgram(): Command {
       if (compute && !o.backend) {
         const reason = nodeDefaultReason();
         if (reason.why === 'native unavailable') {
+          // wasm is the planned fallback (a note); reference, the slowest, only when wasm cannot run here
+          const what = reason.name === 'wasm' ? 'note' : 'warning';
           process.stderr.write(
-            `resnext: warning: the native backend is unavailable (${reason.detail.split('\n')[0]}); using the slower reference backend\n`,
+            `resnext: ${what}: the native backend is unavailable (${reason.detail.split('\n')[0]}); using the ${reason.name} backend\n`,
           );
         }
       }
