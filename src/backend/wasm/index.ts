@@ -2,10 +2,9 @@
 // convolutions (forward, backward-data, backward-weight) and matmul — a packed SIMD GEMM under
 // im2col/col2im — and batch norm and ReLU run in wasm/kernels.c compiled to wasm32 + SIMD128, on
 // one thread; the other kernels (adds, pooling, loss, optimizers) are the reference backend's
-// TypeScript, by design of this stage. Storages are the reference's
-// typed arrays: each wasm call copies its operands into the module's memory and its result out.
-// Runs wherever WebAssembly does (Node without the addon, browsers' workers); float64 stays on
-// the reference kernels.
+// TypeScript, by design of this stage. Storages are the reference's typed arrays: each wasm call
+// copies its operands into the module's memory and its result out. Runs wherever WebAssembly SIMD
+// does (Node without the addon, browsers); float64 stays on the reference kernels.
 import type { Backend, ConvGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { KERNELS_WASM_BASE64 } from './binary';
