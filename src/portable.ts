@@ -61,6 +61,7 @@ export { subset, channelStats, type ImageDataset, type DatasetSplits } from './d
 export { Batches, type Batch, type BatchOptions } from './data/batches';
 export type { BatchTransform } from './data/transforms';
 export { evaluate, trainStep } from './train/evaluate';
+export { prepareRun, TRAIN_DEFAULTS, type RunRecipe, type PreparedRun } from './train/recipe';
 export { usageMetadata, type WeightsUsage } from './io/usage';
 export { modelFromWeights, modelsFitting } from './models/from-weights';
 export { classify, imageBatch, preprocessingFor, type RankedClass } from './models/predict';

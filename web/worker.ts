@@ -2,11 +2,8 @@
 // with the library's browser entry, off the page's thread; reports progress as it goes.
 import {
   Batches,
-  channelStats,
   classify,
-  createModel,
   evaluate,
-  FASHION_MNIST_CLASSES,
   fashionMnistFileNames,
   imageBatch,
   learningRate,
@@ -18,12 +15,14 @@ import {
   preprocessingFor,
   readWeights,
   resizeAndCrop,
-  SGD,
   serializeSafetensors,
   setDefaultBackend,
   getBackend,
   trainStep,
   usageMetadata,
+  TRAIN_DEFAULTS,
+  prepareRun,
+  getVariant,
   type DatasetSplits,
   type ImageClassifier,
   type Pixels,
@@ -116,41 +115,15 @@ async function train(job: Extract<Job, { kind: 'train' }>): Promise<void> {
   report({ kind: 'progress', text: 'reading Fashion-MNIST', done: 0, total: 1 });
   const data = await fashionMnist(job.files);
   report({ kind: 'data', train: data.train.labels.length, test: data.test.labels.length, source: data.source });
-  // what `resnext train resnext_small --data fashion-mnist:<dir>` does with the same flags
-  const model = createModel('resnext_small', { numClasses: 10, inChannels: 1, seed: job.seed });
-  const optimizer = new SGD(model.namedParameters(), { lr: job.lr, momentum: 0.9, weightDecay: 5e-4 });
-  const { mean, std } = channelStats(data.train);
-  const transform = { randomCropPadding: job.augment ? 4 : 0, horizontalFlip: job.augment, mean, std };
-  const usage: WeightsUsage = {
-    model: 'resnext_small',
-    classes: [...FASHION_MNIST_CLASSES],
-    input: { channels: 1, size: 28, mean, std },
-  };
-  trained = { model, usage };
-  const batches = new Batches(data.train, {
-    batchSize: job.batchSize,
-    shuffle: true,
-    seed: job.seed,
-    dropLast: true,
-    transform,
-  });
-  const testBatches = new Batches(data.test, {
-    batchSize: job.batchSize,
-    shuffle: false,
-    seed: job.seed,
-    dropLast: false,
-    transform: { ...transform, randomCropPadding: 0, horizontalFlip: false },
-  });
+  // what `resnext train resnext_small --data fashion-mnist:<dir>` does with the same flags (its defaults otherwise)
+  const recipe = { ...TRAIN_DEFAULTS, epochs: job.epochs, batchSize: job.batchSize, lr: job.lr, seed: job.seed };
+  const run = prepareRun({ ...recipe, augment: job.augment }, getVariant('resnext_small'), data.train);
+  const { model, optimizer } = run;
+  trained = { model, usage: run.usage };
+  const batches = new Batches(data.train, run.trainBatches);
+  const testBatches = new Batches(data.test, run.testBatches);
   const steps = batches.numBatches();
-  const schedule = {
-    kind: 'cosine' as const,
-    baseLr: job.lr,
-    stepsPerEpoch: steps,
-    totalEpochs: job.epochs,
-    warmupEpochs: 0,
-    milestones: [],
-    gamma: 0.1,
-  };
+  const schedule = run.schedule(steps);
   let step = 0;
   for (let epoch = 0; epoch < job.epochs; epoch++) {
     model.train();
@@ -162,7 +135,7 @@ async function train(job: Extract<Job, { kind: 'train' }>): Promise<void> {
       const t0 = performance.now();
       optimizer.lr = learningRate(schedule, step);
       const r = trainStep(model, optimizer, b.x, b.y, {
-        labelSmoothing: 0,
+        labelSmoothing: recipe.labelSmoothing,
         failure: (v) =>
           `training loss became ${v} at epoch ${epoch + 1}, batch ${b.index + 1}; lower the learning rate`,
       });

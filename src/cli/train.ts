@@ -1,5 +1,6 @@
 // `resnext train <model> --data …`: training with a progress bar (quiet when not a TTY), a JSONL
 // log, curves, per-epoch checkpoints, --resume, and Ctrl-C that saves and exits cleanly.
+import { TRAIN_DEFAULTS } from '../train/recipe';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadDataset } from '../data/load';
@@ -31,26 +32,33 @@ function finalSummary(records: readonly (EpochRecord & { seconds?: number })[], 
   );
 }
 
+/** The defaults every flag below shows. */
+const D = TRAIN_DEFAULTS;
+
 /** Registers the train command. */
 export function registerTrain(program: Command): void {
   program
     .command('train <model>')
     .description('train a model on fashion-mnist, CIFAR (binary files you provide) or an image folder')
     .requiredOption('--data <spec>', 'fashion-mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>')
-    .option('--epochs <n>', 'epochs', '10')
-    .option('--batch-size <n>', 'images per step', '128')
-    .option('--lr <x>', 'peak learning rate', '0.1')
-    .option('--optimizer <kind>', 'sgd | adamw', 'sgd')
-    .option('--momentum <x>', 'SGD momentum', '0.9')
+    .option('--epochs <n>', 'epochs', String(D.epochs))
+    .option('--batch-size <n>', 'images per step', String(D.batchSize))
+    .option('--lr <x>', 'peak learning rate', String(D.lr))
+    .option('--optimizer <kind>', 'sgd | adamw', D.optimizer)
+    .option('--momentum <x>', 'SGD momentum', String(D.momentum))
     .option('--nesterov', 'Nesterov momentum (SGD)')
-    .option('--weight-decay <x>', 'weight decay (not applied to BatchNorm and bias parameters)', '5e-4')
-    .option('--schedule <kind>', 'constant | step | multistep | cosine', 'cosine')
-    .option('--warmup-epochs <x>', 'linear warm-up epochs', '0')
-    .option('--milestones <list>', 'multistep: epochs where the rate drops, e.g. 30,60', '')
-    .option('--gamma <x>', 'step/multistep decay factor', '0.1')
-    .option('--label-smoothing <x>', 'label smoothing', '0')
+    .option(
+      '--weight-decay <x>',
+      'weight decay (not applied to BatchNorm and bias parameters)',
+      D.weightDecay.toExponential(),
+    )
+    .option('--schedule <kind>', 'constant | step | multistep | cosine', D.schedule)
+    .option('--warmup-epochs <x>', 'linear warm-up epochs', String(D.warmupEpochs))
+    .option('--milestones <list>', 'multistep: epochs where the rate drops, e.g. 30,60', D.milestones.join(','))
+    .option('--gamma <x>', 'step/multistep decay factor', String(D.gamma))
+    .option('--label-smoothing <x>', 'label smoothing', String(D.labelSmoothing))
     .option('--no-augment', 'no random crop (padding H/8) and horizontal flip')
-    .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', '0')
+    .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', String(D.seed))
     .option('--out <dir>', 'output folder: checkpoint, model.safetensors, metrics.jsonl, curves.svg/png', 'runs/latest')
     .option('--resume', 'continue the run in --out exactly where it stopped')
     .option(

@@ -3,40 +3,25 @@
 // and a clean stop on SIGINT that saves where it stopped.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { channelStats, datasetSize, subset, type DatasetSplits } from '../data/dataset';
+import { datasetSize, subset, type DatasetSplits } from '../data/dataset';
 import { DataLoader } from '../data/loader';
-import { evalTransform, type BatchTransform } from '../data/transforms';
 import { writeFileAtomic } from '../io/files';
 import { isCount, isJsonObject, parseJsonStrict } from '../io/json';
 import { saveSafetensors } from '../io/load-save';
 import { usageMetadata } from '../io/usage';
-import { buildModel, getVariant } from '../models/registry';
+import { getVariant } from '../models/registry';
 import type { ModelVariant } from '../models/variants';
 import { loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
 import { evaluate, trainStep } from './evaluate';
-import { AdamW, SGD, type Optimizer } from './optim';
 import { writeCurves, type EpochRecord } from './plot';
-import { learningRate, type ScheduleOptions } from './schedule';
+import { learningRate } from './schedule';
+import { prepareRun, type RunRecipe } from './recipe';
 
-/** Everything a run is configured by (the CLI's flags). */
-export interface TrainConfig {
+/** Everything a run is configured by (the CLI's flags): the recipe, and where its data and model come from. */
+export interface TrainConfig extends RunRecipe {
   /** A registered model, or the name of the variant passed as TrainOptions.variant. */
   model: string;
   data: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: 'sgd' | 'adamw';
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleOptions['kind'];
-  warmupEpochs: number;
-  milestones: number[];
-  gamma: number;
-  labelSmoothing: number;
-  seed: number;
-  augment: boolean;
   /** Use N training / test images spread evenly over each split (0: all). */
   limitTrain: number;
   limitTest: number;
@@ -139,51 +124,14 @@ export async function train(
   const variant = opts.variant ?? getVariant(cfg.model);
   if (variant.name !== cfg.model)
     throw new Error(`train: the variant is '${variant.name}', the config names '${cfg.model}'`);
-  const model = buildModel(variant, { numClasses, inChannels: trainSet.shape[0], seed: cfg.seed });
+  const run = prepareRun(cfg, variant, trainSet);
+  const { model, optimizer } = run;
   const named = model.namedParameters();
-  const optimizer: Optimizer =
-    cfg.optimizer === 'adamw'
-      ? new AdamW(named, { lr: cfg.lr, weightDecay: cfg.weightDecay })
-      : new SGD(named, { lr: cfg.lr, momentum: cfg.momentum, nesterov: cfg.nesterov, weightDecay: cfg.weightDecay });
-  const { mean, std } = channelStats(trainSet);
-  // what model.safetensors (and the checkpoint) record for predict and eval: input, normalisation, class names
-  const usage = usageMetadata({
-    model: cfg.model,
-    classes: [...data.train.classNames],
-    input: { channels: trainSet.shape[0], size: trainSet.shape[1], mean, std },
-  });
-  const transform: BatchTransform = {
-    randomCropPadding: cfg.augment ? Math.round(trainSet.shape[1] / 8) : 0,
-    horizontalFlip: cfg.augment,
-    mean,
-    std,
-  };
-  const trainLoader = new DataLoader(trainSet, {
-    batchSize: cfg.batchSize,
-    shuffle: true,
-    seed: cfg.seed,
-    dropLast: true,
-    transform,
-    prefetch: cfg.prefetch,
-  });
-  const testLoader = new DataLoader(testSet, {
-    batchSize: cfg.batchSize,
-    shuffle: false,
-    seed: cfg.seed,
-    dropLast: false,
-    transform: evalTransform(transform),
-    prefetch: 0,
-  });
+  const usage = usageMetadata(run.usage);
+  const trainLoader = new DataLoader(trainSet, { ...run.trainBatches, prefetch: cfg.prefetch });
+  const testLoader = new DataLoader(testSet, { ...run.testBatches, prefetch: 0 });
   const steps = trainLoader.numBatches();
-  const schedule: ScheduleOptions = {
-    kind: cfg.schedule,
-    baseLr: cfg.lr,
-    stepsPerEpoch: steps,
-    totalEpochs: cfg.epochs,
-    warmupEpochs: cfg.warmupEpochs,
-    milestones: cfg.milestones,
-    gamma: cfg.gamma,
-  };
+  const schedule = run.schedule(steps);
 
   let state: RunState = {
     model: cfg.model,
