@@ -33,42 +33,15 @@ function run(cmd, args) {
   const peak = /maxrss-kib (\d+)/.exec(r.stderr);
   return { ...JSON.parse(text.slice(text.indexOf('{'))), peakRssMiB: Number(peak[1]) / 1024 };
 }
+// the same steps, threads and input for every runner; only the batch flag's name differs
+const common = (c, batchFlag) => {
+  const steps = ['--train', '--steps', '3', '--warmup', '1', '--threads', String(threads)];
+  return ['--input', c.input, batchFlag, String(c.batch), ...steps];
+};
 const oursAt = (root) => (c) =>
-  run(process.execPath, [
-    join(root, 'bin', 'resnext.js'),
-    'bench',
-    c.model,
-    '--train',
-    '--input',
-    c.input,
-    '--batch-size',
-    String(c.batch),
-    '--steps',
-    '3',
-    '--warmup',
-    '1',
-    '--threads',
-    String(threads),
-    '--json',
-  ]);
+  run(process.execPath, [join(root, 'bin', 'resnext.js'), 'bench', c.model, ...common(c, '--batch-size'), '--json']);
 const torch = (extra) => (c) =>
-  run('/usr/bin/python3', [
-    join(__dirname, 'torch_bench.py'),
-    '--model',
-    c.model,
-    '--input',
-    c.input,
-    '--batch',
-    String(c.batch),
-    '--train',
-    '--steps',
-    '3',
-    '--warmup',
-    '1',
-    '--threads',
-    String(threads),
-    ...extra,
-  ]);
+  run('/usr/bin/python3', [join(__dirname, 'torch_bench.py'), '--model', c.model, ...common(c, '--batch'), ...extra]);
 const RUNNERS = [
   ['ours', oursAt(ROOT)],
   ...(baseline ? [['ours before', oursAt(baseline)]] : []),
