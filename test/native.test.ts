@@ -65,6 +65,14 @@ describe('backend selection', () => {
     assert.equal(env.status, 0, env.stderr);
     assert.match(env.stderr, /warning: RESNEXT_THREADS=2 is ignored: the reference backend has no thread setting/);
   });
+  it('doctor shows the wasm backend with SIMD and its threads; --threads sets them, out of range exits 2', () => {
+    const j = JSON.parse(runCli(['doctor', '--json', '--backend', 'wasm', '--threads', '3']).stdout);
+    assert.deepEqual(j.wasm, { available: true, reason: '', threads: 3, threadsAvailable: true, threadsReason: '' });
+    assert.match(runCli(['doctor', '--backend', 'wasm', '--threads', '2']).stdout, /^wasm: SIMD128, 2 thread\(s\)/m);
+    const bad = runCli(['doctor', '--backend', 'wasm', '--threads', '17']);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'resnext: wasm backend: threads must be an integer from 1 to 16, got 17\n');
+  });
   it('without the addon: the wasm backend, one note (no warning), the same numbers', () => {
     const env = { RESNEXT_DISABLE_NATIVE: '1' };
     const d = cli(['doctor'], env);

@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { referenceBackend } from '../src/backend/reference';
-import { wasmBackend, wasmBytes, wasmKernels } from '../src/backend/wasm';
+import '../src/backend/node'; // the Node entry: wasm threads over worker_threads
+import {
+  setWasmThreads,
+  wasmBackend,
+  wasmBytes,
+  wasmKernels,
+  wasmThreadStatus,
+  wasmThreads,
+} from '../src/backend/wasm';
 import { Generator } from '../src/tensor/random';
 import { assertClose, ROOT } from './helpers';
 
@@ -56,5 +64,117 @@ describe('wasm backend', () => {
   });
   it('the multiply-add probe runs (bench/wasm-peak.js times it)', () => {
     assert.ok(Number.isFinite(wasmKernels().madd_probe(1000)));
+  });
+});
+
+describe('wasm backend: kernels beyond the GEMM', () => {
+  const k = wasmBackend.kernels,
+    ref = referenceBackend.kernels;
+  it('pooling (max with NaN, average with and without padding counted, adaptive) equals the reference exactly', () => {
+    const g = { n: 2, c: 3, h: 9, w: 8, oh: 5, ow: 4, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+    const x = rand(2 * 3 * 9 * 8, 3),
+      dy = rand(2 * 3 * 5 * 4, 4);
+    x[5] = Number.NaN; // a NaN wins its windows, forward and backward
+    x[77] = Number.NaN;
+    assert.deepEqual(k.maxPool2d(x, g), ref.maxPool2d(x, g));
+    assert.deepEqual(k.maxPool2dBackward(dy, x, g), ref.maxPool2dBackward(dy, x, g));
+    for (const pad of [true, false]) {
+      assert.deepEqual(k.avgPool2d(x, g, pad), ref.avgPool2d(x, g, pad), `avg, padding counted: ${pad}`);
+      assert.deepEqual(k.avgPool2dBackward(dy, g, pad), ref.avgPool2dBackward(dy, g, pad));
+    }
+    const ag = { ...g, oh: 4, ow: 3, kh: 0, kw: 0, strideH: 0, strideW: 0, padH: 0, padW: 0 },
+      ady = rand(2 * 3 * 4 * 3, 5);
+    assert.deepEqual(k.adaptiveAvgPool2d(x, ag), ref.adaptiveAvgPool2d(x, ag));
+    assert.deepEqual(k.adaptiveAvgPool2dBackward(ady, ag), ref.adaptiveAvgPool2dBackward(ady, ag));
+  });
+  it('the direct grouped convolution with its epilogue (bias, residual, ReLU) equals the reference', () => {
+    // ResNeXt's grouped 3x3 (stride 1 and 2), groups of 6 outputs (not a multiple of the 4-output block), dilation 2
+    for (const [c, o, h, groups, stride, dil] of [
+      [128, 128, 12, 32, 1, 1],
+      [64, 64, 13, 16, 2, 1],
+      [24, 24, 9, 4, 1, 2],
+      [12, 24, 11, 4, 2, 1],
+    ]) {
+      const oh = Math.floor((h + 2 * dil - 2 * dil - 1) / stride) + 1;
+      const g = { n: 2, c, h, w: h, o, kh: 3, kw: 3, oh, ow: oh, strideH: stride, strideW: stride };
+      const geo = { ...g, padH: dil, padW: dil, dilH: dil, dilW: dil, groups };
+      const x = rand(2 * c * h * h, c),
+        w = rand((o * c * 9) / groups, o),
+        b = rand(o, 1),
+        r = rand(2 * o * oh * oh, 2);
+      const what = `${c}->${o} g${groups} @${h} s${stride} d${dil}`;
+      assertClose(k.conv2d(x, w, null, geo), ref.conv2d(x, w, null, geo), 1e-4, what);
+      assertClose(k.conv2dFused(x, w, b, r, true, geo), ref.conv2dFused(x, w, b, r, true, geo), 1e-4, `${what} fused`);
+    }
+  });
+});
+
+describe('wasm backend: threads', { skip: !wasmThreadStatus().available && wasmThreadStatus().reason }, () => {
+  const k = wasmBackend.kernels;
+  const cases = {
+    'dense 3x3, batch 1 (each GEMM split across threads)': [1, 16, 20, 32, 1],
+    'dense 1x1, batch 4 (images across threads)': [4, 32, 10, 48, 1],
+    'grouped 3x3, 8 groups (direct, groups across threads)': [2, 32, 10, 32, 8],
+  };
+  /** Every wasm kernel of a training step's conv, batch norm, ReLU and pooling at the current thread count. */
+  const run = () =>
+    Object.values(cases).flatMap(([n, c, h, o, groups]) => {
+      const kh = groups > 1 || n === 1 ? 3 : 1;
+      const geo = { n, c, h, w: h, o, kh, kw: kh, oh: h, ow: h, strideH: 1, strideW: 1 };
+      const g = { ...geo, padH: kh >> 1, padW: kh >> 1, dilH: 1, dilW: 1, groups };
+      const x = rand(n * c * h * h, 1),
+        w = rand((o * c * kh * kh) / groups, 2),
+        dy = rand(n * o * h * h, 3);
+      const ch = { n, c: o, hw: h * h },
+        st = k.batchNormStats(dy, ch);
+      const pg = { n, c, h, w: h, oh: h >> 1, ow: h >> 1, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+      return [
+        k.conv2d(x, w, null, g),
+        k.conv2dBackwardData(dy, w, g),
+        k.conv2dBackwardWeight(dy, x, g),
+        st.mean,
+        st.variance,
+        k.batchNormBackward(dy, dy, st.mean, st.variance, null, 1e-5, true, ch).dx,
+        k.relu(x),
+        k.maxPool2dBackward(rand(pg.n * pg.c * pg.oh * pg.ow, 4), x, pg),
+        k.matmul(x, x, c, n * h * h, c, false, true),
+      ];
+    });
+  it('results are bit-identical on 1, 2 and 3 threads (no sum depends on how work is split)', () => {
+    const before = wasmThreads();
+    try {
+      setWasmThreads(1);
+      const one = run();
+      for (const t of [2, 3]) {
+        setWasmThreads(t);
+        for (const [i, a] of run().entries()) assert.deepEqual(a, one[i], `output ${i} on ${t} threads`);
+      }
+    } finally {
+      setWasmThreads(before);
+    }
+  });
+  it('workers take part: they run chunks of a large convolution', async () => {
+    const before = wasmThreads();
+    setWasmThreads(2);
+    try {
+      const kernels = wasmKernels(),
+        start = kernels.worker_chunks_run?.() ?? 0;
+      const geo = { n: 1, c: 64, h: 56, w: 56, o: 64, kh: 3, kw: 3, oh: 56, ow: 56, strideH: 1, strideW: 1 };
+      const g = { ...geo, padH: 1, padW: 1, dilH: 1, dilW: 1, groups: 1 };
+      const x = rand(64 * 56 * 56, 1),
+        w = rand(64 * 64 * 9, 2);
+      // a worker boots asynchronously; until then the caller runs every chunk itself
+      for (let i = 0; i < 100 && (kernels.worker_chunks_run?.() ?? 0) === start; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        k.conv2d(x, w, null, g);
+      }
+      assert.ok((kernels.worker_chunks_run?.() ?? 0) > start, 'a worker ran chunks');
+    } finally {
+      setWasmThreads(before);
+    }
+  });
+  it('a thread count out of range is an error naming the range', () => {
+    assert.throws(() => setWasmThreads(0), /wasm backend: threads must be an integer from 1 to 16, got 0/);
+    assert.throws(() => setWasmThreads(17), /from 1 to 16, got 17/);
   });
 });

@@ -5,6 +5,7 @@ import { metaBackend } from './meta';
 import { referenceBackend } from './reference';
 import { registerBackend, setDefaultBackendChooser } from './slot';
 import { wasmBackend, wasmKernels } from './wasm';
+import './wasm/workers-browser'; // wasm kernels on several threads where the page is cross-origin isolated
 
 registerBackend('wasm', wasmBackend);
 registerBackend('reference', referenceBackend);

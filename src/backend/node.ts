@@ -9,6 +9,7 @@ import { loadNativeBackend, nativeStatus } from './native';
 import { referenceBackend } from './reference';
 import { getBackend, listBackends, registerBackend, setDefaultBackendChooser } from './slot';
 import { wasmBackend, wasmKernels } from './wasm';
+import './wasm/workers-node'; // wasm kernels on several threads (worker_threads)
 
 registerBackend('native', loadNativeBackend);
 registerBackend('wasm', wasmBackend);

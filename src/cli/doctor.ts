@@ -1,11 +1,28 @@
-// `resnext doctor`: which backend is active, oneDNN's version, ISA and threads, and why the native
-// backend is unavailable when it is.
+// `resnext doctor`: which backend is active, oneDNN's version, ISA and threads, the wasm backend's
+// SIMD and threads, and why the native backend is unavailable when it is.
 import type { Command } from 'commander';
 import { loadableBackends, nativeStatus } from '../backend/node';
 import { getDefaultBackend } from '../backend/slot';
+import { wasmThreadStatus, wasmThreads } from '../backend/wasm';
 import { readEnvironment } from '../environment';
 import type { DoctorJson } from './json-output';
 import { guarded, printJson } from './util';
+
+/** Whether the wasm module compiles here (it needs WebAssembly SIMD) and its threads. */
+function wasmReport(): DoctorJson['wasm'] {
+  try {
+    const t = wasmThreadStatus();
+    return {
+      available: true,
+      reason: '',
+      threads: wasmThreads(),
+      threadsAvailable: t.available,
+      threadsReason: t.reason,
+    };
+  } catch (e) {
+    return { available: false, reason: (e as Error).message };
+  }
+}
 
 /** Registers the doctor command. */
 export function registerDoctor(program: Command): void {
@@ -23,6 +40,7 @@ export function registerDoctor(program: Command): void {
           activeBackend: getDefaultBackend().name,
           backends: loadableBackends().map((b) => b.name),
           native,
+          wasm: wasmReport(),
           node: process.version,
           env: {
             RESNEXT_BACKEND: env.backend ?? null,
@@ -39,6 +57,12 @@ export function registerDoctor(program: Command): void {
           native.available
             ? `native: oneDNN ${native.oneDNN}, ISA ${native.isa}, ${native.threads} thread(s)`
             : `native: unavailable — ${native.reason}`,
+        );
+        const w = report.wasm;
+        lines.push(
+          !w.available
+            ? `wasm: unavailable — ${w.reason}`
+            : `wasm: SIMD128, ${w.threads} thread(s)${w.threadsAvailable ? ' (shared memory, worker_threads)' : ` (one thread only: ${w.threadsReason})`}`,
         );
         lines.push(`node ${report.node}`);
         process.stdout.write(`${lines.join('\n')}\n`);

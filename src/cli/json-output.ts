@@ -76,6 +76,8 @@ export interface DoctorJson {
   activeBackend: string;
   backends: string[];
   native: { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number };
+  /** The wasm backend: whether it compiles here (SIMD), its threads, and why it has one only. */
+  wasm: { available: boolean; reason: string; threads?: number; threadsAvailable?: boolean; threadsReason?: string };
   node: string;
   env: { RESNEXT_BACKEND: string | null; RESNEXT_THREADS: string | null; OMP_NUM_THREADS: string | null };
 }

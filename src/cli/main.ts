@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--threads <n>',
-      'threads of the compute backend (native: default all cores; wasm and reference have one); or set RESNEXT_THREADS',
+      'threads of the compute backend (native, wasm: default all cores, wasm at most 16; reference has one); or set RESNEXT_THREADS',
     )
     .exitOverride();
   program.hook('preAction', (_root, command) => {

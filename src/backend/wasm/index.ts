@@ -1,85 +1,16 @@
-// The WebAssembly backend, first stage (issue "A WebAssembly SIMD backend" stays open): the
-// convolutions (forward, backward-data, backward-weight) and matmul — a packed SIMD GEMM under
-// im2col/col2im — and batch norm and ReLU run in wasm/kernels.c compiled to wasm32 + SIMD128, on
-// one thread; the other kernels (adds, pooling, loss, optimizers) are the reference backend's
-// TypeScript, by design of this stage. Storages are the reference's typed arrays: each wasm call
-// copies its operands into the module's memory and its result out. Runs wherever WebAssembly SIMD
-// does (Node without the addon, browsers); float64 stays on the reference kernels.
-import type { Backend, ConvGeometry } from '../contract';
+// The WebAssembly backend: the convolutions (forward with its bias/residual/ReLU epilogue — a
+// direct kernel for few channels per group, else a packed SIMD GEMM under im2col — backward-data,
+// backward-weight), matmul, batch norm, ReLU and pooling run in wasm/kernels.c compiled to wasm32 +
+// SIMD128, on several threads where shared memory allows (module.ts); the element-wise kernels,
+// loss and optimizer steps are the reference backend's TypeScript. Storages are the reference's
+// typed arrays: each wasm call copies its operands into the module's memory and its result out.
+// Runs wherever WebAssembly SIMD does (Node without the addon, browsers); float64 stays on the
+// reference kernels.
+import type { Backend, ConvGeometry, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
-import { KERNELS_WASM_BASE64 } from './binary';
+import { setWasmThreads, type WasmExports, wasmKernels, wasmThreads } from './module';
 
-/** The part of the WebAssembly JS API used here (the project's type libraries leave it out). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-
-interface WasmExports {
-  memory: { buffer: ArrayBuffer };
-  arena_reset(): void;
-  arena_alloc(count: number): number;
-  arena_failed(): number;
-  conv2d(x: number, w: number, bias: number, y: number, g: number): void;
-  batch_norm_stats(x: number, mean: number, variance: number, n: number, c: number, hw: number): void;
-  batch_norm_forward(
-    x: number,
-    mean: number,
-    variance: number,
-    gamma: number,
-    beta: number,
-    eps: number,
-    y: number,
-    n: number,
-    c: number,
-    hw: number,
-  ): void;
-  batch_norm_backward(
-    dy: number,
-    x: number,
-    mean: number,
-    variance: number,
-    gamma: number,
-    eps: number,
-    batchStats: number,
-    dx: number,
-    dgamma: number,
-    dbeta: number,
-    n: number,
-    c: number,
-    hw: number,
-  ): void;
-  relu(x: number, y: number, len: number): void;
-  relu_backward(dy: number, y: number, dx: number, len: number): void;
-  conv2d_backward_data(dy: number, w: number, dx: number, g: number): void;
-  conv2d_backward_weight(dy: number, x: number, dw: number, g: number): void;
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number, transA: number, transB: number): void;
-  madd_probe(iters: number): number;
-}
-
-/** The compiled module's bytes (committed; `npm run build:wasm` rebuilds them from wasm/kernels.c). */
-export function wasmBytes(): Uint8Array {
-  return Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-}
-
-let instance: WasmExports | null = null;
-
-/** Instantiates the module once (synchronously: in a browser, call it from a worker). */
-export function wasmKernels(): WasmExports {
-  if (instance) return instance;
-  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-  if (!api) throw new Error('wasm backend: this runtime has no WebAssembly');
-  let module: object;
-  try {
-    module = new api.Module(wasmBytes());
-  } catch (e) {
-    throw new Error(
-      `wasm backend: the module does not compile here (${(e as Error).message}); it needs WebAssembly SIMD`,
-    );
-  }
-  instance = new api.Instance(module, {}).exports as WasmExports;
-  return instance;
-}
+export { setWasmThreads, wasmBytes, wasmKernels, wasmThreadStatus, wasmThreads } from './module';
 
 /**
  * Runs one kernel in a fresh arena: copies `inputs` in (null stays a null pointer), allocates
@@ -114,8 +45,13 @@ function wasmCall(
   call(k, ins, outs);
   const missing = k.arena_failed();
   if (missing > 0) throw tooBig(missing, 'a work buffer (im2col or packing)');
-  // views are made after the call: the memory may have grown during it
-  return outs.map((p, i) => new Float32Array(k.memory.buffer, p, outSizes[i]).slice());
+  // views are made after the call: the memory may have grown during it. Copied out by set(), not
+  // slice(): V8's slice of a shared (threaded) memory's view is ~80x slower
+  return outs.map((p, i) => {
+    const out = new Float32Array(outSizes[i]);
+    out.set(new Float32Array(k.memory.buffer, p, outSizes[i]));
+    return out;
+  });
 }
 
 /** A convolution's geometry as the 16 ints kernels.c reads, in a Float32Array's bytes (copied in as is). */
@@ -132,26 +68,49 @@ function geometry(g: ConvGeometry): Float32Array {
   return new Float32Array(ints.buffer);
 }
 
+/** relu?(conv(x, w) + bias + residual) in one wasm call (the add and ReLU are the GEMM's epilogue). */
+function convForward(x: FArray, w: FArray, b: FArray | null, r: FArray | null, relu: boolean, g: ConvGeometry) {
+  return wasmCall('conv2d', [x, w, b, r, geometry(g)], [g.n * g.o * g.oh * g.ow], (k, [px, pw, pb, pr, pg], [py]) =>
+    k.conv2d(px, pw, pb, pr, relu ? 1 : 0, py, pg),
+  )[0];
+}
+
+/** A pooling geometry as the 12 ints kernels.c reads. */
+function poolGeometry(g: PoolGeometry): Float32Array {
+  const ints = Int32Array.from([g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW]);
+  return new Float32Array(ints.buffer);
+}
+
+/** kernels.c's pooling modes. */
+const POOL = { max: 0, avg: 1, avgExcludePad: 2, adaptive: 3 } as const;
+type PoolMode = (typeof POOL)[keyof typeof POOL];
+const avgMode = (countIncludePad: boolean): PoolMode => (countIncludePad ? POOL.avg : POOL.avgExcludePad);
+
+function poolForward(x: FArray, g: PoolGeometry, mode: PoolMode): FArray {
+  return wasmCall('pool2d', [x, poolGeometry(g)], [g.n * g.c * g.oh * g.ow], (k, [px, pg], [py]) =>
+    k.pool_forward(px, py, pg, mode),
+  )[0];
+}
+
+function poolBackward(dy: FArray, x: FArray | null, g: PoolGeometry, mode: PoolMode): FArray {
+  return wasmCall('pool2dBackward', [dy, x, poolGeometry(g)], [g.n * g.c * g.h * g.w], (k, [pdy, px, pg], [pdx]) =>
+    k.pool_backward(pdy, px, pdx, pg, mode),
+  )[0];
+}
+
 const f32 = (...xs: (FArray | null)[]) => xs.every((x) => x === null || x instanceof Float32Array);
 const ref = referenceBackend.kernels;
 
-/** The wasm backend (stage one: convolutions, matmul, batch norm and ReLU in WebAssembly; the rest TypeScript). */
+/** The wasm backend (convolutions, matmul, batch norm, ReLU and pooling in WebAssembly; the rest TypeScript). */
 export const wasmBackend: Backend<FArray> = {
   ...referenceBackend,
   name: 'wasm',
+  threads: { get: wasmThreads, set: setWasmThreads },
   kernels: {
     ...ref,
-    conv2d: (x, w, b, g) =>
-      !f32(x, w, b)
-        ? ref.conv2d(x, w, b, g)
-        : wasmCall('conv2d', [x, w, b, geometry(g)], [g.n * g.o * g.oh * g.ow], (k, [px, pw, pb, pg], [py]) =>
-            k.conv2d(px, pw, pb, py, pg),
-          )[0],
-    conv2dFused: (x, w, b, r, relu, g) => {
-      const y = wasmBackend.kernels.conv2d(x, w, b, g);
-      const sum = r ? ref.addInPlace(y, r) : y;
-      return relu ? wasmBackend.kernels.reluInPlace(sum) : sum;
-    },
+    conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : convForward(x, w, b, null, false, g)),
+    conv2dFused: (x, w, b, r, relu, g) =>
+      !f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : convForward(x, w, b, r, relu, g),
     conv2dBackwardData: (dy, w, g) =>
       !f32(dy, w)
         ? ref.conv2dBackwardData(dy, w, g)
@@ -198,6 +157,14 @@ export const wasmBackend: Backend<FArray> = {
       );
       return { dx, dgamma, dbeta };
     },
+    maxPool2d: (x, g) => (!f32(x) ? ref.maxPool2d(x, g) : poolForward(x, g, POOL.max)),
+    maxPool2dBackward: (dy, x, g) => (!f32(dy, x) ? ref.maxPool2dBackward(dy, x, g) : poolBackward(dy, x, g, POOL.max)),
+    avgPool2d: (x, g, pad) => (!f32(x) ? ref.avgPool2d(x, g, pad) : poolForward(x, g, avgMode(pad))),
+    avgPool2dBackward: (dy, g, pad) =>
+      !f32(dy) ? ref.avgPool2dBackward(dy, g, pad) : poolBackward(dy, null, g, avgMode(pad)),
+    adaptiveAvgPool2d: (x, g) => (!f32(x) ? ref.adaptiveAvgPool2d(x, g) : poolForward(x, g, POOL.adaptive)),
+    adaptiveAvgPool2dBackward: (dy, g) =>
+      !f32(dy) ? ref.adaptiveAvgPool2dBackward(dy, g) : poolBackward(dy, null, g, POOL.adaptive),
     relu: (x) =>
       !f32(x) ? ref.relu(x) : wasmCall('relu', [x], [x.length], (k, [px], [py]) => k.relu(px, py, x.length))[0],
     reluInPlace: (x) => {
