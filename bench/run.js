@@ -12,6 +12,7 @@ const { join } = require('node:path');
 const { option } = require('./args');
 
 const ROOT = join(__dirname, '..');
+const suite = option('suite', 'native');
 const model = option('model', 'resnext50'),
   threads = Number(option('threads', 2)),
   rounds = Number(option('rounds', 3));
@@ -26,12 +27,13 @@ function run(cmd, args, env = {}) {
   return start >= 0 ? JSON.parse(text.slice(start)) : null;
 }
 
-// one measuring command each: `m` = { model, input: 'C,H,W' }
-const ours = (m, batch, train, steps) =>
+// one measuring command each: `m` = { model, input: 'C,H,W' }; `on` = { backend, threads } (default: native, --threads)
+const ours = (m, batch, train, steps, on = {}) =>
   run(
     process.execPath,
     [
       join(ROOT, 'bin', 'resnext.js'),
+      ...(on.backend ? ['--backend', on.backend] : []),
       'bench',
       m.model,
       '--input',
@@ -41,13 +43,13 @@ const ours = (m, batch, train, steps) =>
       '--steps',
       String(steps),
       '--warmup',
-      '2',
+      String(on.warmup ?? 2),
       '--threads',
-      String(threads),
+      String(on.threads ?? threads),
       '--json',
       ...(train ? ['--train'] : []),
     ],
-    { OMP_NUM_THREADS: String(threads) },
+    { OMP_NUM_THREADS: String(on.threads ?? threads) },
   );
 const torch = (m, batch, train, steps, extra) =>
   run(
@@ -83,14 +85,33 @@ const ort = (batch, steps) =>
     '--steps',
     String(steps),
   ]);
+const ortWeb = (batch, steps, t) =>
+  run(process.execPath, [
+    join(__dirname, 'ort_web_bench.js'),
+    onnxFile,
+    '--batch',
+    String(batch),
+    '--threads',
+    String(t),
+    '--steps',
+    String(steps),
+  ]);
 const main224 = { model, input: '3,224,224' };
 const fashion = { model: 'resnext_medium', input: '1,28,28' }; // the Fashion-MNIST model of the README's training run
 
 const peakBinary = join(mkdtempSync(join(tmpdir(), 'rx-peak-')), 'peak-flops');
-const peak = () => run(peakBinary, [], { OMP_NUM_THREADS: String(threads) }).gflopPerSecond;
+const wasmPeakLine = /([\d.]+) GFLOP\/s/;
+/** The machine's peak for this suite: the FMA peak at --threads (native), or wasm's one-thread peak (×threads per case). */
+const peak =
+  suite === 'wasm'
+    ? () => {
+        const r = spawnSync(process.execPath, [join(__dirname, 'wasm-peak.js')], { encoding: 'utf8' });
+        return Number(wasmPeakLine.exec(r.stdout)[1]);
+      }
+    : () => run(peakBinary, [], { OMP_NUM_THREADS: String(threads) }).gflopPerSecond;
 
 // `target`: the images/s ratio over the fastest of `peers` that issue 4 asks for (the 224² cases)
-const cases = [
+const nativeCases = [
   {
     name: `training step, batch 8`,
     ours: () => ours(main224, 8, true, 5),
@@ -129,9 +150,35 @@ const cases = [
   },
 ];
 
+// the wasm suite (issue "A WebAssembly SIMD backend"): ≥ 1.2x onnxruntime-web in every inference case
+const wasmCases = [1, 2].flatMap((t) => [
+  ...[1, 8].map((batch) => ({
+    name: `wasm inference, batch ${batch}, ${t} thread${t > 1 ? 's' : ''}`,
+    threads: t,
+    ours: () => ours(main224, batch, false, batch === 1 ? 10 : 3, { backend: 'wasm', threads: t }),
+    target: { peers: ['onnxruntime-web (wasm)'], ratio: 1.2 },
+    peers: { 'onnxruntime-web (wasm)': () => ortWeb(batch, batch === 1 ? 10 : 3, t) },
+  })),
+]);
+wasmCases.push({
+  name: 'wasm training step, batch 8, 2 threads',
+  threads: 2,
+  ours: () => ours(main224, 8, true, 3, { backend: 'wasm', threads: 2, warmup: 1 }),
+  target: { peers: ['reference backend (TypeScript)'], ratio: 10 },
+  // no peer trains in wasm; the reference backend is the baseline (one step: it takes minutes)
+  peers: {
+    'reference backend (TypeScript)': () => ours(main224, 8, true, 1, { backend: 'reference', threads: 1, warmup: 0 }),
+  },
+});
+const cases = suite === 'wasm' ? wasmCases : nativeCases;
+
 function main() {
   const versions = { node: process.version, torch: null, ort: null, oneDNN: null };
-  run(PY, [join(__dirname, 'torch_bench.py'), '--model', model, '--export', onnxFile]);
+  if (suite === 'wasm') {
+    // onnxruntime-web runs the ONNX file our own export writes
+    run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'export', model, '--onnx', onnxFile]);
+    versions.ortWeb = require('../node_modules/onnxruntime-web/package.json').version;
+  } else run(PY, [join(__dirname, 'torch_bench.py'), '--model', model, '--export', onnxFile]);
   run('g++', [
     '-O2',
     '-march=native',
@@ -147,6 +194,7 @@ function main() {
   versions.oneDNN = doctor.native.oneDNN ?? 'unavailable';
   const results = cases.map((c) => ({
     name: c.name,
+    threads: c.threads,
     gflopPerImage: 0,
     ours: [],
     peers: Object.fromEntries(Object.keys(c.peers).map((k) => [k, []])),
@@ -170,19 +218,32 @@ function main() {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const peakGflops = median(peaks);
-  const ofPeak = (imagesPerSecond, r) => `${Math.round((100 * imagesPerSecond * r.gflopPerImage) / peakGflops)}%`;
-  const lines = [
-    `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`,
-    '',
-    `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, oneDNN ${versions.oneDNN}, PyTorch ${versions.torch}, onnxruntime-node ${versions.ort}.`,
-    `FMA peak (bench/peak-flops.cc, ${threads} threads, median of the rounds): ${peakGflops.toFixed(0)} GFLOP/s (rounds: ${peaks.map((p) => p.toFixed(0)).join(', ')}).`,
-    `Each number is the median of ${rounds} interleaved rounds (ours, theirs, ours, theirs …); each round's figure is the median step of a fresh process after 2 warm-up steps.`,
-    'Ratio = our images/s ÷ theirs (above 1: we are faster). "% of peak": images/s × FLOPs per image (2 per mult-add; a training step counts 3 passes) ÷ the FMA peak.',
-    'Generated by `node bench/run.js`.',
+  // a wasm case's peak is wasm's one-thread peak times its threads
+  const ofPeak = (imagesPerSecond, r) =>
+    `${Math.round((100 * imagesPerSecond * r.gflopPerImage) / (peakGflops * (r.threads ?? 1)))}%`;
+  const rounded = peaks.map((p) => p.toFixed(0)).join(', ');
+  const lines =
+    suite === 'wasm'
+      ? [
+          `# Benchmark: the wasm backend, ${model} at 224x224, 1 and 2 threads`,
+          '',
+          `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, onnxruntime-web ${versions.ortWeb} (its wasm backend, in Node, on the ONNX file \`resnext export\` writes).`,
+          `wasm peak (bench/wasm-peak.js, f32x4 mul+add, 1 thread, median of the rounds): ${peakGflops.toFixed(1)} GFLOP/s (rounds: ${rounded}); a case on t threads is compared with t times it.`,
+        ]
+      : [
+          `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`,
+          '',
+          `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, oneDNN ${versions.oneDNN}, PyTorch ${versions.torch}, onnxruntime-node ${versions.ort}.`,
+          `FMA peak (bench/peak-flops.cc, ${threads} threads, median of the rounds): ${peakGflops.toFixed(0)} GFLOP/s (rounds: ${rounded}).`,
+        ];
+  lines.push(
+    `Each number is the median of ${rounds} interleaved rounds (ours, theirs, ours, theirs …); each round's figure is the median step of a fresh process after its warm-up steps.`,
+    'Ratio = our images/s ÷ theirs (above 1: we are faster). "% of peak": images/s × FLOPs per image (2 per mult-add; a training step counts 3 passes) ÷ the peak.',
+    `Generated by \`node bench/run.js${suite === 'wasm' ? ' --suite wasm' : ''}\`.`,
     '',
     '| case | ours (img/s) | ours, % of peak | peer | peer (img/s) | peer, % of peak | ratio |',
     '|---|---|---|---|---|---|---|',
-  ];
+  );
   for (const r of results) {
     for (const [k, xs] of Object.entries(r.peers)) {
       lines.push(
@@ -192,7 +253,7 @@ function main() {
   }
   lines.push(
     '',
-    "## Targets (issue 4) against the machine's peak",
+    `## Targets (issue ${suite === 'wasm' ? '13' : '4'}) against the machine's peak`,
     '',
     '| case | target | needs (img/s) | needs, % of peak | ours now | met |',
     '|---|---|---|---|---|---|',
@@ -207,14 +268,19 @@ function main() {
   });
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
   // where our time goes: one profiled run of each case (kernel timings add a little overhead)
-  for (const [label, args] of [
-    ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
-    ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
-  ]) {
+  const profiled =
+    suite === 'wasm'
+      ? [['wasm inference, batch 1', ['--batch-size', '1', '--steps', '5']]]
+      : [
+          ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
+          ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
+        ];
+  for (const [label, args] of profiled) {
     const r = spawnSync(
       process.execPath,
       [
         join(ROOT, 'bin', 'resnext.js'),
+        ...(suite === 'wasm' ? ['--backend', 'wasm'] : []),
         'bench',
         model,
         ...args,
@@ -228,7 +294,7 @@ function main() {
     );
     lines.push(`## Profile of ours: ${label}`, '', '```', r.stdout.trim(), '```', '');
   }
-  const out = join(__dirname, 'RESULTS.md');
+  const out = join(__dirname, suite === 'wasm' ? 'RESULTS-wasm.md' : 'RESULTS.md');
   writeFileSync(`${out}.tmp`, lines.join('\n'));
   renameSync(`${out}.tmp`, out);
   process.stdout.write(lines.join('\n'));
