@@ -24,7 +24,12 @@ for (let s = 1; s <= steps; s++) {
   if (s % 100 === 0) {
     const rss = process.memoryUsage().rss / 2 ** 20;
     samples.push(rss);
-    process.stdout.write(`step ${s}: rss ${rss.toFixed(1)} MiB\n`);
+    // the wasm backend's module memory (its arena grows to the largest call's need, then stays)
+    const wasm =
+      r.getDefaultBackend().name === 'wasm'
+        ? `, wasm memory ${(require('../dist/src/backend/wasm').wasmKernels().memory.buffer.byteLength / 2 ** 20).toFixed(1)} MiB`
+        : '';
+    process.stdout.write(`step ${s}: rss ${rss.toFixed(1)} MiB${wasm}\n`);
   }
 }
 const warm = samples[1],

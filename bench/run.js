@@ -44,12 +44,12 @@ const ours = (m, batch, train, steps, on = {}) =>
       String(steps),
       '--warmup',
       String(on.warmup ?? 2),
-      '--threads',
-      String(on.threads ?? threads),
+      // threads: null for the reference backend, which has no setting
+      ...(on.threads === null ? [] : ['--threads', String(on.threads ?? threads)]),
       '--json',
       ...(train ? ['--train'] : []),
     ],
-    { OMP_NUM_THREADS: String(on.threads ?? threads) },
+    { OMP_NUM_THREADS: String(on.threads ?? threads ?? 1) },
   );
 const torch = (m, batch, train, steps, extra) =>
   run(
@@ -167,7 +167,7 @@ wasmCases.push({
   target: { peers: ['reference backend (TypeScript)'], ratio: 10 },
   // no peer trains in wasm; the reference backend is the baseline (one step: it takes minutes)
   peers: {
-    'reference backend (TypeScript)': () => ours(main224, 8, true, 1, { backend: 'reference', threads: 1, warmup: 0 }),
+    'reference backend (TypeScript)': () => ours(main224, 8, true, 1, { backend: 'reference', threads: null, warmup: 0 }),
   },
 });
 const cases = suite === 'wasm' ? wasmCases : nativeCases;

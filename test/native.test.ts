@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { Backend } from '../src/backend/contract';
 import { nativeBufferPool, nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { loadAddon } from '../src/backend/native/addon';
-import { BufferPool } from '../src/backend/native/buffer-pool';
+import { BufferPool } from '../src/backend/buffer-pool';
 import { referenceBackend, type FArray } from '../src/backend/reference';
 import { getBackend } from '../src/backend/slot';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';

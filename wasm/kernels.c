@@ -74,6 +74,10 @@ static char worker_stacks[MAX_THREADS][WORKER_STACK] __attribute__((aligned(16))
 /** How many threads kernels use (the caller and n − 1 workers). */
 EXPORT(set_threads) void set_threads(int n) { __atomic_store_n(&pool_size, n < 1 ? 1 : MIN(n, MAX_THREADS), __ATOMIC_RELEASE); }
 
+/** Set (to 1, by the worker's JavaScript, at worker_failed_flag()) when a worker traps. */
+static int worker_failed;
+EXPORT(worker_failed_flag) int* worker_failed_flag(void) { return &worker_failed; }
+
 /** Where worker `tid` (1 … MAX_THREADS − 1) sets its __stack_pointer before worker_main(tid). */
 EXPORT(worker_stack_top) char* worker_stack_top(int tid) { return worker_stacks[tid] + WORKER_STACK; }
 
@@ -138,9 +142,10 @@ static void parallel_for(task_fn fn, void* ctx, int chunks) {
   __atomic_store_n(&pool_gen, gen, __ATOMIC_RELEASE);
   __builtin_wasm_memory_atomic_notify((int*)&pool_gen, ~0u);
   run_chunks(gen, 0);
-  // what is left is in flight on workers: a short spin (the caller may be a page's main thread, which cannot wait)
-  while (__atomic_load_n(&pool_done, __ATOMIC_ACQUIRE) < chunks) {
-  }
+  // what is left is in flight on workers: a short spin (the caller may be a page's main thread, which
+  // cannot wait); a worker that trapped (a bug) is reported by its JavaScript: trap here too, never hang
+  while (__atomic_load_n(&pool_done, __ATOMIC_ACQUIRE) < chunks)
+    if (__atomic_load_n(&worker_failed, __ATOMIC_ACQUIRE)) __builtin_trap();
 }
 #else
 static int threads(void) { return 1; }

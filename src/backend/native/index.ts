@@ -10,7 +10,7 @@ import { referenceBackend, type FArray } from '../reference';
 import { readEnvironment } from '../../environment';
 import { isaName, loadAddon, type NativeAddon } from './addon';
 import { BlockedLayouts } from './blocked';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, bufferScopeOf } from '../buffer-pool';
 
 let loaded: ReturnType<typeof loadAddon> | null = null;
 /** The addon, loaded on the first call (never at import), or why it is unavailable. */
@@ -321,14 +321,7 @@ export function loadNativeBackend(): Backend<FArray> {
     name: 'native',
     kernels: nativeKernels(addon, layouts),
     read: (s) => referenceBackend.read(layouts.plain(s)),
-    bufferScope: {
-      open: () => nativeBufferPool.open(),
-      close: (keep) => nativeBufferPool.close(keep),
-      release: (s) => nativeBufferPool.release(s),
-      stats: () => nativeBufferPool.stats(),
-      resetPeak: () => nativeBufferPool.resetPeak(),
-      setProducer: (k) => nativeBufferPool.setProducer(k),
-    },
+    bufferScope: bufferScopeOf(nativeBufferPool),
     threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
     fallbacks: () => fallbacks,
   };

@@ -6,6 +6,7 @@
 // typed arrays: each wasm call copies its operands into the module's memory and its result out.
 // Runs wherever WebAssembly SIMD does (Node without the addon, browsers); float64 stays on the
 // reference kernels.
+import { BufferPool, bufferScopeOf } from '../buffer-pool';
 import type { Backend, ConvGeometry, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { setWasmThreads, type WasmExports, wasmKernels, wasmThreads } from './module';
@@ -42,17 +43,26 @@ function wasmCall(
     return p;
   });
   const outs = outSizes.map(alloc);
-  call(k, ins, outs);
+  try {
+    call(k, ins, outs);
+  } catch (e) {
+    // a trap is a bug of the module (on this thread or, reported by it, a worker's)
+    throw new Error(`wasm backend: ${op} failed in WebAssembly (${(e as Error).message})`);
+  }
   const missing = k.arena_failed();
   if (missing > 0) throw tooBig(missing, 'a work buffer (im2col or packing)');
   // views are made after the call: the memory may have grown during it. Copied out by set(), not
-  // slice(): V8's slice of a shared (threaded) memory's view is ~80x slower
+  // slice(): V8's slice of a shared (threaded) memory's view is ~80x slower; into pooled arrays
+  // inside a step scope (a fresh one costs a page fault per 4 KiB)
   return outs.map((p, i) => {
-    const out = new Float32Array(outSizes[i]);
+    const out = wasmBufferPool.take(outSizes[i]);
     out.set(new Float32Array(k.memory.buffer, p, outSizes[i]));
     return out;
   });
 }
+
+/** Outputs of wasm kernels, reused inside step scopes (bufferScope), as the native backend's. */
+export const wasmBufferPool = new BufferPool();
 
 /** A convolution's geometry as the 16 ints kernels.c reads, in a Float32Array's bytes (copied in as is). */
 function geometry(g: ConvGeometry): Float32Array {
@@ -106,6 +116,7 @@ export const wasmBackend: Backend<FArray> = {
   ...referenceBackend,
   name: 'wasm',
   threads: { get: wasmThreads, set: setWasmThreads },
+  bufferScope: bufferScopeOf(wasmBufferPool),
   kernels: {
     ...ref,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : convForward(x, w, b, null, false, g)),

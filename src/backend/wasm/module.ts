@@ -65,7 +65,13 @@ export type WorkerStarter = (module: object, memory: object, tid: number) => voi
 export const WORKER_SOURCE = `function runWasmWorker({ module, memory, tid }) {
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
   k.__stack_pointer.value = k.worker_stack_top(tid);
-  k.worker_main(tid); // never returns: sleeps until a kernel has chunks
+  try {
+    k.worker_main(tid); // never returns: sleeps until a kernel has chunks
+  } catch (e) {
+    // a trap (a bug): the caller waiting for this worker's chunk traps too instead of hanging
+    Atomics.store(new Int32Array(memory.buffer), k.worker_failed_flag() / 4, 1);
+    throw e;
+  }
 }`;
 
 /** The most threads the module runs (kernels.c's MAX_THREADS). */

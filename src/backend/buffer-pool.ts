@@ -1,9 +1,11 @@
 // Reuse of kernel outputs inside a step scope. A fresh multi-megabyte Float32Array costs page
-// faults and zeroing on every op (~2 µs per 4 KiB page here); inside open()…close(keep) the native
-// kernels take their outputs from a pool instead. Autograd gives each gradient back as soon as it
+// faults and zeroing on every op (~2 µs per 4 KiB page here, up to ~19 µs in some VMs); inside
+// open()…close(keep) the native and wasm kernels take their outputs from a pool instead. Autograd gives each gradient back as soon as it
 // is consumed (release), and close() returns every other output of the scope except those still in
 // use (`keep`: parameters, gradients, buffers, optimizer state), then lets go of idle sizes the
 // step did not use. Outside a scope every output is a plain GC-owned array, as before.
+
+import type { Backend } from './contract';
 
 /**
  * Outputs smaller than this many elements (4 KiB) are always fresh. Pooling down to this size costs
@@ -138,4 +140,16 @@ export class BufferPool {
     for (const list of this.free.values()) for (const a of list) n += a.length;
     return n;
   }
+}
+
+/** A backend's step-scope capability (Backend.bufferScope) over `pool`. */
+export function bufferScopeOf(pool: BufferPool): NonNullable<Backend<Float32Array>['bufferScope']> {
+  return {
+    open: () => pool.open(),
+    close: (keep) => pool.close(keep),
+    release: (s) => pool.release(s),
+    stats: () => pool.stats(),
+    resetPeak: () => pool.resetPeak(),
+    setProducer: (k) => pool.setProducer(k),
+  };
 }
