@@ -42,10 +42,12 @@ export class BufferPool {
   enabled = true;
 
   /** An output array of `size` elements; its contents are arbitrary inside a scope (kernels overwrite all of it). */
-  take(size: number): Float32Array {
+  take(size: number, zeroed = false): Float32Array {
     const scope = this.scopes[this.scopes.length - 1];
     if (!scope || !this.enabled || size < MIN_POOLED_ELEMENTS) return new Float32Array(size);
-    const a = this.free.get(size)?.pop() ?? new Float32Array(size);
+    const reused = this.free.get(size)?.pop();
+    if (reused && zeroed) reused.fill(0);
+    const a = reused ?? new Float32Array(size);
     scope.add(a);
     this.sizesUsed.add(size);
     this.live += size;

@@ -7,8 +7,10 @@
 // Runs wherever WebAssembly SIMD does (Node without the addon, browsers); float64 stays on the
 // reference kernels.
 import { BufferPool, bufferScopeOf } from '../buffer-pool';
-import type { Backend, ConvGeometry, PoolGeometry } from '../contract';
+import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
+
 import { referenceBackend, type FArray } from '../reference';
+import { withFloat32Source } from '../reference/storage';
 import { setWasmThreads, type WasmExports, wasmKernels, wasmThreads } from './module';
 
 export { setWasmThreads, wasmBytes, wasmKernels, wasmThreadStatus, wasmThreads } from './module';
@@ -111,6 +113,18 @@ function poolBackward(dy: FArray, x: FArray | null, g: PoolGeometry, mode: PoolM
 const f32 = (...xs: (FArray | null)[]) => xs.every((x) => x === null || x instanceof Float32Array);
 const ref = referenceBackend.kernels;
 
+/** The reference kernels, their float32 outputs taken (zero-filled) from the wasm pool inside step scopes. */
+const refPooled = Object.fromEntries(
+  Object.entries(ref).map(([name, kernel]) => [
+    name,
+    (...args: unknown[]) =>
+      withFloat32Source(
+        (size) => wasmBufferPool.take(size, true),
+        () => (kernel as (...a: unknown[]) => unknown)(...args),
+      ),
+  ]),
+) as unknown as Kernels<FArray>;
+
 /** The wasm backend (convolutions, matmul, batch norm, ReLU and pooling in WebAssembly; the rest TypeScript). */
 export const wasmBackend: Backend<FArray> = {
   ...referenceBackend,
@@ -118,7 +132,7 @@ export const wasmBackend: Backend<FArray> = {
   threads: { get: wasmThreads, set: setWasmThreads },
   bufferScope: bufferScopeOf(wasmBufferPool),
   kernels: {
-    ...ref,
+    ...refPooled,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : convForward(x, w, b, null, false, g)),
     conv2dFused: (x, w, b, r, relu, g) =>
       !f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : convForward(x, w, b, r, relu, g),
