@@ -167,7 +167,8 @@ wasmCases.push({
   target: { peers: ['reference backend (TypeScript)'], ratio: 10 },
   // no peer trains in wasm; the reference backend is the baseline (one step: it takes minutes)
   peers: {
-    'reference backend (TypeScript)': () => ours(main224, 8, true, 1, { backend: 'reference', threads: null, warmup: 0 }),
+    'reference backend (TypeScript)': () =>
+      ours(main224, 8, true, 1, { backend: 'reference', threads: null, warmup: 0 }),
   },
 });
 const cases = suite === 'wasm' ? wasmCases : nativeCases;

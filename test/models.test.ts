@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metaBackend } from '../src/backend/meta';
+import { loadableBackends } from '../src/backend/node';
 import { noGrad } from '../src/autograd/engine';
 import { prepareForInference } from '../src/nn/inference';
 import { buildModel, createModel, getVariant, listModels, modelName, templateVariant } from '../src/models/registry';
@@ -17,8 +18,8 @@ import { traceOps } from '../src/tensor/trace';
 import { SGD } from '../src/train/optim';
 
 /** How many times the fused convolution kernel ran during `run`. */
-function fusedCalls(run: () => unknown): number {
-  const profile = profileBackend(getDefaultBackend());
+function fusedCalls(run: () => unknown, backend = getDefaultBackend()): number {
+  const profile = profileBackend(backend);
   try {
     run();
   } finally {
@@ -146,26 +147,29 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
     traceOpsCounting(ops, run);
     return ops;
   };
-  for (const name of ['resnext_tiny', 'resnet18', 'resnext_small'] as const) {
-    it(`${name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
-      const model = prepareForInference(createModel(name, { seed: 3 }));
-      model.train();
-      noGrad(() => model.call(x)); // non-trivial running statistics
-      model.eval();
-      const plain = () => model.call(x).toArray(); // autograd on: modules run one by one
-      const fused = () => noGrad(() => model.call(x)).toArray();
-      assert.ok(maxDiff(fused(), plain()) < 1e-5, 'fused vs plain');
-      // an in-place optimizer step must invalidate the folded weights
-      const opt = new SGD(model.namedParameters(), { lr: 0.5, momentum: 0.9 });
-      model.train();
-      crossEntropy(model.call(x), [1, 2]).backward();
-      opt.step();
-      model.eval();
-      const after = plain();
-      assert.ok(maxDiff(fused(), after) < 1e-5, 'fused vs plain after a step');
-      assert.ok(fusedCalls(() => noGrad(() => model.call(x))) > 0, 'the fused kernel ran');
-    });
-  }
+  // on every backend with data: wasm keeps folded weights resident in its memory (holdConstant)
+  for (const backend of loadableBackends().filter((b) => b.hasData && b.name !== 'reference'))
+    for (const name of ['resnext_tiny', 'resnet18', 'resnext_small'] as const) {
+      it(`${name} on ${backend.name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
+        const xb = x.to(backend);
+        const model = prepareForInference(createModel(name, { seed: 3, backend }));
+        model.train();
+        noGrad(() => model.call(xb)); // non-trivial running statistics
+        model.eval();
+        const plain = () => model.call(xb).toArray(); // autograd on: modules run one by one
+        const fused = () => noGrad(() => model.call(xb)).toArray();
+        assert.ok(maxDiff(fused(), plain()) < 1e-5, 'fused vs plain');
+        // an in-place optimizer step must invalidate the folded weights
+        const opt = new SGD(model.namedParameters(), { lr: 0.5, momentum: 0.9 });
+        model.train();
+        crossEntropy(model.call(xb), [1, 2]).backward();
+        opt.step();
+        model.eval();
+        const after = plain();
+        assert.ok(maxDiff(fused(), after) < 1e-5, 'fused vs plain after a step');
+        assert.ok(fusedCalls(() => noGrad(() => model.call(xb)), backend) > 0, 'the fused kernel ran');
+      });
+    }
   it('runs only on a model prepared for it: the model files run module by module', () => {
     const model = createModel('resnext_tiny', { seed: 1 }).eval();
     assert.equal(

@@ -178,3 +178,32 @@ describe('wasm backend: threads', { skip: !wasmThreadStatus().available && wasmT
     assert.throws(() => setWasmThreads(17), /from 1 to 16, got 17/);
   });
 });
+
+describe('wasm backend: constants held in its memory', () => {
+  it('a held storage is read in place, and its copy is freed once the storage is collected', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const geo = { n: 1, c: 64, h: 8, w: 8, o: 64, kh: 1, kw: 1, oh: 8, ow: 8, strideH: 1, strideW: 1 };
+    const g = { ...geo, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1 };
+    const x = rand(64 * 64, 1),
+      w = rand(64 * 64, 2);
+    const fresh = wasmBackend.kernels.conv2d(x, w, null, g);
+    wasmBackend.holdConstant?.(w);
+    assert.deepEqual(wasmBackend.kernels.conv2d(x, w, null, g), fresh, 'the resident copy gives the same result');
+    w.fill(0); // breaks the promise on purpose: the kernel reads the copy, not the array
+    assert.deepEqual(wasmBackend.kernels.conv2d(x, w, null, g), fresh, 'read from wasm memory');
+    // 60 held arrays of 4 MiB, each dropped: their copies come back (240 MiB would otherwise stay)
+    const memory = () => wasmKernels().memory.buffer.byteLength;
+    const before = memory();
+    for (let i = 0; i < 60; i++) {
+      wasmBackend.holdConstant?.(new Float32Array(1 << 20).fill(i));
+      if (i % 5 === 4) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    assert.ok(memory() - before < 64 * 2 ** 20, `wasm memory grew by ${(memory() - before) / 2 ** 20} MiB`);
+  });
+});

@@ -16,9 +16,21 @@ static double arena_missing;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
+/** Where the arena starts: above the blocks JavaScript keeps resident (constants.ts), from __heap_base. */
+static size_t arena_base;
+
 EXPORT(arena_reset) void arena_reset(void) {
-  arena_top = (size_t)&__heap_base;
+  arena_top = arena_base ? arena_base : (size_t)&__heap_base;
   arena_missing = 0;
+}
+
+/** The first byte the resident blocks may use. */
+EXPORT(heap_start) size_t heap_start(void) { return (size_t)&__heap_base; }
+
+/** Moves the arena's start (JavaScript keeps resident blocks below it; the memory already holds it). */
+EXPORT(arena_set_base) void arena_set_base(size_t base) {
+  arena_base = base;
+  arena_reset();
 }
 
 /**

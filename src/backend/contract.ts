@@ -190,6 +190,11 @@ export interface Backend<S = unknown> {
     /** Names the kernel whose outputs are made next (the profiler calls it around each kernel; null: none). */
     setProducer?(kernel: string | null): void;
   };
+  /**
+   * Optional: a promise that `storage` will not change again (inference's folded weights), so the
+   * backend may keep a copy where its kernels read it fastest (the wasm backend: in its memory).
+   */
+  holdConstant?(storage: S): void;
   /** Optional: the values of a storage once they are ready (a GPU backend reads asynchronously). */
   readAsync?(storage: S): Promise<Float32Array | Float64Array>;
   /** Optional: how many threads the backend computes with, and changing it. */

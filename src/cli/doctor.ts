@@ -59,11 +59,9 @@ export function registerDoctor(program: Command): void {
             : `native: unavailable — ${native.reason}`,
         );
         const w = report.wasm;
-        lines.push(
-          !w.available
-            ? `wasm: unavailable — ${w.reason}`
-            : `wasm: SIMD128, ${w.threads} thread(s)${w.threadsAvailable ? ' (shared memory, worker_threads)' : ` (one thread only: ${w.threadsReason})`}`,
-        );
+        const how = w.threadsAvailable ? 'shared memory, worker_threads' : `one thread only: ${w.threadsReason}`;
+        const wasmLine = `wasm: SIMD128, ${w.threads} thread(s) (${how})`;
+        lines.push(w.available ? wasmLine : `wasm: unavailable — ${w.reason}`);
         lines.push(`node ${report.node}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }),

@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--threads <n>',
-      'threads of the compute backend (native, wasm: default all cores, wasm at most 16; reference has one); or set RESNEXT_THREADS',
+      'compute threads (native and wasm: default all cores, wasm at most 16; reference: one); or RESNEXT_THREADS',
     )
     .exitOverride();
   program.hook('preAction', (_root, command) => {

@@ -67,6 +67,9 @@ function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
   }
   const weight = w.withStorage(like.backend.fromValues(like.dtype, fw));
   const bias = mean.withStorage(like.backend.fromValues(like.dtype, fb));
+  // nothing writes to these storages: a new fold replaces them when a parameter or statistic changes
+  like.backend.holdConstant?.(weight.storage);
+  like.backend.holdConstant?.(bias.storage);
   const folded = { key, weight, bias };
   foldCache.set(conv, folded);
   return folded;

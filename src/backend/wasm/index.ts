@@ -11,6 +11,7 @@ import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 
 import { referenceBackend, type FArray } from '../reference';
 import { withFloat32Source } from '../reference/storage';
+import { ResidentConstants } from './constants';
 import { setWasmThreads, type WasmExports, wasmKernels, wasmThreads } from './module';
 
 export { setWasmThreads, wasmBytes, wasmKernels, wasmThreadStatus, wasmThreads } from './module';
@@ -40,6 +41,8 @@ function wasmCall(
   };
   const ins = inputs.map((a) => {
     if (a === null) return 0;
+    const resident = a instanceof Float32Array ? residentConstants().address(a) : 0;
+    if (resident) return resident;
     const p = alloc(a.length);
     new Float32Array(k.memory.buffer, p, a.length).set(a);
     return p;
@@ -61,6 +64,13 @@ function wasmCall(
     out.set(new Float32Array(k.memory.buffer, p, outSizes[i]));
     return out;
   });
+}
+
+let resident: ResidentConstants | null = null;
+/** The storages held constant (holdConstant) in the module's memory. */
+function residentConstants(): ResidentConstants {
+  resident ??= new ResidentConstants(wasmKernels());
+  return resident;
 }
 
 /** Outputs of wasm kernels, reused inside step scopes (bufferScope), as the native backend's. */
@@ -131,6 +141,10 @@ export const wasmBackend: Backend<FArray> = {
   name: 'wasm',
   threads: { get: wasmThreads, set: setWasmThreads },
   bufferScope: bufferScopeOf(wasmBufferPool),
+  // folded inference weights stay in wasm memory (from 4 KiB: small ones copy as fast as they look up)
+  holdConstant: (s) => {
+    if (s instanceof Float32Array && s.length >= 1024) residentConstants().hold(s);
+  },
   kernels: {
     ...refPooled,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : convForward(x, w, b, null, false, g)),

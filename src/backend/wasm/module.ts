@@ -16,6 +16,8 @@ export interface WasmExports {
   arena_reset(): void;
   arena_alloc(count: number): number;
   arena_failed(): number;
+  heap_start(): number;
+  arena_set_base(base: number): void;
   conv2d(x: number, w: number, bias: number, residual: number, relu: number, y: number, g: number): void;
   batch_norm_stats(x: number, mean: number, variance: number, n: number, c: number, hw: number): void;
   batch_norm_forward(
