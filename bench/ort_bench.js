@@ -1,23 +1,39 @@
 #!/usr/bin/env node
-// onnxruntime-node timing of an ONNX model (inference): warm-up, then median / min / max per run.
-// Usage: node bench/ort_bench.js model.onnx --batch 8 --threads 2 --steps 10 --warmup 2
-const ort = require('onnxruntime-node');
+// onnxruntime timing of an ONNX model (inference): onnxruntime-node, or with --web onnxruntime-web's
+// WebAssembly backend run in Node (the wasm backend's peer); warm-up, then median / min / max per run.
+// Usage: node bench/ort_bench.js model.onnx [--web] --batch 8 --threads 2 --steps 10 --warmup 2
+const { join } = require('node:path');
+const { option } = require('./args');
 
-async function main() {
-  const [file, ...rest] = process.argv.slice(2);
-  const arg = (k, d) => {
-    const i = rest.indexOf(`--${k}`);
-    return i >= 0 ? Number(rest[i + 1]) : d;
-  };
-  const batch = arg('batch', 8),
-    threads = arg('threads', 2),
-    steps = arg('steps', 10),
-    warmup = arg('warmup', 2);
+/** An inference session of `file` on `threads` threads, and the runtime's name and version. */
+async function open(file, web, threads) {
+  if (web) {
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = threads;
+    const session = await ort.InferenceSession.create(file, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    // its package.json is not in its exports map
+    const version = require(join(__dirname, '..', 'node_modules', 'onnxruntime-web', 'package.json')).version;
+    return { ort, session, version: { ortWeb: version } };
+  }
+  const ort = require('onnxruntime-node');
   const session = await ort.InferenceSession.create(file, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
+  return { ort, session, version: { ort: require('onnxruntime-node/package.json').version } };
+}
+
+async function main() {
+  const file = process.argv[2];
+  const batch = Number(option('batch', 8)),
+    threads = Number(option('threads', 2)),
+    steps = Number(option('steps', 10)),
+    warmup = Number(option('warmup', 2));
+  const { ort, session, version } = await open(file, process.argv.includes('--web'), threads);
   const data = Float32Array.from({ length: batch * 3 * 224 * 224 }, (_, i) => Math.sin(i));
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [batch, 3, 224, 224]) };
   for (let i = 0; i < warmup; i++) await session.run(feeds);
@@ -30,8 +46,9 @@ async function main() {
   times.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)];
   process.stdout.write(
-    `${JSON.stringify({ medianMs: med, minMs: times[0], maxMs: times[times.length - 1], imagesPerSecond: (1000 * batch) / med, ort: require('onnxruntime-node/package.json').version })}\n`,
+    `${JSON.stringify({ medianMs: med, minMs: times[0], maxMs: times[times.length - 1], imagesPerSecond: (1000 * batch) / med, ...version })}\n`,
   );
+  process.exit(0); // onnxruntime-web's worker threads would keep the process alive
 }
 main().catch((e) => {
   process.stderr.write(`${e.message}\n`);

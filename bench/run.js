@@ -87,8 +87,9 @@ const ort = (batch, steps) =>
   ]);
 const ortWeb = (batch, steps, t) =>
   run(process.execPath, [
-    join(__dirname, 'ort_web_bench.js'),
+    join(__dirname, 'ort_bench.js'),
     onnxFile,
+    '--web',
     '--batch',
     String(batch),
     '--threads',

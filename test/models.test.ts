@@ -150,7 +150,7 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
   // on every backend with data: wasm keeps folded weights resident in its memory (holdConstant)
   for (const backend of loadableBackends().filter((b) => b.hasData && b.name !== 'reference'))
     for (const name of ['resnext_tiny', 'resnet18', 'resnext_small'] as const) {
-      it(`${name} on ${backend.name}: eval under noGrad equals the module-by-module forward, before and after an optimizer step`, () => {
+      it(`${name} on ${backend.name}: fused eval equals the plain forward, before and after an SGD step`, () => {
         const xb = x.to(backend);
         const model = prepareForInference(createModel(name, { seed: 3, backend }));
         model.train();
