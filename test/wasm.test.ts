@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { referenceBackend } from '../src/backend/reference';
+import { KERNELS_THREADS_WASM_BASE64 } from '../src/backend/wasm/binary';
 import '../src/backend/node'; // the Node entry: wasm threads over worker_threads
 import {
   setWasmThreads,
@@ -25,8 +26,12 @@ const rand = (n: number, seed: number) => {
 };
 
 describe('wasm backend', () => {
-  it('binary.ts carries exactly wasm/kernels.wasm (CI also rebuilds it from wasm/kernels.c)', () => {
+  it('binary.ts carries exactly both committed modules (CI also rebuilds them from wasm/kernels.c)', () => {
     assert.deepEqual(Buffer.from(wasmBytes()), readFileSync(join(ROOT, 'wasm', 'kernels.wasm')));
+    assert.deepEqual(
+      Buffer.from(KERNELS_THREADS_WASM_BASE64, 'base64'),
+      readFileSync(join(ROOT, 'wasm', 'kernels-threads.wasm')),
+    );
   });
   it('matmul equals the reference at shapes across the GEMM blocking (rows of 4, columns of 8, depth of 256)', () => {
     const k = wasmBackend.kernels,

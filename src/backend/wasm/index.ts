@@ -3,12 +3,12 @@
 // backward-weight), matmul, batch norm, ReLU and pooling run in wasm/kernels.c compiled to wasm32 +
 // SIMD128, on several threads where shared memory allows (module.ts); the element-wise kernels,
 // loss and optimizer steps are the reference backend's TypeScript. Storages are the reference's
-// typed arrays: each wasm call copies its operands into the module's memory and its result out.
+// typed arrays: each wasm call copies its operands into the module's memory (storages held constant
+// stay there, constants.ts) and its result out, into arrays pooled inside step scopes.
 // Runs wherever WebAssembly SIMD does (Node without the addon, browsers); float64 stays on the
 // reference kernels.
 import { BufferPool, bufferScopeOf } from '../buffer-pool';
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
-
 import { referenceBackend, type FArray } from '../reference';
 import { withFloat32Source } from '../reference/storage';
 import { ResidentConstants } from './constants';
