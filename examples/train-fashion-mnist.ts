@@ -3,27 +3,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadFashionMnist, train, type TrainConfig } from '../src/index';
+import { loadFashionMnist, TRAIN_DEFAULTS, train, type TrainConfig } from '../src/index';
 
 async function main(): Promise<void> {
   const out = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'resnext-example-'));
+  // `resnext train`'s defaults, with a short run's size, Nesterov momentum and a slice of the data
   const config: TrainConfig = {
+    ...TRAIN_DEFAULTS,
     model: 'resnext_tiny',
     data: 'fashion-mnist',
     epochs: 1,
     batchSize: 64,
     lr: 0.05,
-    optimizer: 'sgd',
-    momentum: 0.9,
     nesterov: true,
-    weightDecay: 5e-4,
-    schedule: 'cosine',
-    warmupEpochs: 0,
-    milestones: [],
-    gamma: 0.1,
-    labelSmoothing: 0,
-    seed: 0,
-    augment: true,
     limitTrain: 2048,
     limitTest: 500,
     prefetch: 1,

@@ -17,6 +17,7 @@ import { loadSafetensors } from '../src/io/load-save';
 import { Parameter } from '../src/nn/parameter';
 import { tensor } from '../src/tensor/create';
 import { AdamW, SGD, type Optimizer } from '../src/train/optim';
+import { TRAIN_DEFAULTS } from '../src/train/recipe';
 import { learningRate } from '../src/train/schedule';
 import { train, type TrainConfig } from '../src/train/trainer';
 import { assertClose, FIXTURES, ROOT, runCli } from './helpers';
@@ -165,24 +166,16 @@ describe('Fashion-MNIST and the data pipeline', () => {
   });
 });
 
+/** A short run: `resnext train`'s defaults with a small model, batch, learning rate and data slice. */
 function config(over: Partial<TrainConfig>): TrainConfig {
   return {
+    ...TRAIN_DEFAULTS,
     model: 'resnext_tiny',
     data: 'fashion-mnist',
     epochs: 3,
     batchSize: 32,
     lr: 0.05,
-    optimizer: 'sgd',
-    momentum: 0.9,
-    nesterov: false,
-    weightDecay: 5e-4,
-    schedule: 'cosine',
-    warmupEpochs: 0,
-    milestones: [],
-    gamma: 0.1,
-    labelSmoothing: 0,
     seed: 1,
-    augment: true,
     limitTrain: 256,
     limitTest: 64,
     prefetch: 1,

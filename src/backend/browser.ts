@@ -4,17 +4,10 @@
 import { metaBackend } from './meta';
 import { referenceBackend } from './reference';
 import { registerBackend, setDefaultBackendChooser } from './slot';
-import { wasmBackend, wasmKernels } from './wasm';
+import { wasmBackend, wasmUnavailableReason } from './wasm';
 import './wasm/workers-browser'; // wasm kernels on several threads where the page is cross-origin isolated
 
 registerBackend('wasm', wasmBackend);
 registerBackend('reference', referenceBackend);
 registerBackend('meta', metaBackend);
-setDefaultBackendChooser(() => {
-  try {
-    wasmKernels();
-    return wasmBackend;
-  } catch {
-    return referenceBackend;
-  }
-});
+setDefaultBackendChooser(() => (wasmUnavailableReason() === null ? wasmBackend : referenceBackend));

@@ -8,7 +8,7 @@ import { metaBackend } from './meta';
 import { loadNativeBackend, nativeStatus } from './native';
 import { referenceBackend } from './reference';
 import { getBackend, listBackends, registerBackend, setDefaultBackendChooser } from './slot';
-import { wasmBackend, wasmKernels } from './wasm';
+import { wasmBackend, wasmUnavailableReason } from './wasm';
 import './wasm/workers-node'; // wasm kernels on several threads (worker_threads)
 
 registerBackend('native', loadNativeBackend);
@@ -26,12 +26,10 @@ export function nodeDefaultReason(): {
   if (env.backend) return { name: env.backend, why: 'RESNEXT_BACKEND', detail: '' };
   const status = nativeStatus();
   if (status.available) return { name: 'native', why: 'native', detail: '' };
-  try {
-    wasmKernels();
-    return { name: 'wasm', why: 'native unavailable', detail: status.reason };
-  } catch (e) {
-    return { name: 'reference', why: 'native unavailable', detail: `${status.reason}; ${(e as Error).message}` };
-  }
+  const noWasm = wasmUnavailableReason();
+  return noWasm === null
+    ? { name: 'wasm', why: 'native unavailable', detail: status.reason }
+    : { name: 'reference', why: 'native unavailable', detail: `${status.reason}; ${noWasm}` };
 }
 
 /** The Node default, chosen when the first tensor is made (this is when the addon loads). */

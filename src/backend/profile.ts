@@ -77,26 +77,44 @@ export function profileBackend(backend: Backend): KernelProfile {
   };
 }
 
+/** `  name  value unit  share%` for each entry, largest first; values are divided by `scale` for display. */
+function shareLines(entries: Iterable<[string, number]>, scale: number, unit: string): string[] {
+  const sorted = [...entries].sort((a, b) => b[1] - a[1]);
+  const total = sorted.reduce((s, [, v]) => s + v, 0);
+  return sorted.map(
+    ([k, v]) =>
+      `  ${k.padEnd(28)} ${(v / scale).toFixed(1).padStart(9)} ${unit} ${((100 * v) / total).toFixed(1).padStart(5)}%`,
+  );
+}
+
+/** Sums `value` of the rows by kernel. */
+function byKernel(rows: ProfileRow[], value: (r: ProfileRow) => number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(r.kernel, (out.get(r.kernel) ?? 0) + value(r));
+  return out;
+}
+
 /** The profile as a text table: kernel, geometry, calls, total ms, share, GFLOP/s (convolutions). */
 export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): string {
   const total = rows.reduce((s, r) => s + r.ms, 0);
-  const byKernel = new Map<string, number>();
-  for (const r of rows) byKernel.set(r.kernel, (byKernel.get(r.kernel) ?? 0) + r.ms);
   const lines = [`kernel time per step: ${(total / steps).toFixed(1)} ms`, '', 'by kernel:'];
-  for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) {
-    lines.push(
-      `  ${k.padEnd(28)} ${(ms / steps).toFixed(1).padStart(9)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`,
-    );
-  }
-  const bytes = new Map<string, number>();
-  for (const r of rows) bytes.set(r.kernel, (bytes.get(r.kernel) ?? 0) + r.outputBytes);
+  lines.push(
+    ...shareLines(
+      byKernel(rows, (r) => r.ms),
+      steps,
+      'ms',
+    ),
+  );
+  const bytes = byKernel(rows, (r) => r.outputBytes);
   const totalBytes = [...bytes.values()].reduce((a, b) => a + b, 0);
   lines.push('', `new outputs per step: ${(totalBytes / steps / 2 ** 20).toFixed(1)} MiB, by kernel:`);
-  for (const [k, b] of [...bytes].filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1])) {
-    lines.push(
-      `  ${k.padEnd(28)} ${(b / steps / 2 ** 20).toFixed(1).padStart(9)} MiB ${((100 * b) / totalBytes).toFixed(1).padStart(5)}%`,
-    );
-  }
+  lines.push(
+    ...shareLines(
+      [...bytes].filter(([, b]) => b > 0),
+      steps * 2 ** 20,
+      'MiB',
+    ),
+  );
   lines.push('', `slowest calls by kernel and geometry (top ${limit}):`);
   for (const r of rows.slice(0, limit)) {
     const rate = r.gflop > 0 ? `${(r.gflop / (r.ms / 1000)).toFixed(1).padStart(7)} GFLOP/s` : '';
@@ -109,13 +127,9 @@ export function formatProfile(rows: ProfileRow[], steps: number, limit = 40): st
 
 /** The outputs live at a step's memory peak, by the kernel that made them (empty when not known). */
 export function formatPeakByKernel(bytes: Readonly<Record<string, number>>): string {
-  const rows = Object.entries(bytes).sort((a, b) => b[1] - a[1]);
+  const rows = Object.entries(bytes);
   if (rows.length === 0) return '';
   const total = rows.reduce((s, [, b]) => s + b, 0);
   const lines = [`at the step's memory peak, ${(total / 2 ** 20).toFixed(0)} MiB of outputs were live, made by:`];
-  for (const [k, b] of rows)
-    lines.push(
-      `  ${k.padEnd(28)} ${(b / 2 ** 20).toFixed(1).padStart(9)} MiB ${((100 * b) / total).toFixed(1).padStart(5)}%`,
-    );
-  return `${lines.join('\n')}\n`;
+  return `${[...lines, ...shareLines(rows, 2 ** 20, 'MiB')].join('\n')}\n`;
 }

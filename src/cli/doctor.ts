@@ -3,25 +3,23 @@
 import type { Command } from 'commander';
 import { loadableBackends, nativeStatus } from '../backend/node';
 import { getDefaultBackend } from '../backend/slot';
-import { wasmThreadStatus, wasmThreads } from '../backend/wasm';
+import { wasmThreadStatus, wasmThreads, wasmUnavailableReason } from '../backend/wasm';
 import { readEnvironment } from '../environment';
 import type { DoctorJson } from './json-output';
 import { guarded, printJson } from './util';
 
 /** Whether the wasm module compiles here (it needs WebAssembly SIMD) and its threads. */
 function wasmReport(): DoctorJson['wasm'] {
-  try {
-    const t = wasmThreadStatus();
-    return {
-      available: true,
-      reason: '',
-      threads: wasmThreads(),
-      threadsAvailable: t.available,
-      threadsReason: t.reason,
-    };
-  } catch (e) {
-    return { available: false, reason: (e as Error).message };
-  }
+  const reason = wasmUnavailableReason();
+  if (reason !== null) return { available: false, reason };
+  const t = wasmThreadStatus();
+  return {
+    available: true,
+    reason: '',
+    threads: wasmThreads(),
+    threadsAvailable: t.available,
+    threadsReason: t.reason,
+  };
 }
 
 /** Registers the doctor command. */

@@ -14,7 +14,14 @@ import { withFloat32Source } from '../reference/storage';
 import { ResidentConstants } from './constants';
 import { setWasmThreads, type WasmExports, wasmKernels, wasmThreads } from './module';
 
-export { setWasmThreads, wasmBytes, wasmKernels, wasmThreadStatus, wasmThreads } from './module';
+export {
+  setWasmThreads,
+  wasmBytes,
+  wasmKernels,
+  wasmThreadStatus,
+  wasmThreads,
+  wasmUnavailableReason,
+} from './module';
 
 /**
  * Runs one kernel in a fresh arena: copies `inputs` in (null stays a null pointer), allocates

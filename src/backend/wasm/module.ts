@@ -147,6 +147,16 @@ export function wasmKernels(): WasmExports {
   return state.exports;
 }
 
+/** Why the kernels cannot run here (no WebAssembly, or no SIMD), or null when they can. */
+export function wasmUnavailableReason(): string | null {
+  try {
+    wasmKernels();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Threads the kernels use (1 with the one-thread module). */
 export function wasmThreads(): number {
   wasmKernels();
