@@ -4,6 +4,8 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <cmath>
+
 #include "kernels.h"
 #include "layout_policy.h"
 
@@ -17,6 +19,17 @@ float* floats(const Napi::Value& v, size_t expected, const char* what, bool null
   auto a = v.As<Napi::Float32Array>();
   if (a.ElementLength() != expected)
     throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(expected));
+  return a.Data();
+}
+
+// A Float32Array of at least `minimum` elements: a stored activation (a bf16 or int8 one fills
+// only the front of the float32 array its tensor owns).
+float* storedFloats(const Napi::Value& v, size_t minimum, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() < minimum)
+    throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has " + std::to_string(a.ElementLength()) + " elements, expected at least " + std::to_string(minimum));
   return a.Data();
 }
 
@@ -115,41 +128,77 @@ size_t physicalSize(const Napi::Env& env, int layout, int64_t n, int64_t c, int6
   return d[4];
 }
 
-// blockedPlan(geometry, residual, relu) -> [dstLayout, dstElements, weightElements]
+// A fused convolution's arithmetic: undefined/null for float32, {kind: 'bf16'}, or {kind: 'int8',
+// id, srcScale, srcSigned, dstScale, dstSigned, residualScale, residualSigned, weightScales}.
+resnext::Precision precision(const Napi::Value& v, int64_t outChannels) {
+  using Kind = resnext::Precision::Kind;
+  resnext::Precision pr;
+  if (v.IsNull() || v.IsUndefined()) return pr;
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "native: precision must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  const std::string kind = o.Get("kind").IsString() ? o.Get("kind").As<Napi::String>().Utf8Value() : "";
+  if (kind == "bf16") { pr.kind = Kind::bf16; return pr; }
+  if (kind != "int8") throw Napi::RangeError::New(v.Env(), "native: precision.kind must be 'bf16' or 'int8', got '" + kind + "'");
+  pr.kind = Kind::int8;
+  pr.id = static_cast<int>(count(o.Get("id"), "precision.id"));
+  auto scale = [&](const char* name) {
+    const float s = number(o.Get(name), name);
+    if (!(s > 0.0f) || !std::isfinite(s)) throw Napi::RangeError::New(v.Env(), std::string("native: precision.") + name + " must be a positive finite number");
+    return s;
+  };
+  pr.srcScale = scale("srcScale");
+  pr.dstScale = scale("dstScale");
+  pr.residualScale = scale("residualScale");
+  pr.srcSigned = flag(o.Get("srcSigned"), "precision.srcSigned");
+  pr.dstSigned = flag(o.Get("dstSigned"), "precision.dstSigned");
+  pr.residualSigned = flag(o.Get("residualSigned"), "precision.residualSigned");
+  const float* ws = floats(o.Get("weightScales"), outChannels, "precision.weightScales");
+  pr.weightScales.assign(ws, ws + outChannels);
+  for (float s : pr.weightScales) {
+    if (!(s > 0.0f) || !std::isfinite(s)) throw Napi::RangeError::New(v.Env(), "native: precision.weightScales must be positive finite numbers");
+  }
+  return pr;
+}
+
+// blockedPlan(geometry, residual, relu, precision?) -> [dstLayout, dstElements, weightElements]
 Napi::Value BlockedPlan(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[0]);
   bool residual = flag(info[1], "residual"), relu = flag(info[2], "relu");
+  const resnext::Precision pr = precision(info[3], g.o);
   resnext::BlockedInfo p{};
-  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu); });
+  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu, pr); });
   return numbers(info.Env(), {static_cast<double>(p.dstLayout), static_cast<double>(p.dstElements), static_cast<double>(p.weightElements)});
 }
 
-// blockedPrepareWeights(w, out, geometry, residual, relu): plain (G)OIHW weights into the plan's layout
+// blockedPrepareWeights(w, out, geometry, residual, relu, precision?): plain (G)OIHW weights into
+// the plan's layout and type (int8: w holds the integer values)
 Napi::Value BlockedPrepareWeights(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[2]);
   bool residual = flag(info[3], "residual"), relu = flag(info[4], "relu");
+  const resnext::Precision pr = precision(info[5], g.o);
   resnext::BlockedInfo p{};
-  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu); });
+  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu, pr); });
   const float* w = floats(info[0], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
   float* out = floats(info[1], p.weightElements, "prepared weight");
-  return guarded(info, [&] { resnext::blockedPrepareWeights(g, residual, relu, w, out); });
+  return guarded(info, [&] { resnext::blockedPrepareWeights(g, residual, relu, pr, w, out); });
 }
 
-// conv2dFusedBlocked(x, xLayout, preparedWeight, bias, residual | null, residualLayout, y, relu, geometry)
+// conv2dFusedBlocked(x, xLayout, preparedWeight, bias, residual | null, residualLayout, y, relu, geometry, precision?)
 Napi::Value Conv2dFusedBlocked(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[8]);
   const bool relu = flag(info[7], "relu");
   const bool hasResidual = !(info[4].IsNull() || info[4].IsUndefined());
+  const resnext::Precision pr = precision(info[9], g.o);
   resnext::BlockedInfo p{};
-  guarded(info, [&] { p = resnext::blockedPlan(g, hasResidual, relu); });
+  guarded(info, [&] { p = resnext::blockedPlan(g, hasResidual, relu, pr); });
   const int xLayout = layoutArg(info[1]), rLayout = layoutArg(info[5]);
-  const float* x = floats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
+  const float* x = storedFloats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
   const float* w = floats(info[2], p.weightElements, "prepared weight");
   const float* b = floats(info[3], g.o, "bias");
-  const float* r = hasResidual ? floats(info[4], physicalSize(info.Env(), rLayout, g.n, g.o, g.oh, g.ow), "residual") : nullptr;
-  float* y = floats(info[6], p.dstElements, "y");
+  const float* r = hasResidual ? storedFloats(info[4], physicalSize(info.Env(), rLayout, g.n, g.o, g.oh, g.ow), "residual") : nullptr;
+  float* y = storedFloats(info[6], p.dstElements, "y");
   if (r == y || x == y) throw Napi::RangeError::New(info.Env(), "native: y must not alias an input");
-  return guarded(info, [&] { resnext::conv2dFusedBlocked(g, relu, x, xLayout, w, b, r, rLayout, y); });
+  return guarded(info, [&] { resnext::conv2dFusedBlocked(g, relu, pr, x, xLayout, w, b, r, rLayout, y); });
 }
 
 // layoutDims(layout) -> [dims..., physical elements]
@@ -165,7 +214,7 @@ Napi::Value LayoutToPlain(const Napi::CallbackInfo& info) {
   std::vector<int64_t> d;
   guarded(info, [&] { d = resnext::layoutDims(layout); });
   if (d.size() != 5) throw Napi::RangeError::New(info.Env(), "native: only 4-D layouts are supported");
-  const float* src = floats(info[0], d[4], "src");
+  const float* src = storedFloats(info[0], d[4], "src");
   float* dst = floats(info[2], d[0] * d[1] * d[2] * d[3], "dst");
   return guarded(info, [&] { resnext::layoutToPlain(layout, src, dst); });
 }
@@ -351,8 +400,8 @@ Napi::Value MaxPoolBlocked(const Napi::CallbackInfo& info) {
   if (xLayout < 1) throw Napi::RangeError::New(info.Env(), "native: maxPoolBlocked needs a blocked input");
   resnext::BlockedInfo p{};
   guarded(info, [&] { p = resnext::maxPoolBlockedPlan(g, xLayout); });
-  const float* x = floats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
-  float* y = floats(info[2], p.dstElements, "y");
+  const float* x = storedFloats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
+  float* y = storedFloats(info[2], p.dstElements, "y");
   return guarded(info, [&] { resnext::maxPoolBlocked(g, x, xLayout, y); });
 }
 

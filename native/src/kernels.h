@@ -40,11 +40,25 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
 
 // Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose
 // (numbered by layout_policy.cc, which also decides which layouts are used).
+// Physical sizes are in float32 elements (a bf16 or int8 buffer is a Float32Array of ceil(bytes / 4)).
 struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
-BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu);
-void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out);
-void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
-                        const float* residual, int residualLayout, float* y);
+// The arithmetic of a fused inference convolution: float32; bf16 (bf16 input, weights and output,
+// float32 accumulation, bias, residual and ReLU); or int8 (u8/s8 activations with one scale each,
+// s8 weights with a scale per output channel, s32 accumulation, requantised output:
+// q = sat(rne((acc + bias / (srcScale * weightScale)) * srcScale * weightScale / dstScale
+//             + residualScale / dstScale * qResidual)), ReLU before the saturation).
+struct Precision {
+  enum class Kind { f32, bf16, int8 } kind = Kind::f32;
+  int id = 0;  // int8: the number the caller gave this set of scales (part of the plan's key)
+  float srcScale = 1, dstScale = 1, residualScale = 1;
+  bool srcSigned = false, dstSigned = false, residualSigned = false;
+  std::vector<float> weightScales;  // int8: one per output channel
+  std::string key() const;
+};
+BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr);
+void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const Precision& pr, const float* w, float* out);
+void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const Precision& pr, const float* x, int xLayout, const float* w,
+                        const float* b, const float* residual, int residualLayout, float* y);
 std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements] (layout_policy.cc)
 void layoutToPlain(int layout, const float* src, float* dst);
 // dx = gradient of conv2d with respect to x.

@@ -1,6 +1,7 @@
 // Inference in the layouts the policy picks (layout_policy.h): the fused convolution (BN folded,
-// residual and ReLU as post-ops) and max pooling, planned once per geometry (plans.h), reading and
-// writing numbered layouts so a chain of them needs no reorder to NCHW in between.
+// residual and ReLU as post-ops; float32, bf16 or int8 arithmetic) and max pooling, planned once
+// per geometry and precision (plans.h), reading and writing numbered layouts so a chain of them
+// needs no reorder to NCHW in between.
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -22,31 +23,52 @@ struct BlockedPlan {
   convolution_forward prim;
   memory::desc src, weights, bias, dst;
   int dstLayout;
-  bool residualOperand;  // the residual is a binary-add post-op operand (else a sum into dst)
+  bool residualOperand;     // the residual is a binary-add post-op operand (else a sum into dst)
+  memory::desc residualIn;  // what the sum post-op reads from dst: dst's layout in the residual's type
+  float srcScale;           // the input's step (int8; 1 otherwise)
+  float residualScale;      // the residual's step (int8; 1 otherwise)
+  std::vector<float> biasToAccumulator;  // int8: 1 / (srcScale * weightScale[c]) (oneDNN adds bias before scaling)
 };
 
 std::vector<float> scratch;          // a reordered input (only the JavaScript thread calls in)
 std::vector<float> residualScratch;  // a reordered residual
+std::vector<float> biasScratch;      // an int8 plan's bias in accumulator units
 
-BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu) {
+using Kind = Precision::Kind;
+dt int8Type(bool isSigned) { return isSigned ? dt::s8 : dt::u8; }
+
+BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
   const ConvDescs d = describeConv(g);
+  const bool int8 = pr.kind == Kind::int8;
+  const dt srcType = int8 ? int8Type(pr.srcSigned) : pr.kind == Kind::bf16 ? dt::bf16 : dt::f32;
+  const dt dstType = int8 ? int8Type(pr.dstSigned) : srcType;
+  const dt weightType = int8 ? dt::s8 : srcType;
+  if (int8 && static_cast<int64_t>(pr.weightScales.size()) != g.o) throw std::invalid_argument("int8: one weight scale per output channel expected");
+  std::vector<float> outputScales, biasToAccumulator;
+  for (float ws : pr.weightScales) {
+    outputScales.push_back(pr.srcScale * ws / pr.dstScale);
+    biasToAccumulator.push_back(1.0f / (pr.srcScale * ws));
+  }
   // The residual enters as a binary-add post-op reading it where it lies; a sum post-op would need
-  // it copied into dst first (a full extra pass over memory).
+  // it copied into dst first (a full extra pass over memory). int8 always sums: only the sum
+  // post-op scales its operand (residual step / output step).
   auto attrFor = [&](const memory::desc* residualDesc) {
     post_ops ops;
     if (residual) {
       if (residualDesc) ops.append_binary(algorithm::binary_add, *residualDesc);
+      else if (int8) ops.append_sum(pr.residualScale / pr.dstScale, 0, int8Type(pr.residualSigned));
       else ops.append_sum(1.0f);
     }
     if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
     primitive_attr attr;
     attr.set_post_ops(ops);
+    if (int8) attr.set_output_scales(1 << 1, outputScales);
     return attr;
   };
   auto make = [&](tag activations, const primitive_attr& attr) {
     convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-        memory::desc(d.src.dims(), dt::f32, activations), memory::desc(d.weights.dims(), dt::f32, tag::any), d.bias, memory::desc(d.dst.dims(), dt::f32, activations),
-        d.strides, d.dilates, d.padL, d.padR);
+        memory::desc(d.src.dims(), srcType, activations), memory::desc(d.weights.dims(), weightType, tag::any), d.bias,
+        memory::desc(d.dst.dims(), dstType, activations), d.strides, d.dilates, d.padL, d.padR);
     return convolution_forward::primitive_desc(desc, attr, cpuEngine());
   };
   // the policy's layouts in order: the first with a real kernel, else the last (oneDNN's choice)
@@ -63,51 +85,65 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu) {
     }
   }
   bool residualOperand = false;
-  if (residual) {
+  if (residual && !int8) {
     const memory::desc dst = pd.dst_desc();
     try {
-      convolution_forward::primitive_desc withOperand = make(dst == memory::desc(d.dst.dims(), dt::f32, tag::nhwc) ? tag::nhwc : tag::any, attrFor(&dst));
+      convolution_forward::primitive_desc withOperand = make(dst == memory::desc(d.dst.dims(), dstType, tag::nhwc) ? tag::nhwc : tag::any, attrFor(&dst));
       if (fastKernel(withOperand.impl_info_str()) && withOperand.dst_desc() == dst) { pd = withOperand; residualOperand = true; }
     } catch (const dnnl::error&) {
       // keep the sum post-op
     }
   }
-  return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(), layoutId(pd.dst_desc()), residualOperand};
+  memory::desc residualIn = pd.dst_desc();
+  if (int8) residualIn.data.data_type = static_cast<dnnl_data_type_t>(int8Type(pr.residualSigned));
+  return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(),
+          layoutId(pd.dst_desc(), int8 ? pr.dstScale : 1.0f), residualOperand, residualIn,
+          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator};
 }
 
-const BlockedPlan& planFor(const ConvGeometry& g, bool residual, bool relu) {
-  const std::string k = convKey(g, 'b', true) + (residual ? "+" : "") + (relu ? "r" : "");
-  return cachedPlan<BlockedPlan>(k, [&] { return makePlan(g, residual, relu); });
+const BlockedPlan& planFor(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
+  const std::string k = convKey(g, 'b', true) + (residual ? "+" : "") + (relu ? "r" : "") + pr.key();
+  return cachedPlan<BlockedPlan>(k, [&] { return makePlan(g, residual, relu, pr); });
 }
 
 }  // namespace
 
-BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu) {
-  const BlockedPlan& p = planFor(g, residual, relu);
-  return {p.dstLayout, static_cast<int64_t>(p.dst.get_size() / sizeof(float)), static_cast<int64_t>(p.weights.get_size() / sizeof(float))};
+std::string Precision::key() const {
+  return kind == Kind::f32 ? "" : kind == Kind::bf16 ? "h" : "q" + std::to_string(id);
 }
 
-void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const float* w, float* out) {
-  const BlockedPlan& p = planFor(g, residual, relu);
+BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
+  const BlockedPlan& p = planFor(g, residual, relu, pr);
+  return {p.dstLayout, floatElements(p.dst), floatElements(p.weights)};
+}
+
+void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const Precision& pr, const float* w, float* out) {
+  const BlockedPlan& p = planFor(g, residual, relu, pr);
   reorderInto(describeConv(g).weights, w, p.weights, out);
 }
 
-void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const float* x, int xLayout, const float* w, const float* b,
-                        const float* residual, int residualLayout, float* y) {
+void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const Precision& pr, const float* x, int xLayout, const float* w,
+                        const float* b, const float* residual, int residualLayout, float* y) {
   std::lock_guard<std::recursive_mutex> lock(planLock());  // the scratch buffers are shared
-  const BlockedPlan& p = planFor(g, residual != nullptr, relu);
-  const memory::desc xd = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
-  const float* src = inLayout(xd, x, p.src, scratch);
+  const BlockedPlan& p = planFor(g, residual != nullptr, relu, pr);
+  const StoredLayout xl = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
+  const float* src = inLayout(xl.desc, x, p.src, scratch, xl.scale / p.srcScale);
+  if (!p.biasToAccumulator.empty()) {
+    biasScratch.resize(g.o);
+    for (int64_t c = 0; c < g.o; c++) biasScratch[c] = b[c] * p.biasToAccumulator[c];
+    b = biasScratch.data();
+  }
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrapMemory(p.src, src)}, {DNNL_ARG_WEIGHTS, wrapMemory(p.weights, w)},
                                        {DNNL_ARG_BIAS, wrapMemory(p.bias, b)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}};
   if (residual) {
-    const memory::desc rd = layoutDesc(residualLayout, {g.n, g.o, g.oh, g.ow});
+    const StoredLayout rl = layoutDesc(residualLayout, {g.n, g.o, g.oh, g.ow});
+    const float scale = rl.scale / p.residualScale;
     if (p.residualOperand) {
-      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrapMemory(p.dst, inLayout(rd, residual, p.dst, residualScratch)));
-    } else if (rd == p.dst) {
-      std::memcpy(y, residual, p.dst.get_size());
+      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrapMemory(p.dst, inLayout(rl.desc, residual, p.dst, residualScratch, scale)));
+    } else if (rl.desc == p.residualIn && scale == 1.0f) {
+      std::memcpy(y, residual, p.residualIn.get_size());
     } else {
-      reorderInto(rd, residual, p.dst, y);
+      reorderInto(rl.desc, residual, p.residualIn, y, scale);
     }
   }
   p.prim.execute(cpuStream(), args);
@@ -119,13 +155,14 @@ namespace {
 struct PoolPlan { pooling_forward prim; memory::desc src, dst; int dstLayout; };
 
 PoolPlan makePoolPlan(const PoolGeometry& g, int xLayout) {
-  const memory::desc src = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
+  const StoredLayout in = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
+  const memory::desc& src = in.desc;
   const memory::dims padR{(g.oh - 1) * g.strideH + g.kh - g.h - g.padH, (g.ow - 1) * g.strideW + g.kw - g.w - g.padW};
   if (padR[0] < 0 || padR[1] < 0) throw std::invalid_argument("pooling window leaves input rows unread");
-  pooling_forward::desc desc(prop_kind::forward_inference, algorithm::pooling_max, src, memory::desc({g.n, g.c, g.oh, g.ow}, dt::f32, tag::any),
+  pooling_forward::desc desc(prop_kind::forward_inference, algorithm::pooling_max, src, memory::desc({g.n, g.c, g.oh, g.ow}, src.data_type(), tag::any),
                              {g.strideH, g.strideW}, {g.kh, g.kw}, {g.padH, g.padW}, padR);
   pooling_forward::primitive_desc pd(desc, cpuEngine());
-  return {pooling_forward(pd), pd.src_desc(), pd.dst_desc(), layoutId(pd.dst_desc())};
+  return {pooling_forward(pd), pd.src_desc(), pd.dst_desc(), layoutId(pd.dst_desc(), in.scale)};  // the max keeps the step
 }
 
 const PoolPlan& poolPlanFor(const PoolGeometry& g, int xLayout) {
@@ -137,7 +174,7 @@ const PoolPlan& poolPlanFor(const PoolGeometry& g, int xLayout) {
 
 BlockedInfo maxPoolBlockedPlan(const PoolGeometry& g, int xLayout) {
   const PoolPlan& p = poolPlanFor(g, xLayout);
-  return {p.dstLayout, static_cast<int64_t>(p.dst.get_size() / sizeof(float)), 0};
+  return {p.dstLayout, floatElements(p.dst), 0};
 }
 
 void maxPoolBlocked(const PoolGeometry& g, const float* x, int xLayout, float* y) {

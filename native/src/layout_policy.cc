@@ -13,11 +13,11 @@ using dt = memory::data_type;
 
 namespace {
 bool groupedTrainingNhwc = true;
-std::vector<memory::desc> layouts;  // layout n is layouts[n - 1]
+std::vector<StoredLayout> layouts;  // layout n is layouts[n - 1]
 
 memory::desc plain(const memory::dims& d) { return memory::desc(d, dt::f32, tag::nchw); }
 
-const memory::desc& known(int layout) {
+const StoredLayout& known(int layout) {
   if (layout < 1 || static_cast<size_t>(layout) > layouts.size()) throw std::invalid_argument("unknown layout " + std::to_string(layout));
   return layouts[layout - 1];
 }
@@ -38,51 +38,57 @@ const std::vector<tag>& inferenceActivationTags() {
   return tags;
 }
 
-void reorderInto(const memory::desc& from, const float* src, const memory::desc& to, float* dst) {
-  memory a = wrapMemory(from, src), b = wrapMemory(to, dst);
-  reorder(a, b).execute(cpuStream(), a, b);
+void reorderInto(const memory::desc& from, const void* src, const memory::desc& to, void* dst, float scale) {
+  memory a(from, cpuEngine(), const_cast<void*>(src)), b(to, cpuEngine(), dst);
+  primitive_attr attr;
+  if (scale != 1.0f) attr.set_output_scales(0, {scale});
+  reorder(reorder::primitive_desc(a, b, attr)).execute(cpuStream(), a, b);
   cpuStream().wait();
 }
 
-const float* inLayout(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf) {
-  if (from == to) return src;
-  buf.resize(to.get_size() / sizeof(float));
-  reorderInto(from, src, to, buf.data());
+int64_t floatElements(const memory::desc& d) { return static_cast<int64_t>((d.get_size() + sizeof(float) - 1) / sizeof(float)); }
+
+const float* inLayout(const memory::desc& from, const float* src, const memory::desc& to, std::vector<float>& buf, float scale) {
+  if (from == to && scale == 1.0f) return src;
+  buf.resize(floatElements(to));
+  reorderInto(from, src, to, buf.data(), scale);
   return buf.data();
 }
 
-int layoutId(const memory::desc& d) {
+int layoutId(const memory::desc& d, float scale) {
   std::lock_guard<std::recursive_mutex> lock(planLock());
-  if (d == plain(d.dims())) return 0;
-  for (size_t i = 0; i < layouts.size(); i++) if (layouts[i] == d) return static_cast<int>(i) + 1;
-  layouts.push_back(d);
+  if (d == plain(d.dims()) && scale == 1.0f) return 0;
+  for (size_t i = 0; i < layouts.size(); i++) {
+    if (layouts[i].desc == d && layouts[i].scale == scale) return static_cast<int>(i) + 1;
+  }
+  layouts.push_back({d, scale});
   return static_cast<int>(layouts.size());
 }
 
-memory::desc layoutDesc(int layout, const memory::dims& dims) {
+StoredLayout layoutDesc(int layout, const memory::dims& dims) {
   std::lock_guard<std::recursive_mutex> lock(planLock());
-  if (layout == 0) return plain(dims);
-  const memory::desc& d = known(layout);
-  if (d.dims() != dims) throw std::invalid_argument("layout " + std::to_string(layout) + " does not have the expected dimensions");
-  return d;
+  if (layout == 0) return {plain(dims), 1.0f};
+  const StoredLayout& l = known(layout);
+  if (l.desc.dims() != dims) throw std::invalid_argument("layout " + std::to_string(layout) + " does not have the expected dimensions");
+  return l;
 }
 
 std::vector<int64_t> layoutDims(int layout) {
   std::lock_guard<std::recursive_mutex> lock(planLock());
-  const memory::desc& d = known(layout);
+  const memory::desc& d = known(layout).desc;
   const memory::dims shape = d.dims();  // dims() returns a copy: take begin and end of one
   std::vector<int64_t> dims(shape.begin(), shape.end());
-  dims.push_back(static_cast<int64_t>(d.get_size() / sizeof(float)));  // physical elements last
+  dims.push_back(floatElements(d));  // physical float32 elements last
   return dims;
 }
 
 void layoutToPlain(int layout, const float* src, float* dst) {
-  memory::desc d;
+  StoredLayout l;
   {
     std::lock_guard<std::recursive_mutex> lock(planLock());
-    d = known(layout);
+    l = known(layout);
   }
-  reorderInto(d, src, plain(d.dims()), dst);
+  reorderInto(l.desc, src, plain(l.desc.dims()), dst, l.scale);
 }
 
 std::recursive_mutex& planLock() {

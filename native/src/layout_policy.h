@@ -23,14 +23,27 @@ void setGroupedTrainingNhwc(bool on);
 // Inference: the activation layouts to try for a fused convolution, best first.
 const std::vector<dnnl::memory::format_tag>& inferenceActivationTags();
 
-// Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder.
-void reorderInto(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, float* dst);
-// src (laid out as `from`) as a pointer laid out as `to`: src itself when they match, else reordered into buf.
-const float* inLayout(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, std::vector<float>& buf);
+// Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder, each value
+// multiplied by `scale` (converting data types as the descriptors say: rounding to nearest even,
+// saturating to the integer types).
+void reorderInto(const dnnl::memory::desc& from, const void* src, const dnnl::memory::desc& to, void* dst, float scale = 1.0f);
+// src (laid out as `from`) as a pointer laid out as `to` (values times `scale`): src itself when
+// they match and the scale is 1, else reordered into buf.
+const float* inLayout(const dnnl::memory::desc& from, const float* src, const dnnl::memory::desc& to, std::vector<float>& buf,
+                      float scale = 1.0f);
+// float32 elements that hold a buffer of `d` (bf16 and int8 buffers are Float32Arrays too).
+int64_t floatElements(const dnnl::memory::desc& d);
 
-// The numbered layouts of inference activations: 0 is plain NCHW, n > 0 the n-th other layout seen.
-int layoutId(const dnnl::memory::desc& d);
-// The descriptor of `layout` for a tensor of `dims` (an error if the layout is unknown or of other dims).
-dnnl::memory::desc layoutDesc(int layout, const dnnl::memory::dims& dims);
+// An inference activation as stored: its descriptor (layout and data type) and, for int8, the real
+// value of one integer step (1 otherwise).
+struct StoredLayout {
+  dnnl::memory::desc desc;
+  float scale = 1.0f;
+};
+// The numbered layouts of inference activations: 0 is plain float32 NCHW, n > 0 the n-th other
+// (descriptor, scale) seen.
+int layoutId(const dnnl::memory::desc& d, float scale = 1.0f);
+// The stored layout `layout` for a tensor of `dims` (an error if the layout is unknown or of other dims).
+StoredLayout layoutDesc(int layout, const dnnl::memory::dims& dims);
 
 }  // namespace resnext

@@ -79,6 +79,33 @@ export interface AdamWStep {
   step: number;
 }
 
+/**
+ * A fused inference convolution's arithmetic other than float32: bf16 (inputs and weights rounded
+ * to bf16, float32 accumulation and epilogue, output rounded to bf16) or int8 (see Int8Conv).
+ */
+export type LowPrecision = { kind: 'bf16' } | Int8Conv;
+
+/**
+ * int8 arithmetic of one fused convolution: the weight holds integers in [-127, 127] with one scale
+ * per output channel; the input, residual and output are stored as u8 (unsigned) or s8 integers
+ * times their scale; integer products are summed exactly and the result requantised (see
+ * reference/low-precision.ts for every rounding).
+ */
+export interface Int8Conv {
+  kind: 'int8';
+  /** A number naming this set of scales (backends key their prepared plans by it). */
+  id: number;
+  srcScale: number;
+  srcSigned: boolean;
+  dstScale: number;
+  dstSigned: boolean;
+  /** The residual's scale and signedness (unused without a residual). */
+  residualScale: number;
+  residualSigned: boolean;
+  /** One per output channel. */
+  weightScales: Float32Array;
+}
+
 /** Every kernel a backend must provide; a missing one is a compile error in the backend. */
 export interface Kernels<S> {
   /** alpha·a + beta·b, elementwise (b may be null when beta is 0). */
@@ -103,9 +130,19 @@ export interface Kernels<S> {
   conv2d(x: S, weight: S, bias: S | null, g: ConvGeometry): S;
   /**
    * Inference convolution with its epilogue fused: relu?(conv(x, w) + bias + residual?), where
-   * the caller has folded BatchNorm into weight and bias. No gradient.
+   * the caller has folded BatchNorm into weight and bias. No gradient. With `precision` it runs
+   * in bf16 or int8 as the reference backend defines (reference/low-precision.ts); the output's
+   * values are then bf16 numbers, or integer multiples of the int8 output scale.
    */
-  conv2dFused(x: S, weight: S, bias: S, residual: S | null, relu: boolean, g: ConvGeometry): S;
+  conv2dFused(
+    x: S,
+    weight: S,
+    bias: S,
+    residual: S | null,
+    relu: boolean,
+    g: ConvGeometry,
+    precision?: LowPrecision,
+  ): S;
   /** Gradient of conv2d with respect to its input. */
   conv2dBackwardData(dy: S, weight: S, g: ConvGeometry): S;
   /** Gradient of conv2d with respect to its weight. */

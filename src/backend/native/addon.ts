@@ -1,6 +1,7 @@
 // Loading the C++ addon (native/build/Release/resnext_native.node) and why it may be unavailable.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LowPrecision } from '../contract';
 import { readEnvironment } from '../../environment';
 
 /** The addon's functions (see native/src/addon.cc). */
@@ -19,6 +20,7 @@ export interface NativeAddon {
     geometry: Int32Array,
     residual: boolean,
     relu: boolean,
+    precision?: LowPrecision,
   ): [dstLayout: number, dstElements: number, weightElements: number];
   blockedPrepareWeights(
     w: Float32Array,
@@ -26,6 +28,7 @@ export interface NativeAddon {
     geometry: Int32Array,
     residual: boolean,
     relu: boolean,
+    precision?: LowPrecision,
   ): void;
   conv2dFusedBlocked(
     x: Float32Array,
@@ -37,6 +40,7 @@ export interface NativeAddon {
     y: Float32Array,
     relu: boolean,
     geometry: Int32Array,
+    precision?: LowPrecision,
   ): void;
   maxPoolBlockedPlan(geometry: Int32Array, xLayout: number): [dstLayout: number, dstElements: number];
   maxPoolBlocked(x: Float32Array, xLayout: number, y: Float32Array, geometry: Int32Array): void;

@@ -3,7 +3,7 @@
 // max pooling) reads it as is.
 // Which storages are blocked is recorded here; every other kernel, and reading values, sees
 // plain NCHW (a reorder first), so the rest of the library never meets a blocked array.
-import type { ConvGeometry, Kernels, PoolGeometry } from '../contract';
+import type { ConvGeometry, Kernels, LowPrecision, PoolGeometry } from '../contract';
 import type { FArray } from '../reference';
 import { readEnvironment } from '../../environment';
 import type { NativeAddon } from './addon';
@@ -54,8 +54,9 @@ export class BlockedLayouts {
   }
 
   /**
-   * relu?(conv(x, w) + b + residual?) with a blocked output, or null when the plan's output is
-   * not the size of a plain one (then the caller runs the plain kernel).
+   * relu?(conv(x, w) + b + residual?) with a blocked output (float32, or bf16/int8 values packed
+   * at the front of the float32 array), or null when the plan's output does not fit in a plain
+   * one's array (then the caller runs the plain kernel).
    */
   conv2dFused(
     x: Float32Array,
@@ -65,16 +66,18 @@ export class BlockedLayouts {
     relu: boolean,
     g: ConvGeometry,
     packed: Int32Array,
+    precision?: LowPrecision,
   ): Float32Array | null {
-    if (!this.enabled) return null;
-    const key = `${packed.join(',')}|${r ? 1 : 0}${relu ? 1 : 0}`;
+    if (!this.enabled && !precision) return null;
+    const key = `${packed.join(',')}|${r ? 1 : 0}${relu ? 1 : 0}|${precisionKey(precision)}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      const [dstLayout, dstElements, weightElements] = this.addon.blockedPlan(packed, r !== null, relu);
+      const [dstLayout, dstElements, weightElements] = this.addon.blockedPlan(packed, r !== null, relu, precision);
       plan = { dstLayout, dstElements, weightElements };
       this.plans.set(key, plan);
     }
-    if (plan.dstElements !== g.n * g.o * g.oh * g.ow) return null;
+    const plainElements = g.n * g.o * g.oh * g.ow;
+    if (precision ? plan.dstElements > plainElements : plan.dstElements !== plainElements) return null;
     // weights reordered once per (folded) weight array and plan
     let byPlan = this.prepared.get(w);
     if (!byPlan) {
@@ -84,11 +87,11 @@ export class BlockedLayouts {
     let pw = byPlan.get(key);
     if (!pw) {
       pw = new Float32Array(plan.weightElements);
-      this.addon.blockedPrepareWeights(w, pw, packed, r !== null, relu);
+      this.addon.blockedPrepareWeights(w, pw, packed, r !== null, relu, precision);
       byPlan.set(key, pw);
     }
-    const y = this.output(plan.dstElements);
-    this.addon.conv2dFusedBlocked(x, this.layoutOf(x), pw, b, r, this.layoutOf(r), y, relu, packed);
+    const y = this.output(plainElements);
+    this.addon.conv2dFusedBlocked(x, this.layoutOf(x), pw, b, r, this.layoutOf(r), y, relu, packed, precision);
     if (plan.dstLayout !== 0) this.tags.set(y, plan.dstLayout);
     return y;
   }
@@ -98,10 +101,16 @@ export class BlockedLayouts {
     const layout = this.layoutOf(x);
     if (!layout) return null;
     const [dstLayout, dstElements] = this.addon.maxPoolBlockedPlan(packed, layout);
-    if (dstElements !== g.n * g.c * g.oh * g.ow) return null;
-    const y = this.output(dstElements);
+    const plainElements = g.n * g.c * g.oh * g.ow;
+    if (dstElements > plainElements) return null;
+    const y = this.output(plainElements);
     this.addon.maxPoolBlocked(x, layout, y, packed);
     if (dstLayout !== 0) this.tags.set(y, dstLayout);
     return y;
   }
+}
+
+/** A plan-cache key part for a precision: '' (float32), 'h' (bf16) or 'q<id>' (int8). */
+function precisionKey(p: LowPrecision | undefined): string {
+  return !p ? '' : p.kind === 'bf16' ? 'h' : `q${p.id}`;
 }

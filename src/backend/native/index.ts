@@ -109,9 +109,9 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
               },
               () => ref.conv2d(x, w, b, g),
             ),
-      conv2dFused: (x, w, b, r, relu, g) =>
+      conv2dFused: (x, w, b, r, relu, g, precision) =>
         !f32(x, w, b, r)
-          ? ref.conv2dFused(x, w, b, r, relu, g)
+          ? ref.conv2dFused(x, w, b, r, relu, g, precision)
           : tryNative(
               'conv2dFused',
               () => {
@@ -124,8 +124,11 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
                   relu,
                   g,
                   packed,
+                  precision,
                 );
                 if (blocked) return blocked;
+                // bf16 and int8 run only in oneDNN's chosen layouts: decline to the reference
+                if (precision) throw new Error('oneDNN declined: no blocked plan');
                 const y = layouts.output(g.n * g.o * g.oh * g.ow);
                 addon.conv2dFused(
                   layouts.plain(x) as Float32Array,
@@ -138,7 +141,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
                 );
                 return y;
               },
-              () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g),
+              () => ref.conv2dFused(layouts.plain(x), w, b, r && layouts.plain(r), relu, g, precision),
             ),
       conv2dBackwardData: (dy, w, g) =>
         !f32(dy, w)

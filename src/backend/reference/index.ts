@@ -4,6 +4,7 @@ import { conv2d, conv2dBackwardData, conv2dBackwardWeight } from './conv';
 import * as ew from './elementwise';
 import { batchNormBackward, batchNormForward, batchNormStats, channelSum } from './norm';
 import * as pool from './pool';
+import { conv2dLowPrecision } from './low-precision';
 import { allocFor, type FArray } from './storage';
 
 export type { FArray } from './storage';
@@ -34,7 +35,8 @@ export const referenceBackend: Backend<FArray> = {
     conv2dBackwardData,
     conv2dBackwardWeight,
     channelSum,
-    conv2dFused: (x, w, bias, residual, relu, g) => {
+    conv2dFused: (x, w, bias, residual, relu, g, precision) => {
+      if (precision) return conv2dLowPrecision(x, w, bias, residual, relu, g, precision);
       const y = conv2d(x, w, bias, g);
       const sum = residual ? ew.addScaled(y, residual, 1, 1) : y;
       return relu ? ew.relu(sum) : sum;

@@ -155,8 +155,11 @@ export const wasmBackend: Backend<FArray> = {
   kernels: {
     ...refPooled,
     conv2d: (x, w, b, g) => (!f32(x, w, b) ? ref.conv2d(x, w, b, g) : convForward(x, w, b, null, false, g)),
-    conv2dFused: (x, w, b, r, relu, g) =>
-      !f32(x, w, b, r) ? ref.conv2dFused(x, w, b, r, relu, g) : convForward(x, w, b, r, relu, g),
+    // bf16 and int8 run as the reference defines them (the wasm kernels are float32)
+    conv2dFused: (x, w, b, r, relu, g, precision) =>
+      precision || !f32(x, w, b, r)
+        ? ref.conv2dFused(x, w, b, r, relu, g, precision)
+        : convForward(x, w, b, r, relu, g),
     conv2dBackwardData: (dy, w, g) =>
       !f32(dy, w)
         ? ref.conv2dBackwardData(dy, w, g)

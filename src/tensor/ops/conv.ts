@@ -1,5 +1,5 @@
 // conv2d: validates shapes and groups, resolves geometry, runs the kernel, records the gradient.
-import type { ConvGeometry } from '../../backend/contract';
+import type { ConvGeometry, LowPrecision } from '../../backend/contract';
 import { formatShape, pair } from '../shape';
 import type { Tensor } from '../tensor';
 import { isGradEnabled } from '../../autograd/engine';
@@ -91,7 +91,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 /**
  * Inference-only convolution with its epilogue fused: relu?(conv2d(x, weight) + bias + residual?).
  * BatchNorm is folded into weight and bias by the caller (see nn/inference.ts). No gradient: it
- * refuses inputs that require one while autograd is on.
+ * refuses inputs that require one while autograd is on. `precision` runs it in bf16 or int8
+ * (contract.ts LowPrecision; an int8 weight holds the integers).
  */
 export function conv2dFused(
   x: Tensor,
@@ -100,6 +101,7 @@ export function conv2dFused(
   residual: Tensor | null,
   relu: boolean,
   opts: Conv2dOptions = {},
+  precision?: LowPrecision,
 ): Tensor {
   expectRank('conv2dFused', 'input', x, 4, '[N, C, H, W]');
   expectRank('conv2dFused', 'weight', weight, 4, '[O, C/groups, KH, KW]');
@@ -124,6 +126,7 @@ export function conv2dFused(
     residual ? residual.storage : null,
     relu,
     g,
+    precision,
   );
   return record(
     'conv2dFused',

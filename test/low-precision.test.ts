@@ -1,0 +1,177 @@
+// bf16 and int8 inference arithmetic: the reference definitions (rounding, integer accumulation,
+// requantisation) against hand-computed values, and the native backend's oneDNN kernels held to
+// them on single convolutions and on a chain (blocked layouts, residual, max pooling between).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Backend, ConvGeometry, Int8Conv, LowPrecision } from '../src/backend/contract';
+import '../src/backend/node'; // registers the Node entry's backends
+import { getBackend } from '../src/backend/slot';
+import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
+import { referenceBackend, type FArray } from '../src/backend/reference';
+import { quantize, roundHalfEven, roundToBf16 } from '../src/backend/reference/low-precision';
+import { resolveConvGeometry } from '../src/tensor/ops/conv';
+import { Generator } from '../src/tensor/random';
+
+const native = nativeStatus();
+const ref = referenceBackend.kernels;
+
+describe('low-precision reference arithmetic', () => {
+  it('bf16 rounds float32 to nearest, ties to even', () => {
+    const ulp = 2 ** -7; // bf16 keeps 7 fraction bits
+    assert.equal(roundToBf16(1), 1);
+    assert.equal(roundToBf16(1 + ulp / 2), 1, 'a tie goes to the even neighbour (1)');
+    assert.equal(roundToBf16(1 + 1.5 * ulp), 1 + 2 * ulp, 'a tie goes to the even neighbour (1 + 2 ulp)');
+    assert.equal(roundToBf16(1 + 0.51 * ulp), 1 + ulp);
+    assert.equal(roundToBf16(-3.14159), -3.140625);
+    assert.equal(roundToBf16(Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY);
+    assert.ok(Number.isNaN(roundToBf16(Number.NaN)));
+  });
+  it('integers round half to even and saturate to u8/s8', () => {
+    assert.deepEqual([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, 2.5001].map(roundHalfEven), [0, 2, 2, -0, -2, 2, 3]);
+    assert.equal(quantize(300, 1, false), 255);
+    assert.equal(quantize(-3, 1, false), 0);
+    assert.equal(quantize(-300, 1, true), -128);
+    assert.equal(quantize(0.75, 0.5, true), 2, '1.5 steps → 2');
+    assert.equal(quantize(1.25, 0.5, true), 2, '2.5 steps → 2');
+  });
+  it('int8: exact integer sums, bias in accumulator units, residual rescaled, ReLU, saturation', () => {
+    // 1x1 conv, 2 inputs → 2 outputs, one pixel: acc = Σ qx·qw
+    const g = resolveConvGeometry([1, 2, 1, 1], [2, 2, 1, 1], {});
+    const p: Int8Conv = {
+      kind: 'int8',
+      id: 1,
+      srcScale: 0.5,
+      srcSigned: false,
+      dstScale: 0.25,
+      dstSigned: false,
+      residualScale: 1,
+      residualSigned: true,
+      weightScales: Float32Array.of(0.1, 0.2),
+    };
+    const x = Float32Array.of(3, 1); // q = 6, 2
+    const w = Float32Array.of(10, -20, 127, 127); // integers
+    const b = Float32Array.of(0.05, -100);
+    const r = Float32Array.of(-2, 1); // q = -2, 1
+    const y = ref.conv2dFused(x, w, b, r, true, g, p);
+    // o=0: acc = 60 − 40 = 20; real = 20·0.5·0.1 + 0.05 − 2 = −0.95 → ReLU → 0
+    // o=1: acc = 127·8 = 1016; real = 1016·0.1 − 100 + 1 = 2.6 → 2.6 / 0.25 = 10.4 → q 10 → 2.5
+    assert.deepEqual([...y], [0, 2.5]);
+    const big = ref.conv2dFused(Float32Array.of(200, 200), w, Float32Array.of(0, 1000), null, false, g, p);
+    assert.equal(big[1], 255 * 0.25, 'the output saturates at 255 steps');
+    assert.throws(
+      () => ref.conv2dFused(x, Float32Array.of(0.5, 1, 1, 1), b, null, false, g, p),
+      /weight\[0\] is 0.5, expected an integer in \[-127, 127\]/,
+    );
+  });
+});
+
+/** bf16 closeness: every value within 2 bf16 steps of its magnitude (one for the output rounding,
+ * one for float32 sums in another order) plus an absolute floor for values that cancel. */
+function assertBf16Close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    const tol = 2 * 2 ** -8 * Math.abs(expected[i]) + 1e-3 * scale;
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+/** int8 closeness: stored values are multiples of `step`; at most one step apart, and nearly all equal. */
+function assertInt8Close(actual: ArrayLike<number>, expected: ArrayLike<number>, step: number, what: string): void {
+  let equal = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const steps = Math.abs(actual[i] - expected[i]) / step;
+    assert.ok(steps <= 1 + 1e-6, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (${steps.toFixed(2)} steps)`);
+    if (steps < 1e-6) equal++;
+  }
+  assert.ok(equal >= 0.99 * expected.length, `${what}: only ${equal} of ${expected.length} values equal`);
+}
+
+describe('native bf16 and int8 kernels against the reference', {
+  skip: !native.available && `native backend unavailable: ${native.reason}`,
+}, () => {
+  const gen = new Generator(7);
+  const normal = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * gen.normal());
+  const int8Weights = (n: number) => Float32Array.from({ length: n }, () => Math.round(127 * (2 * gen.uniform(0, 1) - 1)));
+  const absMax = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
+  let ids = 100;
+  function int8For(g: ConvGeometry, src: number, srcSigned: boolean, dst: number, dstSigned: boolean, res = 1, resSigned = false): Int8Conv {
+    const weightScales = Float32Array.from({ length: g.o }, () => 0.002 + 0.004 * gen.uniform(0, 1));
+    return { kind: 'int8', id: ids++, srcScale: src, srcSigned, dstScale: dst, dstSigned, residualScale: res, residualSigned: resSigned, weightScales };
+  }
+  const cases: [string, number[], number[], { stride?: number; padding?: number; groups?: number }][] = [
+    ['1x1', [2, 32, 9, 9], [64, 32, 1, 1], {}],
+    ['grouped 3x3', [2, 64, 9, 9], [64, 4, 3, 3], { padding: 1, groups: 16 }],
+    ['grouped 3x3 stride 2', [1, 64, 10, 10], [64, 2, 3, 3], { stride: 2, padding: 1, groups: 32 }],
+    ['7x7 stem', [1, 3, 20, 20], [16, 3, 7, 7], { stride: 2, padding: 3 }],
+  ];
+  const nb = () => getBackend('native') as Backend<FArray>;
+
+  for (const [name, xs, ws, opts] of cases) {
+    const g = resolveConvGeometry(xs, ws, opts);
+    const out = g.n * g.o * g.oh * g.ow;
+    it(`bf16 ${name}, with and without residual and ReLU`, () => {
+      const b = nb();
+      const x = normal(xs.reduce((a, c) => a * c)),
+        w = normal(ws.reduce((a, c) => a * c), 0.2),
+        bias = normal(g.o),
+        r = Float32Array.from(normal(out), roundToBf16);
+      const p: LowPrecision = { kind: 'bf16' };
+      for (const [residual, relu] of [[null, true], [r, true], [r, false]] as const) {
+        const y = b.kernels.conv2dFused(b.fromValues('float32', x), b.fromValues('float32', w), b.fromValues('float32', bias), residual && b.fromValues('float32', residual), relu, g, p);
+        assert.ok(nativeLayoutOf(y) > 0, 'bf16 outputs stay in a oneDNN layout');
+        assertBf16Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), `bf16 ${name}`);
+      }
+    });
+    it(`int8 ${name}: u8/s8 input, residual of either sign, ReLU`, () => {
+      const b = nb();
+      const signedIn = name === '7x7 stem';
+      const x = signedIn ? normal(xs.reduce((a, c) => a * c)) : normal(xs.reduce((a, c) => a * c)).map(Math.abs);
+      const w = int8Weights(ws.reduce((a, c) => a * c)),
+        bias = normal(g.o, 0.1);
+      const srcScale = absMax(x) / (signedIn ? 127 : 255);
+      const plain = ref.conv2dFused(x, w.map((v) => v * 0.004), bias, null, false, g);
+      const dst = absMax(plain) / 127;
+      const r = normal(out);
+      for (const [residual, relu, rSigned] of [[null, true, false], [r, true, true], [r.map(Math.abs), false, false]] as const) {
+        const p = int8For(g, srcScale, signedIn, dst, !relu, absMax(residual ?? [1]) / (rSigned ? 127 : 255), rSigned);
+        const y = b.kernels.conv2dFused(b.fromValues('float32', x), b.fromValues('float32', w), b.fromValues('float32', bias), residual && b.fromValues('float32', residual), relu, g, p);
+        assert.ok(nativeLayoutOf(y) > 0, 'int8 outputs stay in a oneDNN layout');
+        assertInt8Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), p.dstScale, `int8 ${name}`);
+      }
+    });
+  }
+
+  it('int8 and bf16 chains: conv → max pool → conv with the block input as residual, stored in oneDNN layouts', () => {
+    const b = nb();
+    const g1 = resolveConvGeometry([2, 16, 12, 12], [32, 16, 1, 1], {});
+    const pg = { n: 2, c: 32, h: 12, w: 12, oh: 6, ow: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
+    const g2 = resolveConvGeometry([2, 32, 6, 6], [32, 4, 3, 3], { padding: 1, groups: 8 });
+    const x = normal(2 * 16 * 144).map(Math.abs),
+      w1 = int8Weights(32 * 16),
+      w2 = int8Weights(32 * 4 * 9),
+      b1 = normal(32, 0.1),
+      b2 = normal(32, 0.1);
+    const s1 = 0.02,
+      s2 = 0.03;
+    const p1 = int8For(g1, absMax(x) / 255, false, s1, false);
+    const p2 = int8For(g2, s1, false, s2, false, s1, false);
+    const run = (k: Backend<FArray>['kernels'], wrap: (a: Float32Array) => FArray, a: LowPrecision, c: LowPrecision) => {
+      const y1 = k.conv2dFused(wrap(x), wrap(w1), wrap(b1), null, true, g1, a);
+      const pooled = k.maxPool2d(y1, pg);
+      return k.conv2dFused(pooled, wrap(w2), wrap(b2), pooled, true, g2, c);
+    };
+    const y = run(b.kernels, (a) => b.fromValues('float32', a), p1, p2);
+    assert.ok(nativeLayoutOf(y) > 0);
+    assertInt8Close(b.read(y), run(ref, (a) => a, p1, p2), s2, 'int8 chain');
+    const h: LowPrecision = { kind: 'bf16' };
+    const wf1 = w1.map((v) => v / 127),
+      wf2 = w2.map((v) => v / 127);
+    const yb = (k: Backend<FArray>['kernels'], wrap: (a: Float32Array) => FArray) => {
+      const y1 = k.conv2dFused(wrap(x), wrap(wf1), wrap(b1), null, true, g1, h);
+      const pooled = k.maxPool2d(y1, pg);
+      return k.conv2dFused(pooled, wrap(wf2), wrap(b2), pooled, true, g2, h);
+    };
+    assertBf16Close(b.read(yb(b.kernels, (a) => b.fromValues('float32', a))), yb(ref, (a) => a), 'bf16 chain');
+  });
+});
