@@ -8,7 +8,7 @@ import '../src/backend/node'; // registers the Node entry's backends
 import { getBackend } from '../src/backend/slot';
 import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { referenceBackend, type FArray } from '../src/backend/reference';
-import { quantize, roundHalfEven, roundToBf16 } from '../src/backend/reference/low-precision';
+import { quantize, roundHalfEven, roundToBf16 } from '../src/backend/rounding';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';
 import { Generator } from '../src/tensor/random';
 
@@ -92,12 +92,31 @@ describe('native bf16 and int8 kernels against the reference', {
 }, () => {
   const gen = new Generator(7);
   const normal = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * gen.normal());
-  const int8Weights = (n: number) => Float32Array.from({ length: n }, () => Math.round(127 * (2 * gen.uniform(0, 1) - 1)));
+  const int8Weights = (n: number) =>
+    Float32Array.from({ length: n }, () => Math.round(127 * (2 * gen.uniform(0, 1) - 1)));
   const absMax = (a: ArrayLike<number>) => Math.max(...Array.from(a, Math.abs));
   let ids = 100;
-  function int8For(g: ConvGeometry, src: number, srcSigned: boolean, dst: number, dstSigned: boolean, res = 1, resSigned = false): Int8Conv {
+  function int8For(
+    g: ConvGeometry,
+    src: number,
+    srcSigned: boolean,
+    dst: number,
+    dstSigned: boolean,
+    res = 1,
+    resSigned = false,
+  ): Int8Conv {
     const weightScales = Float32Array.from({ length: g.o }, () => 0.002 + 0.004 * gen.uniform(0, 1));
-    return { kind: 'int8', id: ids++, srcScale: src, srcSigned, dstScale: dst, dstSigned, residualScale: res, residualSigned: resSigned, weightScales };
+    return {
+      kind: 'int8',
+      id: ids++,
+      srcScale: src,
+      srcSigned,
+      dstScale: dst,
+      dstSigned,
+      residualScale: res,
+      residualSigned: resSigned,
+      weightScales,
+    };
   }
   const cases: [string, number[], number[], { stride?: number; padding?: number; groups?: number }][] = [
     ['1x1', [2, 32, 9, 9], [64, 32, 1, 1], {}],
@@ -113,12 +132,27 @@ describe('native bf16 and int8 kernels against the reference', {
     it(`bf16 ${name}, with and without residual and ReLU`, () => {
       const b = nb();
       const x = normal(xs.reduce((a, c) => a * c)),
-        w = normal(ws.reduce((a, c) => a * c), 0.2),
+        w = normal(
+          ws.reduce((a, c) => a * c),
+          0.2,
+        ),
         bias = normal(g.o),
         r = Float32Array.from(normal(out), roundToBf16);
       const p: LowPrecision = { kind: 'bf16' };
-      for (const [residual, relu] of [[null, true], [r, true], [r, false]] as const) {
-        const y = b.kernels.conv2dFused(b.fromValues('float32', x), b.fromValues('float32', w), b.fromValues('float32', bias), residual && b.fromValues('float32', residual), relu, g, p);
+      for (const [residual, relu] of [
+        [null, true],
+        [r, true],
+        [r, false],
+      ] as const) {
+        const y = b.kernels.conv2dFused(
+          b.fromValues('float32', x),
+          b.fromValues('float32', w),
+          b.fromValues('float32', bias),
+          residual && b.fromValues('float32', residual),
+          relu,
+          g,
+          p,
+        );
         assert.ok(nativeLayoutOf(y) > 0, 'bf16 outputs stay in a oneDNN layout');
         assertBf16Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), `bf16 ${name}`);
       }
@@ -130,12 +164,31 @@ describe('native bf16 and int8 kernels against the reference', {
       const w = int8Weights(ws.reduce((a, c) => a * c)),
         bias = normal(g.o, 0.1);
       const srcScale = absMax(x) / (signedIn ? 127 : 255);
-      const plain = ref.conv2dFused(x, w.map((v) => v * 0.004), bias, null, false, g);
+      const plain = ref.conv2dFused(
+        x,
+        w.map((v) => v * 0.004),
+        bias,
+        null,
+        false,
+        g,
+      );
       const dst = absMax(plain) / 127;
       const r = normal(out);
-      for (const [residual, relu, rSigned] of [[null, true, false], [r, true, true], [r.map(Math.abs), false, false]] as const) {
+      for (const [residual, relu, rSigned] of [
+        [null, true, false],
+        [r, true, true],
+        [r.map(Math.abs), false, false],
+      ] as const) {
         const p = int8For(g, srcScale, signedIn, dst, !relu, absMax(residual ?? [1]) / (rSigned ? 127 : 255), rSigned);
-        const y = b.kernels.conv2dFused(b.fromValues('float32', x), b.fromValues('float32', w), b.fromValues('float32', bias), residual && b.fromValues('float32', residual), relu, g, p);
+        const y = b.kernels.conv2dFused(
+          b.fromValues('float32', x),
+          b.fromValues('float32', w),
+          b.fromValues('float32', bias),
+          residual && b.fromValues('float32', residual),
+          relu,
+          g,
+          p,
+        );
         assert.ok(nativeLayoutOf(y) > 0, 'int8 outputs stay in a oneDNN layout');
         assertInt8Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), p.dstScale, `int8 ${name}`);
       }
@@ -156,14 +209,24 @@ describe('native bf16 and int8 kernels against the reference', {
       s2 = 0.03;
     const p1 = int8For(g1, absMax(x) / 255, false, s1, false);
     const p2 = int8For(g2, s1, false, s2, false, s1, false);
-    const run = (k: Backend<FArray>['kernels'], wrap: (a: Float32Array) => FArray, a: LowPrecision, c: LowPrecision) => {
+    const run = (
+      k: Backend<FArray>['kernels'],
+      wrap: (a: Float32Array) => FArray,
+      a: LowPrecision,
+      c: LowPrecision,
+    ) => {
       const y1 = k.conv2dFused(wrap(x), wrap(w1), wrap(b1), null, true, g1, a);
       const pooled = k.maxPool2d(y1, pg);
       return k.conv2dFused(pooled, wrap(w2), wrap(b2), pooled, true, g2, c);
     };
     const y = run(b.kernels, (a) => b.fromValues('float32', a), p1, p2);
     assert.ok(nativeLayoutOf(y) > 0);
-    assertInt8Close(b.read(y), run(ref, (a) => a, p1, p2), s2, 'int8 chain');
+    assertInt8Close(
+      b.read(y),
+      run(ref, (a) => a, p1, p2),
+      s2,
+      'int8 chain',
+    );
     const h: LowPrecision = { kind: 'bf16' };
     const wf1 = w1.map((v) => v / 127),
       wf2 = w2.map((v) => v / 127);
@@ -172,6 +235,10 @@ describe('native bf16 and int8 kernels against the reference', {
       const pooled = k.maxPool2d(y1, pg);
       return k.conv2dFused(pooled, wrap(wf2), wrap(b2), pooled, true, g2, h);
     };
-    assertBf16Close(b.read(yb(b.kernels, (a) => b.fromValues('float32', a))), yb(ref, (a) => a), 'bf16 chain');
+    assertBf16Close(
+      b.read(yb(b.kernels, (a) => b.fromValues('float32', a))),
+      yb(ref, (a) => a),
+      'bf16 chain',
+    );
   });
 });

@@ -44,9 +44,8 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
 struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
 // The arithmetic of a fused inference convolution: float32; bf16 (bf16 input, weights and output,
 // float32 accumulation, bias, residual and ReLU); or int8 (u8/s8 activations with one scale each,
-// s8 weights with a scale per output channel, s32 accumulation, requantised output:
-// q = sat(rne((acc + bias / (srcScale * weightScale)) * srcScale * weightScale / dstScale
-//             + residualScale / dstScale * qResidual)), ReLU before the saturation).
+// s8 weights with a scale per output channel, s32 accumulation, requantised output, as the
+// reference backend defines it in src/backend/reference/low-precision.ts).
 struct Precision {
   enum class Kind { f32, bf16, int8 } kind = Kind::f32;
   int id = 0;  // int8: the number the caller gave this set of scales (part of the plan's key)

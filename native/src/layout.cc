@@ -24,7 +24,7 @@ struct BlockedPlan {
   memory::desc src, weights, bias, dst;
   int dstLayout;
   bool residualOperand;     // the residual is a binary-add post-op operand (else a sum into dst)
-  memory::desc residualIn;  // what the sum post-op reads from dst: dst's layout in the residual's type
+  memory::desc residualIn;  // the residual as the kernel reads it: dst's layout, the residual's type
   float srcScale;           // the input's step (int8; 1 otherwise)
   float residualScale;      // the residual's step (int8; 1 otherwise)
   std::vector<float> biasToAccumulator;  // int8: 1 / (srcScale * weightScale[c]) (oneDNN adds bias before scaling)
@@ -44,22 +44,27 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   const dt dstType = int8 ? int8Type(pr.dstSigned) : srcType;
   const dt weightType = int8 ? dt::s8 : srcType;
   if (int8 && static_cast<int64_t>(pr.weightScales.size()) != g.o) throw std::invalid_argument("int8: one weight scale per output channel expected");
+  // int8 with a residual: the accumulator is scaled to residual steps, the residual's integers are
+  // added as they are (oneDNN 2.6's binary post-op has no scale), then ReLU, then one multiply by
+  // residual step / output step (after ReLU: the same for a positive factor).
+  const float unitScale = int8 && residual ? pr.residualScale : pr.dstScale;
   std::vector<float> outputScales, biasToAccumulator;
   for (float ws : pr.weightScales) {
-    outputScales.push_back(pr.srcScale * ws / pr.dstScale);
-    biasToAccumulator.push_back(1.0f / (pr.srcScale * ws));
+    const float accScale = pr.srcScale * ws;
+    outputScales.push_back(accScale / unitScale);
+    biasToAccumulator.push_back(1.0f / accScale);
   }
+  memory::desc int8Residual = memory::desc(d.dst.dims(), int8Type(pr.residualSigned), tag::any);
   // The residual enters as a binary-add post-op reading it where it lies; a sum post-op would need
-  // it copied into dst first (a full extra pass over memory). int8 always sums: only the sum
-  // post-op scales its operand (residual step / output step).
+  // it copied into dst first (a full extra pass over memory).
   auto attrFor = [&](const memory::desc* residualDesc) {
     post_ops ops;
     if (residual) {
       if (residualDesc) ops.append_binary(algorithm::binary_add, *residualDesc);
-      else if (int8) ops.append_sum(pr.residualScale / pr.dstScale, 0, int8Type(pr.residualSigned));
       else ops.append_sum(1.0f);
     }
     if (relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    if (int8 && residual) ops.append_eltwise(1.0f, algorithm::eltwise_linear, pr.residualScale / pr.dstScale, 0.0f);
     primitive_attr attr;
     attr.set_post_ops(ops);
     if (int8) attr.set_output_scales(1 << 1, outputScales);
@@ -71,20 +76,21 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
         memory::desc(d.dst.dims(), dstType, activations), d.strides, d.dilates, d.padL, d.padR);
     return convolution_forward::primitive_desc(desc, attr, cpuEngine());
   };
-  // the policy's layouts in order: the first with a real kernel, else the last (oneDNN's choice)
-  const primitive_attr sumAttr = attrFor(nullptr);
+  // the policy's layouts in order: the first with a real kernel, else the last (oneDNN's choice);
+  // int8 takes its residual as a binary operand in the output's layout from the start
   const std::vector<tag>& tags = inferenceActivationTags();
   convolution_forward::primitive_desc pd;
   for (size_t i = 0; i < tags.size(); i++) {
     const bool last = i + 1 == tags.size();
     try {
-      pd = make(tags[i], sumAttr);
+      if (int8 && residual) int8Residual = memory::desc(d.dst.dims(), int8Type(pr.residualSigned), tags[i]);
+      pd = make(tags[i], attrFor(int8 && residual ? &int8Residual : nullptr));
       if (last || fastKernel(pd.impl_info_str())) break;
     } catch (const dnnl::error&) {
       if (last) throw;  // no kernel for this shape in any layout: oneDNN declines
     }
   }
-  bool residualOperand = false;
+  bool residualOperand = int8 && residual;
   if (residual && !int8) {
     const memory::desc dst = pd.dst_desc();
     try {
@@ -94,6 +100,7 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
       // keep the sum post-op
     }
   }
+  // the residual as the kernel reads it: dst's layout, in the residual's type for int8
   memory::desc residualIn = pd.dst_desc();
   if (int8) residualIn.data.data_type = static_cast<dnnl_data_type_t>(int8Type(pr.residualSigned));
   return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(),
@@ -139,7 +146,8 @@ void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const Precision& pr, c
     const StoredLayout rl = layoutDesc(residualLayout, {g.n, g.o, g.oh, g.ow});
     const float scale = rl.scale / p.residualScale;
     if (p.residualOperand) {
-      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, wrapMemory(p.dst, inLayout(rl.desc, residual, p.dst, residualScratch, scale)));
+      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                   wrapMemory(p.residualIn, inLayout(rl.desc, residual, p.residualIn, residualScratch, scale)));
     } else if (rl.desc == p.residualIn && scale == 1.0f) {
       std::memcpy(y, residual, p.residualIn.get_size());
     } else {

@@ -238,6 +238,11 @@ export interface Backend<S = unknown> {
   readonly threads?: { get(): number; set(n: number): void };
   /** Optional: how often each kernel was declined and run by the reference backend instead. */
   fallbacks?(): ReadonlyMap<string, number>;
+  /**
+   * Optional: which low-precision convolutions run fast here, and the hardware that decides it
+   * (without this, bf16 and int8 run only as the reference defines them: slowly).
+   */
+  fastPrecisions?(): { bf16: boolean; int8: boolean; hardware: string };
 }
 
 /** Names of all kernels, derived from the contract (used by conformance tests). */

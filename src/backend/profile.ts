@@ -1,7 +1,7 @@
 // Kernel profiler: wraps a backend's kernel table in place to time every call, grouped by kernel
 // and (for convolutions) by geometry, and to count the bytes of the new outputs each call makes, so a
 // benchmark can show where a step's time and memory go.
-import type { Backend, ConvGeometry } from './contract';
+import type { Backend, ConvGeometry, LowPrecision } from './contract';
 
 /** Accumulated time of one kernel (and geometry). */
 export interface ProfileRow {
@@ -58,8 +58,12 @@ export function profileBackend(backend: Backend): KernelProfile {
       const result = fn(...args);
       markProducer(null);
       const ms = performance.now() - start;
-      const g = convKernels.has(kernel) ? (args[args.length - 1] as ConvGeometry) : null;
-      const detail = g ? convDetail(g) : '';
+      // the geometry argument (conv2dFused has an optional precision after it)
+      const g = convKernels.has(kernel)
+        ? ((args.find((a) => typeof a === 'object' && a !== null && 'groups' in a) as ConvGeometry | undefined) ?? null)
+        : null;
+      const precision = kernel === 'conv2dFused' ? (args[6] as LowPrecision | undefined) : undefined;
+      const detail = (g ? convDetail(g) : '') + (precision ? ` ${precision.kind}` : '');
       const key = `${kernel}|${detail}`;
       const row = table.get(key) ?? { kernel, detail, calls: 0, ms: 0, gflop: 0, outputBytes: 0 };
       row.calls++;

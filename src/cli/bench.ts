@@ -12,8 +12,18 @@ import { SGD } from '../train/optim';
 import { stepScope } from '../train/step-scope';
 import { checkInput, parseInputShape } from './model-options';
 import type { BenchJson } from './json-output';
-import { addBatchSizeOption, batchSizeOption, guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
+import {
+  addBatchSizeOption,
+  batchSizeOption,
+  guarded,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  printJson,
+  UsageError,
+} from './util';
 import { prepareForInference } from '../nn/inference';
+import { calibrate, quantize } from '../nn/quantize';
+import { parsePrecision, runnablePrecision } from './precision';
 
 /** Registers the bench command. */
 export function registerBench(program: Command): void {
@@ -25,6 +35,10 @@ export function registerBench(program: Command): void {
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--profile', 'also time every kernel call and print where the step time goes')
     .option('--json', 'print as JSON')
+    .option(
+      '--precision <p>',
+      'inference in fp32, bf16 or int8 (int8: quantised after calibrating on the benchmark input) (default: fp32)',
+    )
     .addHelpText('after', '\nExample:\n  resnext bench resnext50 --batch-size 8 --train --threads 2')
     .action(
       guarded(
@@ -40,6 +54,7 @@ export function registerBench(program: Command): void {
             warmup: string;
             json?: boolean;
             profile?: boolean;
+            precision?: string;
           },
           cmd: Command,
         ) => {
@@ -52,8 +67,15 @@ export function registerBench(program: Command): void {
           const steps = parsePositiveInt('--steps', o.steps);
           const warmup = parseNonNegativeInt('--warmup', o.warmup);
           const counted = checkInput(name, [batch, ...chw]);
-          const model = prepareForInference(createModel(modelName(name), { seed: 0, inChannels: chw[0] }));
+          const requested = parsePrecision(o.precision) ?? 'fp32';
+          if (o.train && requested !== 'fp32')
+            throw new UsageError(`--precision ${requested} times inference only; drop --train`);
+          const model = createModel(modelName(name), { seed: 0, inChannels: chw[0] });
           const x = randn([batch, ...chw], { generator: new Generator(1) });
+          const precision = runnablePrecision(requested, getDefaultBackend());
+          // int8: calibrated on the benchmark's own input, as the PyTorch peer in bench/ is
+          const quantized = precision === 'int8' ? quantize(model, calibrate(model, [x])) : undefined;
+          prepareForInference(model, { precision, quantized });
           const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
           const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });
           const step = o.train
@@ -96,6 +118,7 @@ export function registerBench(program: Command): void {
             model: name,
             backend: backend.name,
             mode: o.train ? 'train' : 'inference',
+            precision,
             batch,
             input: chw,
             steps,
@@ -132,7 +155,7 @@ export function registerBench(program: Command): void {
             );
           }
           process.stdout.write(
-            `${name} ${r.mode}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms ` +
+            `${name} ${r.mode}${precision === 'fp32' ? '' : ` (${precision})`}, batch ${batch}, ${chw.join('x')}, ${r.backend} backend: median ${median.toFixed(1)} ms ` +
               `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${steps} steps, ${r.imagesPerSecond.toFixed(2)} images/s, ` +
               `${r.gflopPerSecond.toFixed(1)} GFLOP/s\n`,
           );

@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { subset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { loadDataset } from '../data/load';
-import { readWeightsFile } from '../io/load-save';
 import { channelStats } from '../data/dataset';
 import { evaluate } from '../train/evaluate';
-import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import { addModelFlags, type ModelFlags } from './model-options';
+import { addPrecisionOption, loadInferenceModel } from './precision';
 import type { EvalJson } from './json-output';
 import { QuietProgress } from './progress';
 import { guarded, parseNonNegativeInt, parsePositiveInt, printJson } from './util';
@@ -14,16 +14,20 @@ import { textTable } from '../summary/text-table';
 
 /** Registers the eval command. */
 export function registerEval(program: Command): void {
-  addModelFlags(
-    program
-      .command('eval <model>')
-      .description("evaluate trained weights on a dataset's test split: accuracy, per-class accuracy, confusion matrix")
-      .requiredOption('--weights <file>', 'weights (e.g. runs/latest/model.safetensors)')
-      .requiredOption('--data <spec>', 'fashion-mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>')
-      .option('--batch-size <n>', 'images per batch', '256')
-      .option('--limit-test <n>', 'use N test images spread over the set (0: all)', '0')
-      .option('--image-size <n>', 'folder datasets: decode images at this size', '32')
-      .option('--json', 'print as JSON'),
+  addPrecisionOption(
+    addModelFlags(
+      program
+        .command('eval <model>')
+        .description(
+          "evaluate trained weights on a dataset's test split: accuracy, per-class accuracy, confusion matrix",
+        )
+        .requiredOption('--weights <file>', 'weights (e.g. runs/latest/model.safetensors)')
+        .requiredOption('--data <spec>', 'fashion-mnist | cifar10:<dir> | cifar100:<dir> | folder:<dir>')
+        .option('--batch-size <n>', 'images per batch', '256')
+        .option('--limit-test <n>', 'use N test images spread over the set (0: all)', '0')
+        .option('--image-size <n>', 'folder datasets: decode images at this size', '32')
+        .option('--json', 'print as JSON'),
+    ),
   ).action(
     guarded(
       'eval',
@@ -36,13 +40,13 @@ export function registerEval(program: Command): void {
           limitTest: string;
           imageSize: string;
           json?: boolean;
+          precision?: string;
         },
       ) => {
         const data = await loadDataset(o.data, { imageSize: parsePositiveInt('--image-size', o.imageSize) });
         const limit = parseNonNegativeInt('--limit-test', o.limitTest);
         const test = limit ? subset(data.test, limit) : data.test;
-        const weights = readWeightsFile(o.weights);
-        const model = modelWithWeights(name, weights.tensors, o, o.weights);
+        const { model, weights, inference, precision } = loadInferenceModel(name, o.weights, o);
         // normalise exactly as training did: its mean/std are in the weights' metadata (else the train split's)
         const input = weights.usage.input;
         const norm = input ? { mean: input.mean, std: input.std } : channelStats(data.train);
@@ -57,10 +61,10 @@ export function registerEval(program: Command): void {
         const classes = data.train.classNames;
         if (!o.json)
           process.stderr.write(
-            `evaluating ${o.weights} as ${name} on ${test.name}: ${test.labels.length.toLocaleString('en-US')} images\n`,
+            `evaluating ${o.weights} as ${name} (${precision}) on ${test.name}: ${test.labels.length.toLocaleString('en-US')} images\n`,
           );
         const progress = new QuietProgress(`evaluating ${name} on ${test.name}`, test.labels.length, 'images');
-        const r = await evaluate(model, loader, classes.length, (done) => progress.update(done));
+        const r = await evaluate(model, loader, classes.length, (done) => progress.update(done), inference);
         const perClass = r.confusion.perClassAccuracy();
         // top-5 says something only with more than 5 classes
         const top5 = classes.length > 5 ? r.top5 : null;

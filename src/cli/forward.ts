@@ -3,26 +3,30 @@
 // shape in every other command; here it stays as a hidden alias of --input-npy for old scripts.)
 import { type Command, Option } from 'commander';
 import { noGrad } from '../autograd/engine';
-import { loadNpy, readWeightsFile, saveNpy } from '../io/load-save';
+import { loadNpy, saveNpy } from '../io/load-save';
 import { prepareForInference } from '../nn/inference';
 import { tensor } from '../tensor/create';
-import { addModelFlags, checkInput, type ModelFlags, modelWithWeights, parseModelFlags } from './model-options';
+import { addModelFlags, checkInput, type ModelFlags, parseModelFlags } from './model-options';
+import { addPrecisionOption, loadInferenceModel, parsePrecision } from './precision';
 import { checkOutput, guarded, UsageError } from './util';
 
 /** Registers the forward command. */
 export function registerForward(program: Command): void {
-  addModelFlags(
-    program
-      .command('forward <model>')
-      .description('run a model on an .npy input and write its output as .npy')
-      .requiredOption('--weights <file>', 'weights: .safetensors, or a PyTorch .pth/.pt (zip or legacy)')
-      .option('--input-npy <file>', 'input batch [N, C, H, W] as .npy (float32 or float64)')
-      .addOption(new Option('--input <file>').hideHelp())
-      .requiredOption('--output <file>', 'where to write the output .npy (float32)')
-      .option(
-        '--eval',
-        'evaluation mode: BatchNorm uses running statistics (default: training mode, batch statistics)',
-      ),
+  addPrecisionOption(
+    addModelFlags(
+      program
+        .command('forward <model>')
+        .description('run a model on an .npy input and write its output as .npy')
+        .requiredOption('--weights <file>', 'weights: .safetensors, or a PyTorch .pth/.pt (zip or legacy)')
+        .option('--input-npy <file>', 'input batch [N, C, H, W] as .npy (float32 or float64)')
+        .addOption(new Option('--input <file>').hideHelp())
+        .requiredOption('--output <file>', 'where to write the output .npy (float32)')
+        .option(
+          '--eval',
+          'evaluation mode: BatchNorm uses running statistics (default: training mode, batch statistics)',
+        ),
+    ),
+    'int8 for weights made by `resnext quantize` (with --eval), else fp32',
   )
     .addHelpText(
       'after',
@@ -33,11 +37,22 @@ export function registerForward(program: Command): void {
         'forward',
         (
           name: string,
-          o: ModelFlags & { weights: string; inputNpy?: string; input?: string; output: string; eval?: boolean },
+          o: ModelFlags & {
+            weights: string;
+            inputNpy?: string;
+            input?: string;
+            output: string;
+            eval?: boolean;
+            precision?: string;
+          },
         ) => {
           const file = inputFile(o);
           checkOutput(o.output, '.npy', 'a NumPy .npy array', [o.weights, file]);
-          const model = prepareForInference(modelWithWeights(name, readWeightsFile(o.weights).tensors, o, o.weights));
+          // bf16 and int8 are fused inference: BatchNorm with running statistics
+          if (!o.eval && (parsePrecision(o.precision) ?? 'fp32') !== 'fp32')
+            throw new UsageError(`--precision ${o.precision} runs inference only; add --eval`);
+          const { model, inference } = loadInferenceModel(name, o.weights, o.eval ? o : { ...o, precision: 'fp32' });
+          prepareForInference(model, inference);
           const x = loadNpy(file);
           if (x.dtype === 'int64') throw new UsageError(`${file}: input must be float32 or float64, got int64`);
           if (x.ndim !== 4)

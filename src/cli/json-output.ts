@@ -15,6 +15,8 @@ export interface BenchJson {
   model: string;
   backend: string;
   mode: 'inference' | 'train';
+  /** What the fused convolutions ran in ('fp32' when training). */
+  precision: 'fp32' | 'bf16' | 'int8';
   batch: number;
   input: number[];
   steps: number;

@@ -2,26 +2,29 @@
 // classification (or pooled embeddings) of image files with torchvision's preprocessing.
 import type { Command } from 'commander';
 import { loadImageBatch } from '../data/image';
-import { readWeightsFile, saveNpy } from '../io/load-save';
+import { saveNpy } from '../io/load-save';
 import { classify, preprocessingFor } from '../models/predict';
-import { addModelFlags, modelWithWeights, type ModelFlags } from './model-options';
+import { addModelFlags, type ModelFlags } from './model-options';
+import { addPrecisionOption, loadInferenceModel } from './precision';
 import type { PredictJson } from './json-output';
 import { checkOutput, guarded, parsePositiveInt, printJson } from './util';
 import { prepareForInference } from '../nn/inference';
 
 /** Registers the predict command. */
 export function registerPredict(program: Command): void {
-  addModelFlags(
-    program
-      .command('predict <model> <images...>')
-      .description(
-        'classify images (JPEG, PNG, WebP, …) as the weights were trained (a `resnext train` run records its input size, ' +
-          "channels, normalisation and class names), else with torchvision's ImageNet preprocessing: resize 256, center-crop 224, normalise",
-      )
-      .requiredOption('--weights <file>', "trained weights: .safetensors or a PyTorch .pth (e.g. torchvision's)")
-      .option('--top <k>', 'how many classes to show per image', '5')
-      .option('--json', 'print predictions as JSON')
-      .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'),
+  addPrecisionOption(
+    addModelFlags(
+      program
+        .command('predict <model> <images...>')
+        .description(
+          'classify images (JPEG, PNG, WebP, …) as the weights were trained (a `resnext train` run records its input size, ' +
+            "channels, normalisation and class names), else with torchvision's ImageNet preprocessing: resize 256, center-crop 224, normalise",
+        )
+        .requiredOption('--weights <file>', "trained weights: .safetensors or a PyTorch .pth (e.g. torchvision's)")
+        .option('--top <k>', 'how many classes to show per image', '5')
+        .option('--json', 'print predictions as JSON')
+        .option('--features <file>', 'also write the pooled embeddings [N, C] to this .npy file'),
+    ),
   )
     .addHelpText(
       'after',
@@ -33,11 +36,11 @@ export function registerPredict(program: Command): void {
         async (
           name: string,
           images: string[],
-          o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string },
+          o: ModelFlags & { weights: string; top: string; json?: boolean; features?: string; precision?: string },
         ) => {
           if (o.features) checkOutput(o.features, '.npy', 'a NumPy .npy array', [o.weights, ...images]);
-          const weights = readWeightsFile(o.weights);
-          const model = prepareForInference(modelWithWeights(name, weights.tensors, o, o.weights)).eval();
+          const { model, weights, inference } = loadInferenceModel(name, o.weights, o);
+          prepareForInference(model, inference).eval();
           // weights that record their input (a `resnext train` run) are fed as trained; others as torchvision's ImageNet models
           const batch = await loadImageBatch(images, preprocessingFor(weights.usage, o.weights));
           const { top, features } = classify(model, batch, parsePositiveInt('--top', o.top), weights.usage);

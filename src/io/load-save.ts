@@ -14,17 +14,18 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
   return parseSafetensors(readFileChecked(path), path);
 }
 
-/** Writes a .safetensors file atomically. */
+/** Writes a .safetensors file atomically (the tensors named in `int8` as I8). */
 export function saveSafetensors(
   path: string,
   tensors: Map<string, Tensor>,
   metadata?: Record<string, string> | Map<string, string>,
+  int8?: ReadonlySet<string>,
 ): void {
   if (tensors.has(METADATA_KEY))
     throw new FileError(
       `${path}: cannot write a tensor named '${METADATA_KEY}': safetensors reserves that name for metadata`,
     );
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+  writeFileAtomic(path, serializeSafetensors(tensors, metadata, int8));
 }
 
 /** Reads a .npy file. */

@@ -14,6 +14,8 @@ const DTYPES: Record<string, { bytes: number; dtype: DType; read: (b: Uint8Array
   F64: { bytes: 8, dtype: 'float64', read: (b, n) => new Float64Array(copy(b, 8 * n)) },
   F16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, false) },
   BF16: { bytes: 2, dtype: 'float32', read: (b, n) => decode16(b, n, true) },
+  // int8 model files' quantised weights (io/int8-weights.ts): integers held as float32
+  I8: { bytes: 1, dtype: 'float32', read: (b, n) => Float32Array.from(new Int8Array(copy(b, n))) },
   I64: {
     bytes: 8,
     dtype: 'int64',
@@ -145,10 +147,26 @@ export function tensorBytes(t: Tensor): Uint8Array {
   return new Uint8Array(typed.buffer);
 }
 
-/** Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned. */
+/** The bytes of an I8 tensor: its values must be integers in [-128, 127]. */
+function int8Bytes(name: string, t: Tensor): Uint8Array {
+  const v = t.toArray();
+  const out = new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isInteger(v[i]) || v[i] < -128 || v[i] > 127)
+      throw new Error(`safetensors: '${name}' is stored as I8 but holds ${v[i]} at ${i}`);
+    out[i] = v[i];
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * Serialises named tensors (and optional string metadata) as safetensors, 8-byte aligned; the
+ * tensors named in `int8` are stored as I8 (their values must be integers in [-128, 127]).
+ */
 export function serializeSafetensors(
   tensors: Map<string, Tensor>,
   metadata?: Record<string, string> | Map<string, string>,
+  int8: ReadonlySet<string> = new Set(),
 ): Uint8Array {
   if (tensors.has(METADATA_KEY))
     throw new Error(`safetensors: a tensor may not be named '${METADATA_KEY}' (the format reserves it)`);
@@ -163,8 +181,9 @@ export function serializeSafetensors(
   const blobs: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
-    const data = tensorBytes(t);
-    const info = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + data.length] };
+    const data = int8.has(name) ? int8Bytes(name, t) : tensorBytes(t);
+    const dtype = int8.has(name) ? 'I8' : WRITE_DTYPE[t.dtype];
+    const info = { dtype, shape: [...t.shape], data_offsets: [offset, offset + data.length] };
     members.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     blobs.push(data);
     offset += data.length;

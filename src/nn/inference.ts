@@ -4,6 +4,7 @@
 // epilogue. A plan runs only in eval mode with autograd off, outside a trace and without hooks on
 // the modules involved; everywhere else the modules run one by one, exactly as written. Folded
 // weights are cached per conv until a parameter or statistic changes (storage or version).
+import type { Int8Conv, LowPrecision } from '../backend/contract';
 import { isGradEnabled } from '../autograd/engine';
 import { conv2dFused } from '../tensor/ops/conv';
 import { add } from '../tensor/ops/elementwise';
@@ -15,6 +16,36 @@ import { BatchNorm2d, Conv2d, ReLU } from './layers';
 import { type Module, setInferencePlan } from './module';
 import { ResidualBlock } from './residual';
 import { Sequential } from './sequential';
+
+/** The arithmetic of fused inference convolutions (float32 unless a plan says otherwise). */
+export type InferencePrecision = 'fp32' | 'bf16' | 'int8';
+
+/** One convolution quantised to int8 (nn/quantize.ts makes them): its integer weight, folded bias, scales. */
+export interface QuantizedConv {
+  /** Integers in [-127, 127], shape of the conv's weight. */
+  weight: Tensor;
+  /** The batch norm folded into the bias (float32). */
+  bias: Tensor;
+  /** The int8 arithmetic of the fused convolution (contract.ts Int8Conv). */
+  params: Int8Conv;
+}
+
+/** How prepareForInference runs the fused convolutions. */
+export interface InferenceOptions {
+  /** 'bf16': every fused convolution in bf16; 'int8': those in `quantized` in int8, the rest in float32. */
+  precision?: InferencePrecision;
+  /** int8 convolutions by the conv's module name (e.g. 'layer1.0.conv1'). */
+  quantized?: ReadonlyMap<string, QuantizedConv>;
+  /** Called with every fused convolution's operands and output (calibration observes ranges). */
+  observe?: (conv: Conv2d, x: Tensor, residual: Tensor | null, y: Tensor) => void;
+}
+
+/** Per plan: how its convolutions run (the options, with the int8 table keyed by module). */
+interface FusionContext {
+  bf16: boolean;
+  int8: ReadonlyMap<Conv2d, QuantizedConv>;
+  observe: InferenceOptions['observe'] | null;
+}
 
 /** What follows the batch norm: an optional residual (computed lazily, in module order) and an optional ReLU. */
 interface Epilogue {
@@ -28,6 +59,8 @@ function fusionApplies(x: Tensor, root: Module): boolean {
   return !root.someDescendant((m) => m.training || m.hasHooks());
 }
 
+const BF16: LowPrecision = { kind: 'bf16' };
+
 interface Folded {
   key: unknown[];
   weight: Tensor;
@@ -36,7 +69,7 @@ interface Folded {
 const foldCache = new WeakMap<Conv2d, Folded>();
 
 /** The conv's weight and bias with the batch norm folded in: w·γ/√(σ²+ε) and β + (b − μ)·γ/√(σ²+ε). Cached until a parameter or statistic changes. */
-function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
+export function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
   const w = conv.weight,
     b = conv.bias,
     mean = bn.runningMean!,
@@ -76,16 +109,16 @@ function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
 }
 
 /** relu?(bn(conv(x)) + residual?) as one fused convolution (the modules in order without running statistics). */
-function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Epilogue): Tensor {
+function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Epilogue, ctx: FusionContext): Tensor {
   if (bn.runningMean && bn.runningVar) {
-    const { weight, bias } = foldBatchNorm(conv, bn, x);
+    const quantized = ctx.int8.get(conv);
+    const { weight, bias } = quantized ?? foldBatchNorm(conv, bn, x);
+    const precision: LowPrecision | undefined = quantized ? quantized.params : ctx.bf16 ? BF16 : undefined;
     const residual = epilogue.residual ? epilogue.residual() : null;
-    return conv2dFused(x, weight, bias, residual, !!epilogue.relu, {
-      stride: conv.stride,
-      padding: conv.padding,
-      dilation: conv.dilation,
-      groups: conv.groups,
-    });
+    const opts = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
+    const y = conv2dFused(x, weight, bias, residual, !!epilogue.relu, opts, precision);
+    ctx.observe?.(conv, x, residual, y);
+    return y;
   }
   let y = bn.call(conv.call(x));
   if (epilogue.residual) y = add(y, epilogue.residual());
@@ -96,7 +129,7 @@ function convBnAct(conv: Conv2d, bn: BatchNorm2d, x: Tensor, epilogue: Epilogue)
  * Runs a list of layers with every Conv2d → BatchNorm2d (→ ReLU) fused. A `tail` (residual add,
  * then ReLU) joins the last conv/bn pair when the list ends with one.
  */
-function runFused(layers: readonly Module[], x: Tensor, tail: Epilogue | null = null): Tensor {
+function runFused(layers: readonly Module[], x: Tensor, ctx: FusionContext, tail: Epilogue | null = null): Tensor {
   let out = x;
   for (let i = 0; i < layers.length; ) {
     const conv = layers[i],
@@ -106,7 +139,7 @@ function runFused(layers: readonly Module[], x: Tensor, tail: Epilogue | null = 
       const hasRelu = relu instanceof ReLU,
         end = i + (hasRelu ? 3 : 2);
       const useTail = tail !== null && !hasRelu && end === layers.length;
-      out = convBnAct(conv, bn, out, useTail ? tail : { relu: hasRelu ? relu : null });
+      out = convBnAct(conv, bn, out, useTail ? tail : { relu: hasRelu ? relu : null }, ctx);
       if (useTail) return out;
       i = end;
     } else {
@@ -119,24 +152,36 @@ function runFused(layers: readonly Module[], x: Tensor, tail: Epilogue | null = 
 }
 
 /** The fused forward of a module, for the kinds that have one. */
-function planFor(m: Module): ((x: Tensor) => Tensor) | null {
-  if (m instanceof Sequential) return (x) => runFused(m.layerList(), x);
+function planFor(m: Module, ctx: FusionContext): ((x: Tensor) => Tensor) | null {
+  if (m instanceof Sequential) return (x) => runFused(m.layerList(), x, ctx);
   if (m instanceof ResidualBlock) {
     // a Sequential inside the path (the tutorial's `residual`) is opened so its last conv/bn takes the epilogue
     const layers = m.path().flatMap((l) => (l instanceof Sequential ? l.layerList() : [l]));
-    return (x) => runFused(layers, x, { residual: () => (m.shortcut ? m.shortcut.call(x) : x), relu: m.relu });
+    return (x) => runFused(layers, x, ctx, { residual: () => (m.shortcut ? m.shortcut.call(x) : x), relu: m.relu });
   }
-  if (m instanceof ImageClassifier) return (x) => m.fc.call(flatten(runFused(m.featureLayers(), x), 1));
+  if (m instanceof ImageClassifier) return (x) => m.fc.call(flatten(runFused(m.featureLayers(), x, ctx), 1));
   return null;
 }
 
 /**
  * Plans fused inference for `model` and every submodule (predict, eval, forward --eval and bench
- * call this). Training, autograd, traces and hooks still see the modules run one by one.
+ * call this), in float32 or, with `options.precision`, bf16 or int8 (see InferenceOptions).
+ * Training, autograd, traces and hooks still see the modules run one by one.
  */
-export function prepareForInference<M extends Module>(model: M): M {
+export function prepareForInference<M extends Module>(model: M, options: InferenceOptions = {}): M {
+  const int8 = new Map<Conv2d, QuantizedConv>();
+  if (options.precision === 'int8') {
+    const byName = new Map(model.namedModules());
+    for (const [name, q] of options.quantized ?? []) {
+      const conv = byName.get(name);
+      if (!(conv instanceof Conv2d))
+        throw new Error(`prepareForInference: int8 weights name '${name}', which is not a Conv2d of this model`);
+      int8.set(conv, q);
+    }
+  }
+  const ctx: FusionContext = { bf16: options.precision === 'bf16', int8, observe: options.observe ?? null };
   for (const [, m] of model.namedModules()) {
-    const run = planFor(m);
+    const run = planFor(m, ctx);
     if (run) setInferencePlan(m, { applies: (x) => fusionApplies(x, m), run });
   }
   return model;

@@ -3,21 +3,22 @@
 import { noGrad } from '../autograd/engine';
 import type { Batches } from '../data/batches';
 import type { ImageClassifier } from '../nn/classifier';
-import { prepareForInference } from '../nn/inference';
+import { type InferenceOptions, prepareForInference } from '../nn/inference';
 import * as F from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
 import { ConfusionMatrix, topkHits } from './metrics';
 import type { Optimizer } from './optim';
 import { stepScope } from './step-scope';
 
-/** Evaluates a model on a dataset's batches: loss, top-1, top-5 and the confusion matrix. */
+/** Evaluates a model on a dataset's batches: loss, top-1, top-5 and the confusion matrix (fused inference in `inference.precision`). */
 export async function evaluate(
   model: ImageClassifier,
   batches: Batches,
   numClasses: number,
   onProgress?: (imagesDone: number) => void | Promise<void>,
+  inference: InferenceOptions = {},
 ): Promise<{ loss: number; top1: number; top5: number; confusion: ConfusionMatrix }> {
-  prepareForInference(model).eval();
+  prepareForInference(model, inference).eval();
   let loss = 0,
     top1 = 0,
     top5 = 0,

@@ -150,6 +150,12 @@ const ISA: Record<number, string> = {
   999: 'AVX-512 core AMX',
 };
 
+/** Whether oneDNN's ISA value includes AVX-512 BF16 (bf16 dot products) and AVX-512 VNNI (int8 dot products). */
+export function isaFeatures(isa: number): { bf16: boolean; vnni: boolean } {
+  // dnnl_cpu_isa_t values are feature bit sets: avx512_core 0x27, + VNNI 0x40, + BF16 0x80
+  return { vnni: (isa & 0x67) === 0x67, bf16: (isa & 0xe7) === 0xe7 };
+}
+
 /** A readable name for an ISA value. */
 export function isaName(isa: number): string {
   return ISA[isa] ?? `isa 0x${isa.toString(16)}`;

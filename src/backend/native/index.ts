@@ -8,7 +8,7 @@
 import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { readEnvironment } from '../../environment';
-import { isaName, loadAddon, type NativeAddon } from './addon';
+import { isaFeatures, isaName, loadAddon, type NativeAddon } from './addon';
 import { BlockedLayouts } from './blocked';
 import { BufferPool, bufferScopeOf } from '../buffer-pool';
 
@@ -327,6 +327,11 @@ export function loadNativeBackend(): Backend<FArray> {
     bufferScope: bufferScopeOf(nativeBufferPool),
     threads: { get: () => addon.info().threads, set: (n) => addon.setThreads(n) },
     fallbacks: () => fallbacks,
+    fastPrecisions: () => {
+      const isa = addon.info().isa,
+        { bf16, vnni } = isaFeatures(isa);
+      return { bf16, int8: vnni, hardware: `oneDNN ISA ${isaName(isa)}` };
+    },
   };
   return backend;
 }

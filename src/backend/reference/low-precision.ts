@@ -2,53 +2,18 @@
 // (the native backend's oneDNN kernels) is held to these functions by the tests.
 // bf16: round to nearest even of float32's upper 16 bits; products of two bf16 numbers are exact
 // in float32, sums are float32 (here float64: the fast path's order differs anyway).
-// int8: q = sat(rne(x · fl(1/scale))); the conv sums integer products exactly; the epilogue is
-// v = (acc + b·fl(1/fl(srcScale·ws))) · fl(fl(srcScale·ws)/dstScale) + fl(residualScale/dstScale)·qr,
-// ReLU, then q = sat(rne(v)) and the stored value fl(q · dstScale) — fl() is float32 rounding,
-// the constants oneDNN is given, so a fast path differs only where float32 rounding of v crosses .5.
+// int8: q = sat(rne(x · fl(1/scale))); the conv sums integer products exactly; with a = acc +
+// b·fl(1/fl(srcScale·ws)) the epilogue is v = a · fl(fl(srcScale·ws)/dstScale), then ReLU; with a
+// residual v = relu(a · fl(fl(srcScale·ws)/residualScale) + qr) · fl(residualScale/dstScale);
+// then q = sat(rne(v)) and the stored value fl(q · dstScale). fl() is float32 rounding and every
+// step is float32 as oneDNN computes it, so a fast path differs at most by an FMA's rounding.
 import type { ConvGeometry, Int8Conv, LowPrecision } from '../contract';
+import { int8Range, quantize, roundHalfEven, roundToBf16 } from '../rounding';
 import { conv2d } from './conv';
 import type { FArray } from './storage';
 import { allocLike } from './storage';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** x rounded to the nearest bf16 number (ties to even), as a float32 value. NaN stays NaN. */
-export function roundToBf16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  if ((bits & 0x7f800000) === 0x7f800000) return f32[0]; // inf, NaN
-  u32[0] = (bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000;
-  return f32[0];
-}
-
-/** Round half to even (what the CPU's float → int conversion does). */
-export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** The integer range of a u8 or s8 activation (weights use [-127, 127]). */
-export function int8Range(signed: boolean): [number, number] {
-  return signed ? [-128, 127] : [0, 255];
-}
-
-/** x as an integer step count of `scale`: sat(rne(x · fl(1/fl(scale)))). */
-export function quantize(x: number, scale: number, signed: boolean): number {
-  const [lo, hi] = int8Range(signed);
-  const q = roundHalfEven(Math.fround(x * Math.fround(1 / Math.fround(scale))));
-  return q < lo ? lo : q > hi ? hi : q;
-}
-
-function bf16Conv(
-  x: FArray,
-  w: FArray,
-  bias: FArray,
-  residual: FArray | null,
-  relu: boolean,
-  g: ConvGeometry,
-): FArray {
+function bf16Conv(x: FArray, w: FArray, bias: FArray, residual: FArray | null, relu: boolean, g: ConvGeometry): FArray {
   const xb = Float64Array.from(x, roundToBf16),
     wb = Float64Array.from(w, roundToBf16);
   const acc = conv2d(xb, wb, Float64Array.from(bias), g);
@@ -84,18 +49,21 @@ function int8Conv(
   const acc = conv2d(qx, qw, null, g); // integer sums, exact in float64 (|acc| < 2^53)
   const [lo, hi] = int8Range(p.dstSigned);
   const plane = g.oh * g.ow;
-  const residualFactor = Math.fround(residualScale / dstScale);
+  // with a residual the sum is formed in residual steps, then scaled to output steps
+  const unit = residual ? residualScale : dstScale;
+  const toOutput = Math.fround(residualScale / dstScale);
   const y = allocLike(x, acc.length);
   for (let o = 0; o < g.o; o++) {
     const accScale = Math.fround(srcScale * p.weightScales[o]);
-    const outputScale = Math.fround(accScale / dstScale);
+    const outputScale = Math.fround(accScale / unit);
     const biasAcc = Math.fround(bias[o] * Math.fround(1 / accScale));
     for (let n = 0; n < g.n; n++) {
       const base = (n * g.o + o) * plane;
       for (let i = base; i < base + plane; i++) {
         let v = Math.fround(Math.fround(acc[i] + biasAcc) * outputScale);
-        if (residual) v = Math.fround(v + residualFactor * quantize(residual[i], residualScale, p.residualSigned));
+        if (residual) v = Math.fround(v + quantize(residual[i], residualScale, p.residualSigned));
         if (relu && !(v > 0)) v = 0;
+        if (residual) v = Math.fround(v * toOutput);
         const q = roundHalfEven(v);
         y[i] = Math.fround((q < lo ? lo : q > hi ? hi : q) * dstScale);
       }
