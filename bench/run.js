@@ -4,7 +4,7 @@
 // input size, measured in interleaved rounds (ours, theirs, ours, theirs …) because this machine's
 // speed drifts. Each round also measures the machine's FMA peak (bench/peak-flops.cc), so every
 // figure is also given as a fraction of peak. Writes bench/RESULTS.md with medians and ratios.
-// Usage: node bench/run.js [--model resnext50] [--threads 2] [--rounds 3]
+// Usage: node bench/run.js [--suite native|wasm|precision] [--model resnext50] [--threads 2] [--rounds 3]
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, renameSync, writeFileSync } = require('node:fs');
 const { cpus, tmpdir } = require('node:os');
@@ -48,6 +48,7 @@ const ours = (m, batch, train, steps, on = {}) =>
       ...(on.threads === null ? [] : ['--threads', String(on.threads ?? threads)]),
       '--json',
       ...(train ? ['--train'] : []),
+      ...(on.precision ? ['--precision', on.precision] : []),
     ],
     { OMP_NUM_THREADS: String(on.threads ?? threads ?? 1) },
   );
@@ -73,11 +74,12 @@ const torch = (m, batch, train, steps, extra) =>
     ],
     { OMP_NUM_THREADS: String(threads) },
   );
-const onnxFile = join(mkdtempSync(join(tmpdir(), 'rx-bench-')), `${model}.onnx`);
-const ort = (batch, steps) =>
+const onnxDir = mkdtempSync(join(tmpdir(), 'rx-bench-'));
+const onnxFile = join(onnxDir, `${model}.onnx`);
+const ort = (batch, steps, file = onnxFile) =>
   run(process.execPath, [
     join(__dirname, 'ort_bench.js'),
-    onnxFile,
+    file,
     '--batch',
     String(batch),
     '--threads',
@@ -172,7 +174,42 @@ wasmCases.push({
       ours(main224, 8, true, 1, { backend: 'reference', threads: null, warmup: 0 }),
   },
 });
-const cases = suite === 'wasm' ? wasmCases : nativeCases;
+// the precision suite (issue 16): float32 on the tutorial's ResNeXt-50 against onnxruntime-node;
+// bf16 and int8 on torchvision's resnext50_32x4d (the layout PyTorch's low-precision peers run)
+const tv = { model: 'resnext50_32x4d', input: '3,224,224' };
+const tvOnnx = join(onnxDir, `${tv.model}.onnx`);
+const precisionCases = [1, 8].flatMap((batch) => {
+  const steps = batch === 1 ? 20 : 8;
+  const lowp = (p) => ours(tv, batch, false, steps, { precision: p });
+  return [
+    {
+      name: `${model} float32 inference, batch ${batch}`,
+      ours: () => ours(main224, batch, false, steps),
+      target: { peers: ['onnxruntime-node'], ratio: 1.05 },
+      peers: { 'onnxruntime-node': () => ort(batch, steps) },
+    },
+    {
+      name: `${tv.model} bf16 inference, batch ${batch}`,
+      ours: () => lowp('bf16'),
+      targets: [
+        { peers: ['PyTorch autocast bf16 channels_last'], ratio: 1.5 },
+        { peers: ['onnxruntime-node float32'], ratio: 1.6 },
+      ],
+      peers: {
+        'PyTorch autocast bf16 channels_last': () =>
+          torch(tv, batch, false, steps, ['--precision', 'bf16', '--channels-last']),
+        'onnxruntime-node float32': () => ort(batch, steps, tvOnnx),
+      },
+    },
+    {
+      name: `${tv.model} int8 inference, batch ${batch}`,
+      ours: () => lowp('int8'),
+      target: { peers: ['PyTorch int8 (onednn engine)'], ratio: 1.2 },
+      peers: { 'PyTorch int8 (onednn engine)': () => torch(tv, batch, false, steps, ['--precision', 'int8']) },
+    },
+  ];
+});
+const cases = suite === 'wasm' ? wasmCases : suite === 'precision' ? precisionCases : nativeCases;
 
 function main() {
   const versions = { node: process.version, torch: null, ort: null, oneDNN: null };
@@ -181,6 +218,7 @@ function main() {
     run(process.execPath, [join(ROOT, 'bin', 'resnext.js'), 'export', model, '--onnx', onnxFile]);
     versions.ortWeb = require('../node_modules/onnxruntime-web/package.json').version;
   } else run(PY, [join(__dirname, 'torch_bench.py'), '--model', model, '--export', onnxFile]);
+  if (suite === 'precision') run(PY, [join(__dirname, 'torch_bench.py'), '--model', tv.model, '--export', tvOnnx]);
   run('g++', [
     '-O2',
     '-march=native',
@@ -233,7 +271,9 @@ function main() {
           `wasm peak (bench/wasm-peak.js, f32x4 mul+add, 1 thread, median of the rounds): ${peakGflops.toFixed(1)} GFLOP/s (rounds: ${rounded}); a case on t threads is compared with t times it.`,
         ]
       : [
-          `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`,
+          suite === 'precision'
+            ? `# Benchmark: float32 (${model}), bf16 and int8 (${tv.model}) inference at 224x224, ${threads} threads`
+            : `# Benchmark: ${model} at 224x224 and ${fashion.model} at ${fashion.input.replaceAll(',', 'x')}, ${threads} threads`,
           '',
           `Machine: ${cpus()[0].model}, ${cpus().length} cores. Node ${versions.node}, oneDNN ${versions.oneDNN}, PyTorch ${versions.torch}, onnxruntime-node ${versions.ort}.`,
           `FMA peak (bench/peak-flops.cc, ${threads} threads, median of the rounds): ${peakGflops.toFixed(0)} GFLOP/s (rounds: ${rounded}).`,
@@ -241,7 +281,7 @@ function main() {
   lines.push(
     `Each number is the median of ${rounds} interleaved rounds (ours, theirs, ours, theirs …); each round's figure is the median step of a fresh process after its warm-up steps.`,
     'Ratio = our images/s ÷ theirs (above 1: we are faster). "% of peak": images/s × FLOPs per image (2 per mult-add; a training step counts 3 passes) ÷ the peak.',
-    `Generated by \`node bench/run.js${suite === 'wasm' ? ' --suite wasm' : ''}\`.`,
+    `Generated by \`node bench/run.js${suite === 'native' ? '' : ` --suite ${suite}`}\`.`,
     '',
     '| case | ours (img/s) | ours, % of peak | peer | peer (img/s) | peer, % of peak | ratio |',
     '|---|---|---|---|---|---|---|',
@@ -255,36 +295,43 @@ function main() {
   }
   lines.push(
     '',
-    `## Targets (issue ${suite === 'wasm' ? '13' : '4'}) against the machine's peak`,
+    `## Targets (issue ${{ wasm: '13', precision: '16' }[suite] ?? '4'}) against the machine's peak`,
     '',
     '| case | target | needs (img/s) | needs, % of peak | ours now | met |',
     '|---|---|---|---|---|---|',
   );
   cases.forEach((c, i) => {
-    if (!c.target) return;
-    const r = results[i],
-      needed = c.target.ratio * Math.max(...c.target.peers.map((k) => median(r.peers[k])));
-    lines.push(
-      `| ${c.name} | ${c.target.ratio}x ${c.target.peers.join(' and ')} | ${needed.toFixed(2)} | ${ofPeak(needed, r)} | ${median(r.ours).toFixed(2)} (${ofPeak(median(r.ours), r)}) | ${median(r.ours) > needed ? 'yes' : 'no'} |`,
-    );
+    for (const target of c.targets ?? (c.target ? [c.target] : [])) {
+      const r = results[i],
+        needed = target.ratio * Math.max(...target.peers.map((k) => median(r.peers[k])));
+      lines.push(
+        `| ${c.name} | ${target.ratio}x ${target.peers.join(' and ')} | ${needed.toFixed(2)} | ${ofPeak(needed, r)} | ${median(r.ours).toFixed(2)} (${ofPeak(median(r.ours), r)}) | ${median(r.ours) > needed ? 'yes' : 'no'} |`,
+      );
+    }
   });
   lines.push('', `Raw rounds (img/s): ${JSON.stringify(results)}`, '');
   // where our time goes: one profiled run of each case (kernel timings add a little overhead)
   const profiled =
     suite === 'wasm'
       ? [['wasm inference, batch 1', ['--batch-size', '1', '--steps', '5']]]
-      : [
-          ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
-          ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
-        ];
-  for (const [label, args] of profiled) {
+      : suite === 'precision'
+        ? ['fp32', 'bf16', 'int8'].map((p) => [
+            `${p} inference, batch 8${p === 'fp32' ? '' : ` (${tv.model})`}`,
+            ['--batch-size', '8', '--steps', '5', '--precision', p],
+            p === 'fp32' ? model : tv.model,
+          ])
+        : [
+            ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
+            ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
+          ];
+  for (const [label, args, profiledModel = model] of profiled) {
     const r = spawnSync(
       process.execPath,
       [
         join(ROOT, 'bin', 'resnext.js'),
         ...(suite === 'wasm' ? ['--backend', 'wasm'] : []),
         'bench',
-        model,
+        profiledModel,
         ...args,
         '--warmup',
         '2',
@@ -296,7 +343,7 @@ function main() {
     );
     lines.push(`## Profile of ours: ${label}`, '', '```', r.stdout.trim(), '```', '');
   }
-  const out = join(__dirname, suite === 'wasm' ? 'RESULTS-wasm.md' : 'RESULTS.md');
+  const out = join(__dirname, suite === 'native' ? 'RESULTS.md' : `RESULTS-${suite}.md`);
   writeFileSync(`${out}.tmp`, lines.join('\n'));
   renameSync(`${out}.tmp`, out);
   process.stdout.write(lines.join('\n'));

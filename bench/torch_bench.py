@@ -29,6 +29,25 @@ def build(name, channels):
     return model
 
 
+def quantized(name, x):
+    """torchvision's int8 recipe for a ResNet/ResNeXt of our registry's shape: QuantizableResNet with
+    the same blocks, groups and width, fuse_model(), prepare with the onednn engine's default qconfig,
+    calibration on `x` (the benchmark input, as ours calibrates), convert."""
+    from torchvision.models.quantization import resnet as qtv
+    shapes = {'resnext50_32x4d': ([3, 4, 6, 3], 32, 4), 'resnext101_32x8d': ([3, 4, 23, 3], 32, 8), 'resnet50': ([3, 4, 6, 3], 1, 64)}
+    if name not in shapes:
+        raise SystemExit(f'torch_bench: --precision int8 builds torchvision layouts only: {", ".join(shapes)}')
+    layers, groups, width = shapes[name]
+    torch.backends.quantized.engine = 'onednn'
+    model = qtv.QuantizableResNet(qtv.QuantizableBottleneck, layers, groups=groups, width_per_group=width).eval()
+    model.fuse_model()
+    model.qconfig = torch.ao.quantization.get_default_qconfig('onednn')
+    torch.ao.quantization.prepare(model, inplace=True)
+    with torch.no_grad():
+        model(x)
+    return torch.ao.quantization.convert(model)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--model', default='resnext50')
@@ -41,6 +60,9 @@ def main():
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--jit', action='store_true', help='TorchScript frozen + optimize_for_inference (inference only)')
     p.add_argument('--export', help='write the model as ONNX (opset 13, dynamic batch) to this path and exit')
+    p.add_argument('--precision', choices=['fp32', 'bf16', 'int8'], default='fp32',
+                   help='bf16: CPU autocast (inference); int8: torchvision\'s quantizable ResNet with the same '
+                        'groups and width, fuse_model/prepare/convert on the onednn engine, calibrated on the input')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -66,6 +88,18 @@ def main():
             opt.zero_grad()
             loss_fn(model(x), y).backward()
             opt.step()
+    elif a.precision == 'int8':
+        model = quantized(a.model, x)
+
+        def step():
+            with torch.no_grad():
+                model(x)
+    elif a.precision == 'bf16':
+        model.eval()
+
+        def step():
+            with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+                model(x)
     else:
         model.eval()
         if a.jit:

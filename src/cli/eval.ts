@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { subset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { loadDataset } from '../data/load';
-import { channelStats } from '../data/dataset';
 import { evaluate } from '../train/evaluate';
-import { addModelFlags, type ModelFlags } from './model-options';
+import { addModelFlags, type ModelFlags, normalisationFor } from './model-options';
 import { addPrecisionOption, loadInferenceModel } from './precision';
 import type { EvalJson } from './json-output';
 import { QuietProgress } from './progress';
@@ -48,8 +47,7 @@ export function registerEval(program: Command): void {
         const test = limit ? subset(data.test, limit) : data.test;
         const { model, weights, inference, precision } = loadInferenceModel(name, o.weights, o);
         // normalise exactly as training did: its mean/std are in the weights' metadata (else the train split's)
-        const input = weights.usage.input;
-        const norm = input ? { mean: input.mean, std: input.std } : channelStats(data.train);
+        const norm = normalisationFor(weights, data.train);
         const loader = new DataLoader(test, {
           batchSize: parsePositiveInt('--batch-size', o.batchSize),
           shuffle: false,

@@ -17,6 +17,7 @@ import { registerInspect } from './inspect';
 import { registerModels } from './models';
 import { registerPaper } from './paper';
 import { registerPredict } from './predict';
+import { registerQuantize } from './quantize';
 import { registerSummary } from './summary';
 import { registerServe } from './serve';
 import { registerTrain } from './train';
@@ -99,6 +100,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerTrain(program);
   registerEval(program);
+  registerQuantize(program);
   registerExperiment(program);
   registerDoctor(program);
   registerServe(program);

@@ -3,6 +3,8 @@
 import { totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { metaBackend } from '../backend/meta';
+import { channelStats, type ImageDataset } from '../data/dataset';
+import type { WeightsFile } from '../io/weights';
 import { modelFromWeights } from '../models/from-weights';
 import { createModel, getVariant, modelName } from '../models/registry';
 import type { StrideAt } from '../models/tutorial';
@@ -94,4 +96,10 @@ export function modelWithWeights(
     ...parseModelFlags(flags),
     backend: metaOnly ? metaBackend : undefined,
   });
+}
+
+/** The normalisation inputs get for these weights: what training recorded, else the train split's statistics. */
+export function normalisationFor(weights: WeightsFile, train: ImageDataset): { mean: number[]; std: number[] } {
+  const input = weights.usage.input;
+  return input ? { mean: input.mean, std: input.std } : channelStats(train);
 }

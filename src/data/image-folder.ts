@@ -8,6 +8,17 @@ import { decodeImage } from './image';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
 
+/** Every image file under `dir` (any depth), sorted by path. */
+export function imageFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...imageFilesUnder(path));
+    else if (IMAGE_EXT.test(name)) out.push(path);
+  }
+  return out;
+}
+
 function classFolders(root: string): string[] {
   return readdirSync(root)
     .filter((d) => statSync(join(root, d)).isDirectory())
