@@ -9,7 +9,17 @@ import { getBackend } from '../src/backend/slot';
 import { nativeLayoutOf, nativeStatus } from '../src/backend/native';
 import { referenceBackend, type FArray } from '../src/backend/reference';
 import { quantize, roundHalfEven, roundToBf16 } from '../src/backend/rounding';
+import { noGrad } from '../src/autograd/engine';
+import { int8ModelFile, isInt8File, readInt8ModelFile } from '../src/io/int8-weights';
+import { readSafetensors, serializeSafetensors } from '../src/io/safetensors';
+import { createModel } from '../src/models/registry';
+import { prepareForInference } from '../src/nn/inference';
+import { Conv2d } from '../src/nn/layers';
+import { calibrate, quantizeModel } from '../src/nn/quantize';
+import { randn, tensor } from '../src/tensor/create';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';
+import type { Tensor } from '../src/tensor/tensor';
+import { assertClose } from './helpers';
 import { Generator } from '../src/tensor/random';
 
 const native = nativeStatus();
@@ -242,3 +252,115 @@ describe('native bf16 and int8 kernels against the reference', {
     );
   });
 });
+
+describe('bf16 and int8 models (native against reference; int8 model files)', {
+  skip: !native.available && `native backend unavailable: ${native.reason}`,
+}, () => {
+  /** resnext_small with batch-norm statistics moved off their initial values, on native and (a copy) on reference. */
+  function models() {
+    const nb = getBackend('native');
+    const m = createModel('resnext_small', { seed: 3, backend: nb });
+    const x = randn([4, 3, 32, 32], { generator: new Generator(5), backend: nb });
+    m.train();
+    noGrad(() => m.call(x));
+    m.eval();
+    const r = createModel('resnext_small', { seed: 9, backend: referenceBackend });
+    r.loadStateDict(
+      new Map(
+        [...m.stateDict()].map(([k, t]) => [
+          k,
+          tensor(t.toArray(), [...t.shape], { backend: referenceBackend, dtype: t.dtype }),
+        ]),
+      ),
+    );
+    r.eval();
+    return { m, r, x, xr: tensor(x.toArray(), [...x.shape], { backend: referenceBackend }) };
+  }
+  const logits = (model: ReturnType<typeof createModel>, x: Tensor) => noGrad(() => model.call(x)).toArray();
+
+  it("bf16: the native model gives the reference definition's logits", () => {
+    const { m, r, x, xr } = models();
+    const fp32 = logits(prepareForInference(m), x);
+    const yn = logits(prepareForInference(m, { precision: 'bf16' }), x);
+    const yr = logits(prepareForInference(r, { precision: 'bf16' }), xr);
+    assertBf16Close(yn, yr, 'bf16 logits');
+    assert.ok(
+      yn.some((v, i) => v !== fp32[i]),
+      'bf16 differs from float32',
+    );
+  });
+
+  it('int8: calibrated and quantised, native logits match the reference; an int8 file round-trips', () => {
+    const { m, r, x, xr } = models();
+    const fp32 = logits(prepareForInference(m), x);
+    const quantized = quantizeModel(m, calibrate(m, [x]));
+    assert.equal(
+      quantized.size,
+      [...m.namedModules()].filter(([, c]) => c instanceof Conv2d).length,
+      'every conv has a batch norm to fold',
+    );
+    const yn = logits(prepareForInference(m, { precision: 'int8', quantized }), x);
+    const onRef = new Map(
+      [...quantized].map(([k, q]) => [
+        k,
+        {
+          ...q,
+          weight: tensor(q.weight.toArray(), [...q.weight.shape], { backend: referenceBackend }),
+          bias: tensor(q.bias.toArray(), [...q.bias.shape], { backend: referenceBackend }),
+        },
+      ]),
+    );
+    const yr = logits(prepareForInference(r, { precision: 'int8', quantized: onRef }), xr);
+    assertClose(yn, yr, 0.02, 'int8 native vs reference (a rare one-step difference may propagate)', 0);
+    assert.ok(cosine(yn, fp32) > 0.99, `int8 vs float32 cosine ${cosine(yn, fp32)}`);
+    // the file: I8 weights, scales in metadata; it reads back into the same int8 network and a float32 one
+    const file = int8ModelFile(m, quantized, new Map([['note', 'kept']]));
+    const bytes = serializeSafetensors(file.tensors, file.metadata, file.int8);
+    const back = readSafetensors(bytes, 'q.safetensors');
+    assert.ok(isInt8File(back.metadata));
+    assert.equal(back.metadata.get('note'), 'kept', 'the source metadata (usage) is carried over');
+    const { stateDict, quantized: loaded } = readInt8ModelFile(back.tensors, back.metadata, 'q.safetensors');
+    const fresh = createModel('resnext_small', { seed: 11, backend: getBackend('native') });
+    fresh.loadStateDict(stateDict); // strict: every key the model has
+    fresh.eval();
+    assert.deepEqual(logits(prepareForInference(fresh, { precision: 'int8', quantized: loaded }), x), yn);
+    const dequantised = logits(prepareForInference(fresh), x);
+    assert.ok(cosine(dequantised, fp32) > 0.999, `dequantised float32 vs float32 cosine ${cosine(dequantised, fp32)}`);
+  });
+
+  it('an int8 file with a weight out of range or a missing scale is refused naming the tensor', () => {
+    const { m, x } = models();
+    const file = int8ModelFile(m, quantizeModel(m, calibrate(m, [x])), new Map());
+    const name = [...file.int8][0];
+    const bad = new Map(file.tensors);
+    bad.set(
+      name,
+      tensor(
+        file.tensors
+          .get(name)!
+          .toArray()
+          .map((v, i) => (i === 0 ? 0.5 : v)),
+        [...file.tensors.get(name)!.shape],
+      ),
+    );
+    assert.throws(
+      () => readInt8ModelFile(bad, file.metadata, 'q.safetensors'),
+      new RegExp(`q.safetensors.*'${name.replaceAll('.', '\\.')}' must hold integers`),
+    );
+    const missing = new Map(file.tensors);
+    missing.delete(name.replace(/weight$/, 'weight_scale'));
+    assert.throws(() => readInt8ModelFile(missing, file.metadata, 'q.safetensors'), /has no tensor '.*weight_scale'/);
+  });
+});
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0,
+    x = 0,
+    y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    x += a[i] * a[i];
+    y += b[i] * b[i];
+  }
+  return d / Math.sqrt(x * y);
+}

@@ -22,7 +22,7 @@ import {
   UsageError,
 } from './util';
 import { prepareForInference } from '../nn/inference';
-import { calibrate, quantize } from '../nn/quantize';
+import { calibrate, quantizeModel } from '../nn/quantize';
 import { parsePrecision, runnablePrecision } from './precision';
 
 /** Registers the bench command. */
@@ -74,7 +74,7 @@ export function registerBench(program: Command): void {
           const x = randn([batch, ...chw], { generator: new Generator(1) });
           const precision = runnablePrecision(requested, getDefaultBackend());
           // int8: calibrated on the benchmark's own input, as the PyTorch peer in bench/ is
-          const quantized = precision === 'int8' ? quantize(model, calibrate(model, [x])) : undefined;
+          const quantized = precision === 'int8' ? quantizeModel(model, calibrate(model, [x])) : undefined;
           prepareForInference(model, { precision, quantized });
           const targets = Array.from({ length: batch }, (_, i) => i % model.fc.outFeatures);
           const opt = new SGD(model.namedParameters(), { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 });

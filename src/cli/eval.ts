@@ -69,6 +69,7 @@ export function registerEval(program: Command): void {
         if (o.json) {
           const out: EvalJson = {
             images: test.labels.length,
+            precision,
             loss: r.loss,
             top1: r.top1,
             top5,

@@ -60,6 +60,8 @@ export interface PaperJson {
 /** `resnext eval --json`: accuracies are fractions in [0, 1]; top5 is null for 5 classes or fewer. */
 export interface EvalJson {
   images: number;
+  /** What the fused convolutions ran in (after any fallback to fp32). */
+  precision: 'fp32' | 'bf16' | 'int8';
   loss: number;
   top1: number;
   top5: number | null;

@@ -31,17 +31,21 @@ export function parsePrecision(text: string | undefined): InferencePrecision | u
 
 /**
  * What runs for a requested precision on `backend`: the request when the backend runs it fast,
- * else fp32 with a warning on stderr that says why and what runs instead.
+ * else fp32 with a warning on stderr that says why and what runs instead (`int8Weights`: the
+ * weights are an int8 model file's, run dequantised).
  */
-export function runnablePrecision(requested: InferencePrecision, backend: Backend<unknown>): InferencePrecision {
+export function runnablePrecision(
+  requested: InferencePrecision,
+  backend: Backend<unknown>,
+  int8Weights = false,
+): InferencePrecision {
   if (requested === 'fp32') return requested;
   const fast = backend.fastPrecisions?.();
   if (fast?.[requested]) return requested;
   const why = fast
     ? `this CPU (${fast.hardware}) lacks ${requested === 'bf16' ? 'AVX-512 BF16' : 'AVX-512 VNNI'}, which oneDNN's fast ${requested} kernels need`
     : `the ${backend.name} backend has no ${requested} kernels`;
-  const instead =
-    requested === 'bf16' ? 'running float32 instead' : 'running the int8 weights dequantised in float32 instead';
+  const instead = int8Weights ? 'running the int8 weights dequantised in float32 instead' : 'running float32 instead';
   process.stderr.write(`resnext: warning: --precision ${requested}: ${why}; ${instead}\n`);
   return 'fp32';
 }
@@ -75,7 +79,7 @@ export function loadInferenceModel(
     );
   }
   const model = modelWithWeights(name, int8 ? int8.stateDict : weights.tensors, flags, path);
-  const precision = runnablePrecision(requested, model.fc.weight.backend);
+  const precision = runnablePrecision(requested, model.fc.weight.backend, int8 !== null);
   const inference: InferenceOptions = { precision, quantized: int8?.quantized };
   return { model, weights, precision, inference };
 }

@@ -13,7 +13,7 @@ import { isInt8File, int8ModelFile } from '../io/int8-weights';
 import { loadNpy, readWeightsFile, saveSafetensors } from '../io/load-save';
 import type { WeightsFile } from '../io/weights';
 import { preprocessingFor } from '../models/predict';
-import { calibrate, quantize } from '../nn/quantize';
+import { calibrate, quantizeModel } from '../nn/quantize';
 import { tensor } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
 import { addModelFlags, modelWithWeights, type ModelFlags, normalisationFor } from './model-options';
@@ -65,7 +65,7 @@ export function registerQuantize(program: Command): void {
           const model = modelWithWeights(name, weights.tensors, o, o.weights);
           const batches = await calibrationBatches(o.calibrate, weights, o, count, batchSize);
           const images = batches.reduce((n, b) => n + b.shape[0], 0);
-          const quantized = quantize(model, calibrate(model, batches));
+          const quantized = quantizeModel(model, calibrate(model, batches));
           const file = int8ModelFile(model, quantized, weights.metadata);
           saveSafetensors(o.out, file.tensors, file.metadata, file.int8);
           const bytes = (p: string) => statSync(p).size / 2 ** 20;

@@ -133,7 +133,7 @@ export function convBatchNormPairs(model: Module): Map<string, { conv: Conv2d; b
  * Quantises every calibrated Conv2d → BatchNorm2d pair of `model` (see the file header) into the
  * table prepareForInference(model, {precision: 'int8', quantized}) runs.
  */
-export function quantize(model: Module, ranges: ReadonlyMap<string, ConvRanges>): Map<string, QuantizedConv> {
+export function quantizeModel(model: Module, ranges: ReadonlyMap<string, ConvRanges>): Map<string, QuantizedConv> {
   const out = new Map<string, QuantizedConv>();
   for (const [name, { conv, bn }] of convBatchNormPairs(model)) {
     const r = ranges.get(name);
