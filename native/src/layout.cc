@@ -78,13 +78,15 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   };
   // the policy's layouts in order: the first with a real kernel, else the last (oneDNN's choice);
   // int8 takes its residual as a binary operand in the output's layout from the start
-  const std::vector<tag>& tags = inferenceActivationTags();
+  const std::vector<tag>& tags = inferenceActivationTags(int8);
   convolution_forward::primitive_desc pd;
+  tag chosen = tags.back();
   for (size_t i = 0; i < tags.size(); i++) {
     const bool last = i + 1 == tags.size();
     try {
       if (int8 && residual) int8Residual = memory::desc(d.dst.dims(), int8Type(pr.residualSigned), tags[i]);
       pd = make(tags[i], attrFor(int8 && residual ? &int8Residual : nullptr));
+      chosen = tags[i];
       if (last || fastKernel(pd.impl_info_str())) break;
     } catch (const dnnl::error&) {
       if (last) throw;  // no kernel for this shape in any layout: oneDNN declines
@@ -94,7 +96,7 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   if (residual && !int8) {
     const memory::desc dst = pd.dst_desc();
     try {
-      convolution_forward::primitive_desc withOperand = make(dst == memory::desc(d.dst.dims(), dstType, tag::nhwc) ? tag::nhwc : tag::any, attrFor(&dst));
+      convolution_forward::primitive_desc withOperand = make(chosen, attrFor(&dst));
       if (fastKernel(withOperand.impl_info_str()) && withOperand.dst_desc() == dst) { pd = withOperand; residualOperand = true; }
     } catch (const dnnl::error&) {
       // keep the sum post-op

@@ -31,11 +31,14 @@ bool fastKernel(const char* impl) {
 bool trainsInNhwc(const ConvGeometry& g) { return g.groups > 1 && groupedTrainingNhwc; }
 void setGroupedTrainingNhwc(bool on) { groupedTrainingNhwc = on; }
 
-const std::vector<tag>& inferenceActivationTags() {
-  // NHWC first: oneDNN's 1x1 and grouped kernels run in it, so a chain of convolutions needs no
-  // reorders between them; `any` lets oneDNN pick its blocked layout (e.g. nChw16c) otherwise
-  static const std::vector<tag> tags{tag::nhwc, tag::any};
-  return tags;
+const std::vector<tag>& inferenceActivationTags(bool int8) {
+  // float32 and bf16: nChw16c first — oneDNN's blocked 1x1 kernels take the residual add in their
+  // epilogue ~30% faster than the NHWC ones (ResNeXt-50 at batch 8: +11% end to end, measured
+  // interleaved); int8: NHWC first, where its VNNI 1x1 and grouped kernels run. `any` lets oneDNN
+  // pick its layout for the shapes without a kernel in the first (e.g. 4-channel groups in nChw16c).
+  static const std::vector<tag> blocked{tag::nChw16c, tag::any};
+  static const std::vector<tag> nhwc{tag::nhwc, tag::any};
+  return int8 ? nhwc : blocked;
 }
 
 void reorderInto(const memory::desc& from, const void* src, const memory::desc& to, void* dst, float scale) {

@@ -1,9 +1,10 @@
 // Where activations live and when a reorder happens — decided here and nowhere else:
 // - training: plain NCHW, except grouped convolutions, which run in NHWC (oneDNN 2.6's plain
 //   grouped path is a slow gemm) with their operands reordered at the call's edges;
-// - inference: a fused convolution runs in NHWC where oneDNN has a real kernel for it, else in the
-//   layout oneDNN prefers; its output stays in that layout (a numbered layout, 0 = plain NCHW) for
-//   the next fused convolution or max pooling, and any other reader gets it reordered to NCHW.
+// - inference: a fused convolution runs in nChw16c (float32, bf16) or NHWC (int8) where oneDNN has
+//   a real kernel for it, else in the layout oneDNN prefers; its output stays in that layout (a
+//   numbered layout, 0 = plain NCHW) for the next fused convolution or max pooling, and any other
+//   reader gets it reordered to NCHW.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -20,8 +21,8 @@ bool fastKernel(const char* impl);
 bool trainsInNhwc(const ConvGeometry& g);
 void setGroupedTrainingNhwc(bool on);
 
-// Inference: the activation layouts to try for a fused convolution, best first.
-const std::vector<dnnl::memory::format_tag>& inferenceActivationTags();
+// Inference: the activation layouts to try for a fused convolution (int8 or not), best first.
+const std::vector<dnnl::memory::format_tag>& inferenceActivationTags(bool int8);
 
 // Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder, each value
 // multiplied by `scale` (converting data types as the descriptors say: rounding to nearest even,
