@@ -110,7 +110,12 @@ describe('resnext quantize and --precision', {
       slowInt8.stderr,
       /--precision int8: this CPU \(oneDNN ISA AVX2\) lacks AVX-512 VNNI.*running the int8 weights dequantised in float32 instead/,
     );
-    assertClose(loadNpy(join(dir, 'i.npy')).toArray(), loadNpy(join(dir, 'deq.npy')).toArray(), 1e-4, 'dequantised float32');
+    assertClose(
+      loadNpy(join(dir, 'i.npy')).toArray(),
+      loadNpy(join(dir, 'deq.npy')).toArray(),
+      1e-4,
+      'dequantised float32',
+    );
   });
 
   it('the wasm backend says it has no bf16 kernels and runs float32', () => {
@@ -201,7 +206,7 @@ describe('resnext quantize and --precision', {
         '--weights',
         w,
         '--calibrate',
-        dir + '/empty',
+        join(dir, 'empty'),
         '--out',
         join(dir, 'qe.safetensors'),
       ],

@@ -24,9 +24,13 @@ export function int8Range(signed: boolean): [number, number] {
   return signed ? [-128, 127] : [0, 255];
 }
 
+/** An integer clamped to the u8 or s8 range. */
+export function saturate(q: number, signed: boolean): number {
+  const [lo, hi] = int8Range(signed);
+  return Math.min(hi, Math.max(lo, q));
+}
+
 /** x as an integer step count of `scale`: sat(rne(x · fl(1/fl(scale)))). */
 export function quantize(x: number, scale: number, signed: boolean): number {
-  const [lo, hi] = int8Range(signed);
-  const q = roundHalfEven(Math.fround(x * Math.fround(1 / Math.fround(scale))));
-  return q < lo ? lo : q > hi ? hi : q;
+  return saturate(roundHalfEven(Math.fround(x * Math.fround(1 / Math.fround(scale)))), signed);
 }

@@ -8,7 +8,7 @@
 // then q = sat(rne(v)) and the stored value fl(q · dstScale). fl() is float32 rounding and every
 // step is float32 as oneDNN computes it, so a fast path differs at most by an FMA's rounding.
 import type { ConvGeometry, Int8Conv, LowPrecision } from '../contract';
-import { int8Range, quantize, roundHalfEven, roundToBf16 } from '../rounding';
+import { quantize, roundHalfEven, roundToBf16, saturate } from '../rounding';
 import { conv2d } from './conv';
 import type { FArray } from './storage';
 import { allocLike } from './storage';
@@ -47,7 +47,6 @@ function int8Conv(
     return v;
   });
   const acc = conv2d(qx, qw, null, g); // integer sums, exact in float64 (|acc| < 2^53)
-  const [lo, hi] = int8Range(p.dstSigned);
   const plane = g.oh * g.ow;
   // with a residual the sum is formed in residual steps, then scaled to output steps
   const unit = residual ? residualScale : dstScale;
@@ -64,8 +63,7 @@ function int8Conv(
         if (residual) v = Math.fround(v + quantize(residual[i], residualScale, p.residualSigned));
         if (relu && !(v > 0)) v = 0;
         if (residual) v = Math.fround(v * toOutput);
-        const q = roundHalfEven(v);
-        y[i] = Math.fround((q < lo ? lo : q > hi ? hi : q) * dstScale);
+        y[i] = Math.fround(saturate(roundHalfEven(v), p.dstSigned) * dstScale);
       }
     }
   }
