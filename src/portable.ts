@@ -1,6 +1,6 @@
 // The part of the public API that runs wherever JavaScript does (Node, browsers, workers): no Node
 // built-in, no native addon. Both entries re-export it: src/index.ts (Node) and src/browser.ts.
-export type { Backend, DType, Kernels, KernelName } from './backend/contract';
+export type { Backend, DType, Int8Conv, Kernels, KernelName, LowPrecision } from './backend/contract';
 export {
   getBackend,
   getDefaultBackend,
@@ -31,7 +31,16 @@ export {
   Flatten,
   Identity,
 } from './nn';
-export { prepareForInference, ImageClassifier, ResidualBlock } from './nn';
+export {
+  prepareForInference,
+  calibrate,
+  quantizeModel,
+  type InferenceOptions,
+  type InferencePrecision,
+  type QuantizedConv,
+  ImageClassifier,
+  ResidualBlock,
+} from './nn';
 export { createModel, listModels, getVariant, modelName, type CreateModelOptions } from './models/registry';
 export type { ModelVariant, ModelName, Family } from './models/variants';
 export { ResNet, Bottleneck, BasicBlock } from './models/resnet';
@@ -51,6 +60,7 @@ export type {
 export { parseWeights, readWeights, sniffWeights, type WeightsFile } from './io/weights';
 export { FileFormatError } from './io/errors';
 export { parseSafetensors, readSafetensors, serializeSafetensors } from './io/safetensors';
+export { int8ModelFile, isInt8File, readInt8ModelFile } from './io/int8-weights';
 export { parseTorchCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES, type CheckpointOptions } from './io/torch-checkpoint';
 export { parseNpy, serializeNpy } from './io/npy';
 export { serializeOnnx, type OnnxExportOptions } from './io/onnx-export';

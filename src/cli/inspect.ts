@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { isJsonObject, parseJsonStrict } from '../io/json';
 import type { WeightsFile } from '../io/weights';
+import { isInt8File, readInt8ModelFile } from '../io/int8-weights';
 import { readWeightsFile } from '../io/load-save';
 import type { InspectJson } from './json-output';
 import { modelsFitting } from '../models/from-weights';
@@ -18,12 +19,16 @@ const FORMATS: Record<WeightsFile['kind'], string> = {
 
 function describeFile(path: string): InspectJson {
   const f = readWeightsFile(path);
+  // an int8 model file fits the models its float32 equivalent fits
+  const int8 = isInt8File(f.metadata) ? readInt8ModelFile(f.tensors, f.metadata, path) : null;
   const state =
     f.kind === 'checkpoint' ? parseJsonStrict(f.metadata.get('run') ?? 'null', `${path}: run metadata`) : null;
   const run = isJsonObject(state) ? state : null;
   return {
     file: path,
-    format: `${FORMATS[f.kind]}${f.leftOut ? `, ${f.leftOut} optimizer tensors` : ''}`,
+    format:
+      `${FORMATS[f.kind]}${f.leftOut ? `, ${f.leftOut} optimizer tensors` : ''}` +
+      (int8 ? `, int8 model file (resnext quantize): ${int8.quantized.size} convolutions in int8` : ''),
     tensors: f.tensors.size,
     values: [...f.tensors.values()].reduce((a, t) => a + t.numel, 0),
     usage: f.usage,
@@ -33,7 +38,7 @@ function describeFile(path: string): InspectJson {
       step: Number(run.step),
       config: run.config as Record<string, unknown>,
     },
-    fits: modelsFitting(f.tensors),
+    fits: modelsFitting(int8 ? int8.stateDict : f.tensors),
   };
 }
 

@@ -4,6 +4,12 @@ export * from './layers';
 export * from './module';
 export * from './parameter';
 export * from './sequential';
-export { prepareForInference } from './inference';
+export {
+  prepareForInference,
+  type InferenceOptions,
+  type InferencePrecision,
+  type QuantizedConv,
+} from './inference';
+export { calibrate, quantizeModel, type ActivationRange, type ConvRanges } from './quantize';
 export { ResidualBlock } from './residual';
 export { ImageClassifier } from './classifier';
