@@ -7,7 +7,7 @@
 //    bf16 autocast and int8 (onednn engine) on the same weights for comparison;
 // 2. with --fmnist-weights W (the README's training run): `resnext eval` top-1 on the 10,000
 //    Fashion-MNIST test images at each precision, int8 calibrated on 512 training images.
-// Writes bench/RESULTS-precision-accuracy.md. Usage:
+// Writes bench/RESULTS-precision-accuracy.md (-perturbed.md with --perturbed). Usage:
 //   node bench/precision-accuracy.js [--fmnist-weights runs/fmnist/model.safetensors] [--perturbed]
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, renameSync, writeFileSync } = require('node:fs');
@@ -144,7 +144,7 @@ function main() {
       '',
     );
   }
-  const file = join(__dirname, 'RESULTS-precision-accuracy.md');
+  const file = join(__dirname, `RESULTS-precision-accuracy${perturbed ? '-perturbed' : ''}.md`);
   writeFileSync(`${file}.tmp`, lines.join('\n'));
   renameSync(`${file}.tmp`, file);
   process.stdout.write(lines.join('\n'));
