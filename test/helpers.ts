@@ -89,6 +89,19 @@ export function gradcheck(
   });
 }
 
+/** Cosine similarity of two equally long arrays. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
 /** Runs the CLI; returns exit code and output (and with `measureRss`, the process's peak resident set in MiB). */
 export function runCli(
   args: string[],

@@ -19,7 +19,7 @@ import { calibrate, quantizeModel } from '../src/nn/quantize';
 import { randn, tensor } from '../src/tensor/create';
 import { resolveConvGeometry } from '../src/tensor/ops/conv';
 import type { Tensor } from '../src/tensor/tensor';
-import { assertClose } from './helpers';
+import { assertClose, cosine } from './helpers';
 import { Generator } from '../src/tensor/random';
 
 const native = nativeStatus();
@@ -135,6 +135,20 @@ describe('native bf16 and int8 kernels against the reference', {
     ['7x7 stem', [1, 3, 20, 20], [16, 3, 7, 7], { stride: 2, padding: 3 }],
   ];
   const nb = () => getBackend('native') as Backend<FArray>;
+  /** The native fused convolution on copies of the arrays (its output may stay in a oneDNN layout). */
+  const nativeConv = (
+    b: Backend<FArray>,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array,
+    residual: Float32Array | null,
+    relu: boolean,
+    g: ConvGeometry,
+    p: LowPrecision,
+  ) => {
+    const put = (a: Float32Array) => b.fromValues('float32', a);
+    return b.kernels.conv2dFused(put(x), put(w), put(bias), residual && put(residual), relu, g, p);
+  };
 
   for (const [name, xs, ws, opts] of cases) {
     const g = resolveConvGeometry(xs, ws, opts);
@@ -154,15 +168,7 @@ describe('native bf16 and int8 kernels against the reference', {
         [r, true],
         [r, false],
       ] as const) {
-        const y = b.kernels.conv2dFused(
-          b.fromValues('float32', x),
-          b.fromValues('float32', w),
-          b.fromValues('float32', bias),
-          residual && b.fromValues('float32', residual),
-          relu,
-          g,
-          p,
-        );
+        const y = nativeConv(b, x, w, bias, residual, relu, g, p);
         assert.ok(nativeLayoutOf(y) > 0, 'bf16 outputs stay in a oneDNN layout');
         assertBf16Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), `bf16 ${name}`);
       }
@@ -190,15 +196,7 @@ describe('native bf16 and int8 kernels against the reference', {
         [r.map(Math.abs), false, false],
       ] as const) {
         const p = int8For(g, srcScale, signedIn, dst, !relu, absMax(residual ?? [1]) / (rSigned ? 127 : 255), rSigned);
-        const y = b.kernels.conv2dFused(
-          b.fromValues('float32', x),
-          b.fromValues('float32', w),
-          b.fromValues('float32', bias),
-          residual && b.fromValues('float32', residual),
-          relu,
-          g,
-          p,
-        );
+        const y = nativeConv(b, x, w, bias, residual, relu, g, p);
         assert.ok(nativeLayoutOf(y) > 0, 'int8 outputs stay in a oneDNN layout');
         assertInt8Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), p.dstScale, `int8 ${name}`);
       }
@@ -352,15 +350,3 @@ describe('bf16 and int8 models (native against reference; int8 model files)', {
     assert.throws(() => readInt8ModelFile(missing, file.metadata, 'q.safetensors'), /has no tensor '.*weight_scale'/);
   });
 });
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}

@@ -13,21 +13,9 @@ import { loadNpy, saveNpy, saveSafetensors } from '../src/io/load-save';
 import { createModel } from '../src/models/registry';
 import { randn } from '../src/tensor/create';
 import { Generator } from '../src/tensor/random';
-import { assertClose, FIXTURES, runCli } from './helpers';
+import { assertClose, cosine, FIXTURES, runCli } from './helpers';
 
 const native = nativeStatus();
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}
 
 describe('resnext quantize and --precision', {
   skip: !native.available && `native backend unavailable: ${native.reason}`,

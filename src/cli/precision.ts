@@ -20,7 +20,8 @@ export function addPrecisionOption(
 ): Command {
   return cmd.option(
     '--precision <p>',
-    `fused convolutions in fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI; weights from \`resnext quantize\`) (default: ${int8Default})`,
+    'fused convolutions in fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI; weights from `resnext quantize`) ' +
+      `(default: ${int8Default})`,
   );
 }
 
@@ -43,7 +44,8 @@ export function runnablePrecision(
   const fast = backend.fastPrecisions?.();
   if (fast?.[requested]) return requested;
   const why = fast
-    ? `this CPU (${fast.hardware}) lacks ${requested === 'bf16' ? 'AVX-512 BF16' : 'AVX-512 VNNI'}, which oneDNN's fast ${requested} kernels need`
+    ? `this CPU (${fast.hardware}) lacks ${requested === 'bf16' ? 'AVX-512 BF16' : 'AVX-512 VNNI'}, ` +
+      `which oneDNN's fast ${requested} kernels need`
     : `the ${backend.name} backend has no ${requested} kernels`;
   const instead = int8Weights ? 'running the int8 weights dequantised in float32 instead' : 'running float32 instead';
   process.stderr.write(`resnext: warning: --precision ${requested}: ${why}; ${instead}\n`);

@@ -10,7 +10,10 @@ import { ConfusionMatrix, topkHits } from './metrics';
 import type { Optimizer } from './optim';
 import { stepScope } from './step-scope';
 
-/** Evaluates a model on a dataset's batches: loss, top-1, top-5 and the confusion matrix (fused inference in `inference.precision`). */
+/**
+ * Evaluates a model on a dataset's batches: loss, top-1, top-5 and the confusion matrix (fused
+ * inference planned with `inference`: its precision and int8 table).
+ */
 export async function evaluate(
   model: ImageClassifier,
   batches: Batches,
