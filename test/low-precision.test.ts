@@ -23,6 +23,12 @@ import { assertClose, cosine } from './helpers';
 import { Generator } from '../src/tensor/random';
 
 const native = nativeStatus();
+/** Why a native bf16/int8 test cannot run here: no addon, or a CPU without the instructions (then oneDNN has other kernels or none). */
+function skipUnlessFast(kind: 'bf16' | 'int8'): string | false {
+  if (!native.available) return `native backend unavailable: ${native.reason}`;
+  const fast = getBackend('native').fastPrecisions?.();
+  return fast?.[kind] ? false : `this CPU has no fast ${kind} kernels (${fast?.hardware})`;
+}
 const ref = referenceBackend.kernels;
 
 describe('low-precision reference arithmetic', () => {
@@ -153,7 +159,7 @@ describe('native bf16 and int8 kernels against the reference', {
   for (const [name, xs, ws, opts] of cases) {
     const g = resolveConvGeometry(xs, ws, opts);
     const out = g.n * g.o * g.oh * g.ow;
-    it(`bf16 ${name}, with and without residual and ReLU`, () => {
+    it(`bf16 ${name}, with and without residual and ReLU`, { skip: skipUnlessFast('bf16') }, () => {
       const b = nb();
       const x = normal(xs.reduce((a, c) => a * c)),
         w = normal(
@@ -173,7 +179,7 @@ describe('native bf16 and int8 kernels against the reference', {
         assertBf16Close(b.read(y), ref.conv2dFused(x, w, bias, residual, relu, g, p), `bf16 ${name}`);
       }
     });
-    it(`int8 ${name}: u8/s8 input, residual of either sign, ReLU`, () => {
+    it(`int8 ${name}: u8/s8 input, residual of either sign, ReLU`, { skip: skipUnlessFast('int8') }, () => {
       const b = nb();
       const signedIn = name === '7x7 stem';
       const x = signedIn ? normal(xs.reduce((a, c) => a * c)) : normal(xs.reduce((a, c) => a * c)).map(Math.abs);
@@ -203,7 +209,9 @@ describe('native bf16 and int8 kernels against the reference', {
     });
   }
 
-  it('int8 and bf16 chains: conv → max pool → conv with the block input as residual, stored in oneDNN layouts', () => {
+  it('int8 and bf16 chains: conv → max pool → conv with the block input as residual, stored in oneDNN layouts', {
+    skip: skipUnlessFast('int8') || skipUnlessFast('bf16'),
+  }, () => {
     const b = nb();
     const g1 = resolveConvGeometry([2, 16, 12, 12], [32, 16, 1, 1], {});
     const pg = { n: 2, c: 32, h: 12, w: 12, oh: 6, ow: 6, kh: 3, kw: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 };
@@ -276,7 +284,7 @@ describe('bf16 and int8 models (native against reference; int8 model files)', {
   }
   const logits = (model: ReturnType<typeof createModel>, x: Tensor) => noGrad(() => model.call(x)).toArray();
 
-  it("bf16: the native model gives the reference definition's logits", () => {
+  it("bf16: the native model gives the reference definition's logits", { skip: skipUnlessFast('bf16') }, () => {
     const { m, r, x, xr } = models();
     const fp32 = logits(prepareForInference(m), x);
     const yn = logits(prepareForInference(m, { precision: 'bf16' }), x);
@@ -288,7 +296,9 @@ describe('bf16 and int8 models (native against reference; int8 model files)', {
     );
   });
 
-  it('int8: calibrated and quantised, native logits match the reference; an int8 file round-trips', () => {
+  it('int8: calibrated and quantised, native logits match the reference; an int8 file round-trips', {
+    skip: skipUnlessFast('int8'),
+  }, () => {
     const { m, r, x, xr } = models();
     const fp32 = logits(prepareForInference(m), x);
     const quantized = quantizeModel(m, calibrate(m, [x]));
