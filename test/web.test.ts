@@ -11,6 +11,9 @@ import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import type { EvalJson, PredictJson } from '../src/cli/json-output';
 import { FASHION_MNIST_DEBIAN_DIR } from '../src/data/fashion-mnist-files';
+import { saveNpy } from '../src/io/load-save';
+import { randn } from '../src/tensor/create';
+import { Generator } from '../src/tensor/random';
 import { FIXTURES, launchChromium, NO_CHROMIUM, ROOT, runCli } from './helpers';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rx-web-'));
@@ -167,6 +170,34 @@ describe('the explorer page (resnext serve + headless Chromium)', { skip: NO_CHR
     }
     assert.deepEqual(errors, []);
     await page.locator('#predict').screenshot({ path: join(ROOT, 'docs', 'explorer-predict.png') });
+  });
+  it('Predict: an int8 model file runs dequantised, as `resnext predict --precision fp32` runs it', async () => {
+    const calibration = join(tmp, 'calibration.npy');
+    saveNpy(calibration, randn([2, 3, 224, 224], { generator: new Generator(3) }));
+    const q = join(tmp, 'tiny-int8.safetensors');
+    const made = runCli([
+      'quantize',
+      'resnext_tiny',
+      '--weights',
+      join(FIXTURES, 'small_tutorial.pth'),
+      '--calibrate',
+      calibration,
+      '--out',
+      q,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const cli = runCli(['predict', 'resnext_tiny', '--weights', q, photo, '--json', '--precision', 'fp32']);
+    assert.equal(cli.status, 0, cli.stderr);
+    const want = (JSON.parse(cli.stdout) as PredictJson)[0].top.map((t) => t.index);
+    await page.setInputFiles('#predict-weights', q);
+    await page.setInputFiles('#predict-images', [photo]);
+    await page.click('#predict-run');
+    await page.waitForSelector('#predict-results[data-done="true"]', { timeout: 120_000 });
+    const got = await page.$$eval('#predict-results figure', (figs) =>
+      figs.flatMap((f) => [...f.querySelectorAll('tbody tr')].map((r) => Number(r.cells[3].textContent))),
+    );
+    assert.deepEqual(got, want);
+    assert.deepEqual(errors, []);
   });
   it('Predict: a hostile pickle is refused with the message `resnext predict` gives', async () => {
     const cli = runCli(['predict', 'resnext_tiny', '--weights', evil, photo]);

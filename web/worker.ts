@@ -6,6 +6,7 @@ import {
   evaluate,
   fashionMnistFileNames,
   imageBatch,
+  isInt8File,
   learningRate,
   modelFromWeights,
   modelsFitting,
@@ -13,6 +14,7 @@ import {
   parseFashionMnistSplit,
   prepareForInference,
   preprocessingFor,
+  readInt8ModelFile,
   readWeights,
   resizeAndCrop,
   serializeSafetensors,
@@ -62,13 +64,18 @@ async function predict(job: Extract<Job, { kind: 'predict' }>): Promise<void> {
   setDefaultBackend(getBackend(job.backend));
   report({ kind: 'progress', text: `reading ${job.weights.name}`, done: 0, total: job.images.length });
   const weights = readWeights(await bytesOf(job.weights), job.weights.name);
+  // an int8 model file (`resnext quantize`) runs here as its float32 equivalent, dequantised: the
+  // page's backends (wasm, reference) have no int8 kernels
+  const tensors = isInt8File(weights.metadata)
+    ? readInt8ModelFile(weights.tensors, weights.metadata, job.weights.name).stateDict
+    : weights.tensors;
   let name = job.model;
   if (name === 'auto') {
-    const fits = modelsFitting(weights.tensors);
+    const fits = modelsFitting(tensors);
     name = weights.usage.model && fits.includes(weights.usage.model as never) ? weights.usage.model : fits[0];
     if (!name) throw new Error(`${job.weights.name} fits no registered model; pick the model it was saved from`);
   }
-  const model = prepareForInference(modelFromWeights(name, weights.tensors, job.weights.name)).eval();
+  const model = prepareForInference(modelFromWeights(name, tensors, job.weights.name)).eval();
   const p = preprocessingFor(weights.usage, job.weights.name);
   for (const [i, file] of job.images.entries()) {
     report({ kind: 'progress', text: `classifying ${file.name}`, done: i, total: job.images.length });
