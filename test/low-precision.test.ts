@@ -336,6 +336,15 @@ describe('bf16 and int8 models (native against reference; int8 model files)', {
     assert.ok(cosine(dequantised, fp32) > 0.999, `dequantised float32 vs float32 cosine ${cosine(dequantised, fp32)}`);
   });
 
+  it("precision 'int8' without quantised convolutions, or naming a module that is no Conv2d, is refused", () => {
+    const { m, x } = models();
+    assert.throws(() => prepareForInference(m, { precision: 'int8' }), /needs the quantised convolutions/);
+    const [[, q]] = [...quantizeModel(m, calibrate(m, [x]))];
+    assert.throws(
+      () => prepareForInference(m, { precision: 'int8', quantized: new Map([['fc', q]]) }),
+      /int8 weights name 'fc', which is not a Conv2d of this model/,
+    );
+  });
   it('an int8 file with a weight out of range or a missing scale is refused naming the tensor', () => {
     const { m, x } = models();
     const file = int8ModelFile(m, quantizeModel(m, calibrate(m, [x])), new Map());

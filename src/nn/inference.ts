@@ -171,6 +171,12 @@ function planFor(m: Module, ctx: FusionContext): ((x: Tensor) => Tensor) | null 
 export function prepareForInference<M extends Module>(model: M, options: InferenceOptions = {}): M {
   const int8 = new Map<Conv2d, QuantizedConv>();
   if (options.precision === 'int8') {
+    if (!options.quantized?.size) {
+      throw new Error(
+        "prepareForInference: precision 'int8' needs the quantised convolutions: " +
+          '{ quantized: quantizeModel(model, calibrate(model, batches)) } or an int8 model file',
+      );
+    }
     const byName = new Map(model.namedModules());
     for (const [name, q] of options.quantized ?? []) {
       const conv = byName.get(name);
