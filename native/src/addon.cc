@@ -12,11 +12,16 @@
 namespace {
 using resnext::ConvGeometry;
 
-float* floats(const Napi::Value& v, size_t expected, const char* what, bool nullable = false) {
-  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+// `what` as a Float32Array (a TypeError naming it otherwise).
+Napi::Float32Array float32Array(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
+  return v.As<Napi::Float32Array>();
+}
+
+float* floats(const Napi::Value& v, size_t expected, const char* what, bool nullable = false) {
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  auto a = float32Array(v, what);
   if (a.ElementLength() != expected)
     throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(expected));
   return a.Data();
@@ -25,9 +30,7 @@ float* floats(const Napi::Value& v, size_t expected, const char* what, bool null
 // A Float32Array of at least `minimum` elements: a stored activation (a bf16 or int8 one fills
 // only the front of the float32 array its tensor owns).
 float* storedFloats(const Napi::Value& v, size_t minimum, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
+  auto a = float32Array(v, what);
   if (a.ElementLength() < minimum)
     throw Napi::RangeError::New(v.Env(), std::string("native: ") + what + " has " + std::to_string(a.ElementLength()) + " elements, expected at least " + std::to_string(minimum));
   return a.Data();
@@ -70,11 +73,7 @@ float number(const Napi::Value& v, const char* what) {
 }
 
 // The element count of a Float32Array argument whose size sets the others' (elementwise kernels).
-size_t lengthOf(const Napi::Value& v, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(v.Env(), std::string("native: ") + what + " must be a Float32Array");
-  return v.As<Napi::TypedArray>().ElementLength();
-}
+size_t lengthOf(const Napi::Value& v, const char* what) { return float32Array(v, what).ElementLength(); }
 
 // A non-negative integer argument (sizes).
 int64_t count(const Napi::Value& v, const char* what) {

@@ -54,7 +54,7 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
     outputScales.push_back(accScale / unitScale);
     biasToAccumulator.push_back(1.0f / accScale);
   }
-  memory::desc int8Residual = memory::desc(d.dst.dims(), int8Type(pr.residualSigned), tag::any);
+  memory::desc int8Residual;  // int8 with a residual: the binary operand, in the layout being tried
   // The residual enters as a binary-add post-op reading it where it lies; a sum post-op would need
   // it copied into dst first (a full extra pass over memory).
   auto attrFor = [&](const memory::desc* residualDesc) {

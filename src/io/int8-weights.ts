@@ -26,8 +26,6 @@ interface Int8Entry {
   residual: [number, boolean] | null;
 }
 
-const pair = (a: ActivationScale): [number, boolean] => [a.scale, a.signed];
-
 /** The tensors, metadata and I8 tensor names of `model` with `quantized` convolutions (see the header). */
 export function int8ModelFile(
   model: Module,
@@ -49,9 +47,9 @@ export function int8ModelFile(
       bn: p.bnName,
       eps: p.bn.eps,
       convBias: p.conv.bias !== null,
-      src: pair({ scale: params.srcScale, signed: params.srcSigned }),
-      dst: pair({ scale: params.dstScale, signed: params.dstSigned }),
-      residual: pair({ scale: params.residualScale, signed: params.residualSigned }),
+      src: [params.srcScale, params.srcSigned],
+      dst: [params.dstScale, params.dstSigned],
+      residual: [params.residualScale, params.residualSigned],
     };
     tensors.set(`${name}.weight`, q.weight);
     int8.add(`${name}.weight`);

@@ -178,7 +178,7 @@ export function prepareForInference<M extends Module>(model: M, options: Inferen
       );
     }
     const byName = new Map(model.namedModules());
-    for (const [name, q] of options.quantized ?? []) {
+    for (const [name, q] of options.quantized) {
       const conv = byName.get(name);
       if (!(conv instanceof Conv2d))
         throw new Error(`prepareForInference: int8 weights name '${name}', which is not a Conv2d of this model`);

@@ -1,6 +1,6 @@
 // Post-training static int8 quantisation of a model's fused convolutions: calibrate() runs sample
 // batches through the float32 fused plan and records each convolution's input, residual and output
-// ranges; quantize() folds each batch norm into its convolution, quantises the weight per output
+// ranges; quantizeModel() folds each batch norm into its convolution, quantises the weight per output
 // channel (symmetric, integers in [-127, 127]) and gives every activation one scale: its largest
 // magnitude over 255 steps (u8, when it was never negative) or 127 (s8). A tensor read by several
 // convolutions (a block's input: conv1 and the shortcut) gets the same scale in each, so int8
