@@ -12,6 +12,8 @@ export interface ResnextEnvironment {
   blockedLayouts: boolean;
   /** RESNEXT_PLAIN_GROUPED_CONV: train grouped convolutions on oneDNN's plain NCHW path (for comparisons). */
   plainGroupedConv: boolean;
+  /** RESNEXT_ONEDNN_GROUPED_CONV: run inference's grouped 3x3 convolutions in oneDNN, not our kernel (for comparisons). */
+  oneDnnGroupedConv: boolean;
   /** RESNEXT_DEBUG: print stack traces with CLI errors. */
   debug: boolean;
 }
@@ -25,6 +27,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     disableNative: value('RESNEXT_DISABLE_NATIVE') !== undefined,
     blockedLayouts: value('RESNEXT_BLOCKED_LAYOUTS') !== '0',
     plainGroupedConv: value('RESNEXT_PLAIN_GROUPED_CONV') !== undefined,
+    oneDnnGroupedConv: value('RESNEXT_ONEDNN_GROUPED_CONV') !== undefined,
     debug: value('RESNEXT_DEBUG') !== undefined,
   };
 }

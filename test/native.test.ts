@@ -164,6 +164,58 @@ describe('native inference layouts and buffer reuse', {
     assert.ok(nativeLayoutOf(pooled) > 0, 'pooled output stays blocked');
     assertClose(nb.read(pooled), ref.maxPool2d(r1, pg), 1e-4, 'max pooling in the blocked layout');
   });
+  it('grouped 3x3 convolutions in groups of 4 and 8 run in our kernel and equal the reference', () => {
+    const nb = getBackend('native') as Backend<FArray>,
+      ref = referenceBackend.kernels;
+    const gen = new Generator(7),
+      f = (n: number) => Float32Array.from({ length: n }, () => gen.normal());
+    // widths cover the kernel's row segments (14, 7 and single pixels) and 1x1 maps; one input is blocked
+    const cases: [n: number, c: number, groups: number, h: number, w: number][] = [
+      [2, 32, 8, 9, 30],
+      [1, 64, 8, 5, 21],
+      [1, 16, 4, 1, 1],
+      [3, 128, 32, 6, 15],
+      [1, 256, 32, 4, 28],
+    ];
+    for (const [n, c, groups, h, w] of cases) {
+      const g = resolveConvGeometry([n, c, h, w], [c, c / groups, 3, 3], { padding: 1, groups });
+      const x = f(n * c * h * w),
+        wt = f(c * (c / groups) * 9),
+        b = f(c);
+      for (const relu of [true, false]) {
+        const y = nb.kernels.conv2dFused(
+          nb.fromValues('float32', x),
+          nb.fromValues('float32', wt),
+          nb.fromValues('float32', b),
+          null,
+          relu,
+          g,
+        );
+        const what = `${c} channels in groups of ${c / groups} at ${h}x${w}, batch ${n}, relu ${relu}`;
+        assertClose(nb.read(y), ref.conv2dFused(x, wt, b, null, relu, g), 1e-4, what, 1e-5);
+      }
+    }
+    // oneDNN runs no grouped convolution when ours applies, and runs it when switched back on
+    const script = `const {getBackend} = require('./dist/src/index.js');
+      const {resolveConvGeometry} = require('./dist/src/tensor/ops/conv');
+      const nb = getBackend('native'), g = resolveConvGeometry([1, 32, 8, 8], [32, 4, 3, 3], {padding: 1, groups: 8});
+      const t = (n) => nb.fromValues('float32', new Float32Array(n).fill(0.5));
+      nb.read(nb.kernels.conv2dFused(t(32 * 64), t(32 * 36), t(32), null, true, g));`;
+    const grouped = (env: NodeJS.ProcessEnv) => {
+      const r = spawnSync(process.execPath, ['-e', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, ONEDNN_VERBOSE: '1', ...env },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.includes(',exec,') && l.includes('convolution') && l.includes('g8mb1'));
+    };
+    assert.equal(grouped({}).length, 0, 'our kernel, not oneDNN');
+    assert.equal(grouped({ RESNEXT_ONEDNN_GROUPED_CONV: '1' }).length, 1, 'oneDNN with RESNEXT_ONEDNN_GROUPED_CONV');
+  });
+
   it('a step scope recycles kernel outputs and never what is kept', () => {
     const pool = new BufferPool(),
       size = 1 << 17;

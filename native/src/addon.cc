@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "grouped_direct.h"
 #include "kernels.h"
 #include "layout_policy.h"
 
@@ -159,45 +160,53 @@ resnext::Precision precision(const Napi::Value& v, int64_t outChannels) {
   return pr;
 }
 
-// blockedPlan(geometry, residual, relu, precision?) -> [dstLayout, dstElements, weightElements]
+// blockedPlan(geometry, residual, relu, precision?) -> [dstLayout, dstElements, weightElements, plan]
 Napi::Value BlockedPlan(const Napi::CallbackInfo& info) {
   ConvGeometry g = geometry(info[0]);
   bool residual = flag(info[1], "residual"), relu = flag(info[2], "relu");
   const resnext::Precision pr = precision(info[3], g.o);
   resnext::BlockedInfo p{};
   guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu, pr); });
-  return numbers(info.Env(), {static_cast<double>(p.dstLayout), static_cast<double>(p.dstElements), static_cast<double>(p.weightElements)});
+  return numbers(info.Env(), {static_cast<double>(p.dstLayout), static_cast<double>(p.dstElements),
+                              static_cast<double>(p.weightElements), static_cast<double>(p.plan)});
 }
 
-// blockedPrepareWeights(w, out, geometry, residual, relu, precision?): plain (G)OIHW weights into
-// the plan's layout and type (int8: w holds the integer values)
+// Plan number `v` and the operands it expects (a RangeError for a number blockedPlan never returned).
+std::pair<int, resnext::BlockedOperands> planArg(const Napi::Value& v) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "native: plan must be a number");
+  const int plan = v.As<Napi::Number>().Int32Value();
+  try {
+    return {plan, resnext::blockedOperands(plan)};
+  } catch (const std::exception& e) {
+    throw Napi::RangeError::New(v.Env(), std::string("native: ") + e.what());
+  }
+}
+
+// blockedPrepareWeights(plan, w, out): plain (G)OIHW weights into the plan's layout and type (int8:
+// w holds the integer values)
 Napi::Value BlockedPrepareWeights(const Napi::CallbackInfo& info) {
-  ConvGeometry g = geometry(info[2]);
-  bool residual = flag(info[3], "residual"), relu = flag(info[4], "relu");
-  const resnext::Precision pr = precision(info[5], g.o);
-  resnext::BlockedInfo p{};
-  guarded(info, [&] { p = resnext::blockedPlan(g, residual, relu, pr); });
-  const float* w = floats(info[0], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
-  float* out = floats(info[1], p.weightElements, "prepared weight");
-  return guarded(info, [&] { resnext::blockedPrepareWeights(g, residual, relu, pr, w, out); });
+  const auto [plan, p] = planArg(info[0]);
+  const ConvGeometry& g = p.g;
+  const float* w = floats(info[1], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
+  float* out = floats(info[2], p.weightElements, "prepared weight");
+  return guarded(info, [&] { resnext::blockedPrepareWeights(plan, w, out); });
 }
 
-// conv2dFusedBlocked(x, xLayout, preparedWeight, bias, residual | null, residualLayout, y, relu, geometry, precision?)
+// conv2dFusedBlocked(plan, x, xLayout, preparedWeight, bias, residual | null, residualLayout, y)
 Napi::Value Conv2dFusedBlocked(const Napi::CallbackInfo& info) {
-  ConvGeometry g = geometry(info[8]);
-  const bool relu = flag(info[7], "relu");
-  const bool hasResidual = !(info[4].IsNull() || info[4].IsUndefined());
-  const resnext::Precision pr = precision(info[9], g.o);
-  resnext::BlockedInfo p{};
-  guarded(info, [&] { p = resnext::blockedPlan(g, hasResidual, relu, pr); });
-  const int xLayout = layoutArg(info[1]), rLayout = layoutArg(info[5]);
-  const float* x = storedFloats(info[0], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
-  const float* w = floats(info[2], p.weightElements, "prepared weight");
-  const float* b = floats(info[3], g.o, "bias");
-  const float* r = hasResidual ? storedFloats(info[4], physicalSize(info.Env(), rLayout, g.n, g.o, g.oh, g.ow), "residual") : nullptr;
-  float* y = storedFloats(info[6], p.dstElements, "y");
+  const auto [plan, p] = planArg(info[0]);
+  const ConvGeometry& g = p.g;
+  const bool hasResidual = !(info[5].IsNull() || info[5].IsUndefined());
+  if (hasResidual != p.residual)
+    throw Napi::TypeError::New(info.Env(), std::string("native: this plan ") + (p.residual ? "needs" : "takes no") + " residual");
+  const int xLayout = layoutArg(info[2]), rLayout = layoutArg(info[6]);
+  const float* x = storedFloats(info[1], physicalSize(info.Env(), xLayout, g.n, g.c, g.h, g.w), "x");
+  const float* w = floats(info[3], p.weightElements, "prepared weight");
+  const float* b = floats(info[4], g.o, "bias");
+  const float* r = hasResidual ? storedFloats(info[5], physicalSize(info.Env(), rLayout, g.n, g.o, g.oh, g.ow), "residual") : nullptr;
+  float* y = storedFloats(info[7], p.dstElements, "y");
   if (r == y || x == y) throw Napi::RangeError::New(info.Env(), "native: y must not alias an input");
-  return guarded(info, [&] { resnext::conv2dFusedBlocked(g, relu, pr, x, xLayout, w, b, r, rLayout, y); });
+  return guarded(info, [&] { resnext::conv2dFusedBlocked(plan, x, xLayout, w, b, r, rLayout, y); });
 }
 
 // layoutDims(layout) -> [dims..., physical elements]
@@ -376,6 +385,12 @@ Napi::Value SetGroupedTrainingNhwc(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setDirectGroupedConv(on): whether our grouped 3x3 kernel (grouped_direct.h) runs where it applies
+Napi::Value SetDirectGroupedConv(const Napi::CallbackInfo& info) {
+  resnext::setDirectGroupedConv(flag(info[0], "on"));
+  return info.Env().Undefined();
+}
+
 // setThreads(n)
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = count(info[0], "threads");
@@ -436,6 +451,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setGroupedTrainingNhwc", Napi::Function::New(env, SetGroupedTrainingNhwc));
+  exports.Set("setDirectGroupedConv", Napi::Function::New(env, SetDirectGroupedConv));
   return exports;
 }
 }  // namespace

@@ -41,7 +41,8 @@ bool conv2dBackwardWeightNhwc(const ConvGeometry& g, const float* dy, const floa
 // Blocked-layout inference (layout.cc): layout 0 is plain NCHW, n > 0 a layout oneDNN chose
 // (numbered by layout_policy.cc, which also decides which layouts are used).
 // Physical sizes are in float32 elements (a bf16 or int8 buffer is a Float32Array of ceil(bytes / 4)).
-struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; };
+// `plan` numbers a fused convolution's plan so later calls name it instead of its geometry and precision.
+struct BlockedInfo { int dstLayout; int64_t dstElements; int64_t weightElements; int plan = -1; };
 // The arithmetic of a fused inference convolution: float32; bf16 (bf16 input, weights and output,
 // float32 accumulation, bias, residual and ReLU); or int8 (u8/s8 activations with one scale each,
 // s8 weights with a scale per output channel, s32 accumulation, requantised output, as the
@@ -55,9 +56,12 @@ struct Precision {
   std::string key() const;
 };
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr);
-void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const Precision& pr, const float* w, float* out);
-void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const Precision& pr, const float* x, int xLayout, const float* w,
-                        const float* b, const float* residual, int residualLayout, float* y);
+// What a numbered plan expects of its operands (the addon checks every call against it).
+struct BlockedOperands { ConvGeometry g; bool residual; int64_t weightElements, dstElements; };
+BlockedOperands blockedOperands(int plan);  // an error for an unknown number
+void blockedPrepareWeights(int plan, const float* w, float* out);
+void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, const float* b, const float* residual,
+                        int residualLayout, float* y);
 std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements] (layout_policy.cc)
 void layoutToPlain(int layout, const float* src, float* dst);
 // dx = gradient of conv2d with respect to x.

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "grouped_direct.h"
 #include "kernels.h"
 #include "layout_policy.h"
 #include "plans.h"
@@ -28,6 +29,12 @@ struct BlockedPlan {
   float srcScale;           // the input's step (int8; 1 otherwise)
   float residualScale;      // the residual's step (int8; 1 otherwise)
   std::vector<float> biasToAccumulator;  // int8: 1 / (srcScale * weightScale[c]) (oneDNN adds bias before scaling)
+  BlockedOperands operands;
+  bool direct = false;  // our grouped kernel (grouped_direct.h) instead of `prim`
+  bool relu = false;
+  int number = -1;  // its index in `numbered`
+  // the kernel's arguments, made once; each call only points them at its arrays
+  std::unordered_map<int, memory> args;
 };
 
 std::vector<float> scratch;          // a reordered input (only the JavaScript thread calls in)
@@ -37,7 +44,23 @@ std::vector<float> biasScratch;      // an int8 plan's bias in accumulator units
 using Kind = Precision::Kind;
 dt int8Type(bool isSigned) { return isSigned ? dt::s8 : dt::u8; }
 
+// A plan for the direct grouped kernel: nChw16c in and out, its own weight packing.
+BlockedPlan directPlan(const ConvGeometry& g, bool relu) {
+  const memory::desc blocked({g.n, g.c, g.h, g.w}, dt::f32, tag::nChw16c);
+  const memory::desc packed({directGroupedWeightElements(g)}, dt::f32, tag::x);
+  BlockedPlan p{convolution_forward(), blocked, packed, describeConv(g).bias, blocked, layoutId(blocked), false, blocked, 1.0f, 1.0f, {},
+                {g, false, directGroupedWeightElements(g), floatElements(blocked)}};
+  p.direct = true;
+  p.relu = relu;
+  return p;
+}
+
+bool runsDirect(const ConvGeometry& g, bool residual, const Precision& pr) {
+  return pr.kind == Precision::Kind::f32 && directGroupedConvApplies(g, residual);
+}
+
 BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
+  if (runsDirect(g, residual, pr)) return directPlan(g, relu);
   const ConvDescs d = describeConv(g);
   const bool int8 = pr.kind == Kind::int8;
   const dt srcType = int8 ? int8Type(pr.srcSigned) : pr.kind == Kind::bf16 ? dt::bf16 : dt::f32;
@@ -105,14 +128,22 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   // the residual as the kernel reads it: dst's layout, in the residual's type for int8
   memory::desc residualIn = pd.dst_desc();
   if (int8) residualIn.data.data_type = static_cast<dnnl_data_type_t>(int8Type(pr.residualSigned));
+  auto unbound = [](const memory::desc& md) { return memory(md, cpuEngine(), DNNL_MEMORY_NONE); };
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, unbound(pd.src_desc())}, {DNNL_ARG_WEIGHTS, unbound(pd.weights_desc())},
+                                       {DNNL_ARG_BIAS, unbound(pd.bias_desc())}, {DNNL_ARG_DST, unbound(pd.dst_desc())}};
+  if (residualOperand) args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, unbound(residualIn));
+  const BlockedOperands operands{g, residual, floatElements(pd.weights_desc()), floatElements(pd.dst_desc())};
   return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(),
           layoutId(pd.dst_desc(), int8 ? pr.dstScale : 1.0f), residualOperand, residualIn,
-          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator};
+          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator, operands, false, relu, -1, args};
 }
 
-const BlockedPlan& planFor(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
-  const std::string k = convKey(g, 'b', true) + (residual ? "+" : "") + (relu ? "r" : "") + pr.key();
-  return cachedPlan<BlockedPlan>(k, [&] { return makePlan(g, residual, relu, pr); });
+std::vector<BlockedPlan*> numbered;  // plan n is numbered[n]
+
+BlockedPlan& numberedPlan(int plan) {
+  std::lock_guard<std::recursive_mutex> lock(planLock());
+  if (plan < 0 || static_cast<size_t>(plan) >= numbered.size()) throw std::invalid_argument("unknown plan " + std::to_string(plan));
+  return *numbered[plan];
 }
 
 }  // namespace
@@ -122,41 +153,59 @@ std::string Precision::key() const {
 }
 
 BlockedInfo blockedPlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
-  const BlockedPlan& p = planFor(g, residual, relu, pr);
-  return {p.dstLayout, floatElements(p.dst), floatElements(p.weights)};
+  std::lock_guard<std::recursive_mutex> lock(planLock());
+  const std::string k =
+      convKey(g, 'b', true) + (residual ? "+" : "") + (relu ? "r" : "") + pr.key() + (runsDirect(g, residual, pr) ? "d" : "");
+  bool made = false;
+  BlockedPlan& p = cachedPlan<BlockedPlan>(k, [&] {
+    made = true;
+    return makePlan(g, residual, relu, pr);
+  });
+  if (made) {
+    p.number = static_cast<int>(numbered.size());
+    numbered.push_back(&p);
+  }
+  return {p.dstLayout, p.operands.dstElements, p.operands.weightElements, p.number};
 }
 
-void blockedPrepareWeights(const ConvGeometry& g, bool residual, bool relu, const Precision& pr, const float* w, float* out) {
-  const BlockedPlan& p = planFor(g, residual, relu, pr);
-  reorderInto(describeConv(g).weights, w, p.weights, out);
+BlockedOperands blockedOperands(int plan) { return numberedPlan(plan).operands; }
+
+void blockedPrepareWeights(int plan, const float* w, float* out) {
+  const BlockedPlan& p = numberedPlan(plan);
+  if (p.direct) directGroupedPackWeights(p.operands.g, w, out);
+  else reorderInto(describeConv(p.operands.g).weights, w, p.weights, out);
 }
 
-void conv2dFusedBlocked(const ConvGeometry& g, bool relu, const Precision& pr, const float* x, int xLayout, const float* w,
-                        const float* b, const float* residual, int residualLayout, float* y) {
-  std::lock_guard<std::recursive_mutex> lock(planLock());  // the scratch buffers are shared
-  const BlockedPlan& p = planFor(g, residual != nullptr, relu, pr);
+void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, const float* b, const float* residual,
+                        int residualLayout, float* y) {
+  std::lock_guard<std::recursive_mutex> lock(planLock());  // the scratch buffers and arguments are shared
+  BlockedPlan& p = numberedPlan(plan);
+  const ConvGeometry& g = p.operands.g;
   const StoredLayout xl = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
   const float* src = inLayout(xl.desc, x, p.src, scratch, xl.scale / p.srcScale);
+  if (p.direct) return directGroupedConv(g, src, w, b, p.relu, y);
   if (!p.biasToAccumulator.empty()) {
     biasScratch.resize(g.o);
     for (int64_t c = 0; c < g.o; c++) biasScratch[c] = b[c] * p.biasToAccumulator[c];
     b = biasScratch.data();
   }
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrapMemory(p.src, src)}, {DNNL_ARG_WEIGHTS, wrapMemory(p.weights, w)},
-                                       {DNNL_ARG_BIAS, wrapMemory(p.bias, b)}, {DNNL_ARG_DST, wrapMemory(p.dst, y)}};
+  auto bind = [&](int arg, const void* data) { p.args.at(arg).set_data_handle(const_cast<void*>(data)); };
+  bind(DNNL_ARG_SRC, src);
+  bind(DNNL_ARG_WEIGHTS, w);
+  bind(DNNL_ARG_BIAS, b);
+  bind(DNNL_ARG_DST, y);
   if (residual) {
     const StoredLayout rl = layoutDesc(residualLayout, {g.n, g.o, g.oh, g.ow});
     const float scale = rl.scale / p.residualScale;
     if (p.residualOperand) {
-      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                   wrapMemory(p.residualIn, inLayout(rl.desc, residual, p.residualIn, residualScratch, scale)));
+      bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, inLayout(rl.desc, residual, p.residualIn, residualScratch, scale));
     } else if (rl.desc == p.residualIn && scale == 1.0f) {
       std::memcpy(y, residual, p.residualIn.get_size());
     } else {
       reorderInto(rl.desc, residual, p.residualIn, y, scale);
     }
   }
-  p.prim.execute(cpuStream(), args);
+  p.prim.execute(cpuStream(), p.args);
   cpuStream().wait();
 }
 

@@ -53,10 +53,29 @@ interface Epilogue {
   relu?: ReLU | null;
 }
 
+/**
+ * How many fused plans are running now. Inside one, a submodule's plan applies without checking
+ * again: the outer check already covered every descendant, and nothing changes mid-forward.
+ */
+let fusedDepth = 0;
+
 /** Whether `root`'s submodules may run fused on input x (root's own hooks have already run). */
 function fusionApplies(x: Tensor, root: Module): boolean {
+  if (fusedDepth > 0) return true;
   if (isGradEnabled() || isTracing() || !x.backend.hasData) return false;
   return !root.someDescendant((m) => m.training || m.hasHooks());
+}
+
+/** `run` counted in fusedDepth while it runs. */
+function fused(run: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+  return (x) => {
+    fusedDepth++;
+    try {
+      return run(x);
+    } finally {
+      fusedDepth--;
+    }
+  };
 }
 
 const BF16: LowPrecision = { kind: 'bf16' };
@@ -188,7 +207,7 @@ export function prepareForInference<M extends Module>(model: M, options: Inferen
   const ctx: FusionContext = { bf16: options.precision === 'bf16', int8, observe: options.observe ?? null };
   for (const [, m] of model.namedModules()) {
     const run = planFor(m, ctx);
-    if (run) setInferencePlan(m, { applies: (x) => fusionApplies(x, m), run });
+    if (run) setInferencePlan(m, { applies: (x) => fusionApplies(x, m), run: fused(run) });
   }
   return model;
 }

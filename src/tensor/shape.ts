@@ -12,6 +12,11 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Whether two shapes are the same dimensions (without formatting them). */
+export function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** Throws unless every dimension is a non-negative integer. */
 export function assertValidShape(op: string, shape: readonly number[]): void {
   for (const d of shape) {

@@ -16,21 +16,16 @@ export interface NativeAddon {
     relu: boolean,
     geometry: Int32Array,
   ): void;
+  /** Plans a fused convolution once per geometry and precision; later calls name it by `plan`. */
   blockedPlan(
     geometry: Int32Array,
     residual: boolean,
     relu: boolean,
     precision?: LowPrecision,
-  ): [dstLayout: number, dstElements: number, weightElements: number];
-  blockedPrepareWeights(
-    w: Float32Array,
-    out: Float32Array,
-    geometry: Int32Array,
-    residual: boolean,
-    relu: boolean,
-    precision?: LowPrecision,
-  ): void;
+  ): [dstLayout: number, dstElements: number, weightElements: number, plan: number];
+  blockedPrepareWeights(plan: number, w: Float32Array, out: Float32Array): void;
   conv2dFusedBlocked(
+    plan: number,
     x: Float32Array,
     xLayout: number,
     w: Float32Array,
@@ -38,9 +33,6 @@ export interface NativeAddon {
     residual: Float32Array | null,
     residualLayout: number,
     y: Float32Array,
-    relu: boolean,
-    geometry: Int32Array,
-    precision?: LowPrecision,
   ): void;
   maxPoolBlockedPlan(geometry: Int32Array, xLayout: number): [dstLayout: number, dstElements: number];
   maxPoolBlocked(x: Float32Array, xLayout: number, y: Float32Array, geometry: Int32Array): void;
@@ -113,6 +105,8 @@ export interface NativeAddon {
   info(): { version: string; isa: number; threads: number };
   setThreads(n: number): void;
   setGroupedTrainingNhwc(on: boolean): void;
+  /** Whether our grouped 3x3 inference kernel runs where it applies (before planning). */
+  setDirectGroupedConv(on: boolean): void;
 }
 
 const ROOT = join(__dirname, '..', '..', '..', '..');

@@ -13,8 +13,10 @@ export class BlockedLayouts {
   /** Off with RESNEXT_BLOCKED_LAYOUTS=0 (plain NCHW everywhere, for comparisons). */
   enabled = readEnvironment().blockedLayouts;
   private readonly tags = new WeakMap<Float32Array, number>();
-  private readonly plans = new Map<string, { dstLayout: number; dstElements: number; weightElements: number }>();
+  private readonly plans = new Map<string, ConvPlan>();
   private readonly prepared = new WeakMap<Float32Array, Map<string, Float32Array>>();
+  /** Per weight array, its last call's plan and prepared weights (a layer meets the same input shape every step). */
+  private readonly lastCall = new WeakMap<Float32Array, LastCall>();
 
   constructor(
     private readonly addon: NativeAddon,
@@ -69,31 +71,55 @@ export class BlockedLayouts {
     precision?: LowPrecision,
   ): Float32Array | null {
     if (!this.enabled && !precision) return null;
-    const key = `${packed.join(',')}|${r ? 1 : 0}${relu ? 1 : 0}|${precisionKey(precision)}`;
+    const hasResidual = r !== null;
+    let last = this.lastCall.get(w);
+    if (!last?.matches(packed, hasResidual, relu, precision)) {
+      const prepared = this.plannedConv(w, g, packed, hasResidual, relu, precision);
+      if (!prepared) return null;
+      last = new LastCall(packed, hasResidual, relu, precision, prepared.plan, prepared.weights);
+      this.lastCall.set(w, last);
+    }
+    const y = this.output(g.n * g.o * g.oh * g.ow);
+    this.addon.conv2dFusedBlocked(last.plan.plan, x, this.layoutOf(x), last.weights, b, r, this.layoutOf(r), y);
+    if (last.plan.dstLayout !== 0) this.tags.set(y, last.plan.dstLayout);
+    return y;
+  }
+
+  /** The plan for this call and w reordered for it (once per weight array and plan), or null when its output does not fit. */
+  private plannedConv(
+    w: Float32Array,
+    g: ConvGeometry,
+    packed: Int32Array,
+    hasResidual: boolean,
+    relu: boolean,
+    precision: LowPrecision | undefined,
+  ): { plan: ConvPlan; weights: Float32Array } | null {
+    const key = `${packed.join(',')}|${hasResidual ? 1 : 0}${relu ? 1 : 0}|${precisionKey(precision)}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      const [dstLayout, dstElements, weightElements] = this.addon.blockedPlan(packed, r !== null, relu, precision);
-      plan = { dstLayout, dstElements, weightElements };
+      const [dstLayout, dstElements, weightElements, number] = this.addon.blockedPlan(
+        packed,
+        hasResidual,
+        relu,
+        precision,
+      );
+      plan = { dstLayout, dstElements, weightElements, plan: number };
       this.plans.set(key, plan);
     }
     const plainElements = g.n * g.o * g.oh * g.ow;
     if (precision ? plan.dstElements > plainElements : plan.dstElements !== plainElements) return null;
-    // weights reordered once per (folded) weight array and plan
     let byPlan = this.prepared.get(w);
     if (!byPlan) {
       byPlan = new Map();
       this.prepared.set(w, byPlan);
     }
-    let pw = byPlan.get(key);
-    if (!pw) {
-      pw = new Float32Array(plan.weightElements);
-      this.addon.blockedPrepareWeights(w, pw, packed, r !== null, relu, precision);
-      byPlan.set(key, pw);
+    let weights = byPlan.get(key);
+    if (!weights) {
+      weights = new Float32Array(plan.weightElements);
+      this.addon.blockedPrepareWeights(plan.plan, w, weights);
+      byPlan.set(key, weights);
     }
-    const y = this.output(plainElements);
-    this.addon.conv2dFusedBlocked(x, this.layoutOf(x), pw, b, r, this.layoutOf(r), y, relu, packed, precision);
-    if (plan.dstLayout !== 0) this.tags.set(y, plan.dstLayout);
-    return y;
+    return { plan, weights };
   }
 
   /** Max pooling of a blocked input in its own layout, or null when x is plain (or the plan's output is padded). */
@@ -107,6 +133,33 @@ export class BlockedLayouts {
     this.addon.maxPoolBlocked(x, layout, y, packed);
     if (dstLayout !== 0) this.tags.set(y, dstLayout);
     return y;
+  }
+}
+
+/** A fused convolution's plan as the addon numbered it. */
+interface ConvPlan {
+  dstLayout: number;
+  dstElements: number;
+  weightElements: number;
+  plan: number;
+}
+
+/** A weight array's last fused call: its geometry, epilogue and precision, with the plan they chose. */
+class LastCall {
+  constructor(
+    private readonly packed: Int32Array,
+    private readonly residual: boolean,
+    private readonly relu: boolean,
+    private readonly precision: LowPrecision | undefined,
+    readonly plan: ConvPlan,
+    readonly weights: Float32Array,
+  ) {}
+
+  /** Whether a call with these arguments takes the same plan (the same precision object, not an equal one). */
+  matches(packed: Int32Array, residual: boolean, relu: boolean, precision: LowPrecision | undefined): boolean {
+    if (residual !== this.residual || relu !== this.relu || precision !== this.precision) return false;
+    for (let i = 0; i < packed.length; i++) if (packed[i] !== this.packed[i]) return false;
+    return true;
   }
 }
 

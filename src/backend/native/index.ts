@@ -317,6 +317,7 @@ export function loadNativeBackend(): Backend<FArray> {
   const { addon, reason } = addonState();
   if (!addon) throw new Error(`the native backend is unavailable: ${reason}`);
   addon.setGroupedTrainingNhwc(!readEnvironment().plainGroupedConv);
+  addon.setDirectGroupedConv(!readEnvironment().oneDnnGroupedConv);
   const layouts = new BlockedLayouts(addon, (size) => nativeBufferPool.take(size));
   nativeLayouts = layouts;
   backend = {

@@ -1,6 +1,6 @@
 // conv2d: validates shapes and groups, resolves geometry, runs the kernel, records the gradient.
 import type { ConvGeometry, LowPrecision } from '../../backend/contract';
-import { formatShape, pair } from '../shape';
+import { formatShape, pair, sameDims } from '../shape';
 import type { Tensor } from '../tensor';
 import { isGradEnabled } from '../../autograd/engine';
 import { backendOf, expectRank, floatDtypeOf, record } from './common';
@@ -109,7 +109,7 @@ export function conv2dFused(
     throw new Error(`conv2dFused: bias must have shape [${weight.shape[0]}], got ${formatShape(bias.shape)}`);
   const g = resolveConvGeometry(x.shape, weight.shape, opts);
   const outShape = [g.n, g.o, g.oh, g.ow];
-  if (residual && formatShape(residual.shape) !== formatShape(outShape)) {
+  if (residual && !sameDims(residual.shape, outShape)) {
     throw new Error(
       `conv2dFused: residual ${formatShape(residual.shape)} does not match the output ${formatShape(outShape)}`,
     );

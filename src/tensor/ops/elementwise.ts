@@ -1,10 +1,10 @@
 // Elementwise and reduction ops: add, sub, mul, scale, relu, sum, mean.
-import { formatShape } from '../shape';
+import { formatShape, sameDims } from '../shape';
 import type { Tensor } from '../tensor';
 import { backendOf, floatDtypeOf, record } from './common';
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
-  if (formatShape(a.shape) !== formatShape(b.shape))
+  if (!sameDims(a.shape, b.shape))
     throw new Error(
       `${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ (broadcasting is not supported)`,
     );
