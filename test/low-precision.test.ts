@@ -137,6 +137,7 @@ describe('native bf16 and int8 kernels against the reference', {
   const cases: [string, number[], number[], { stride?: number; padding?: number; groups?: number }][] = [
     ['1x1', [2, 32, 9, 9], [64, 32, 1, 1], {}],
     ['grouped 3x3', [2, 64, 9, 9], [64, 4, 3, 3], { padding: 1, groups: 16 }],
+    ['grouped 3x3, 128 channels in groups of 4', [1, 128, 5, 15], [128, 4, 3, 3], { padding: 1, groups: 32 }],
     ['grouped 3x3 stride 2', [1, 64, 10, 10], [64, 2, 3, 3], { stride: 2, padding: 1, groups: 32 }],
     ['7x7 stem', [1, 3, 20, 20], [16, 3, 7, 7], { stride: 2, padding: 3 }],
   ];
@@ -198,6 +199,7 @@ describe('native bf16 and int8 kernels against the reference', {
       const r = normal(out);
       for (const [residual, relu, rSigned] of [
         [null, true, false],
+        [null, false, false],
         [r, true, true],
         [r.map(Math.abs), false, false],
       ] as const) {

@@ -1,7 +1,7 @@
-// Our own kernel for the grouped 3x3 convolutions of ResNeXt's first two stages in float32
-// inference: groups of 4 or 8 channels (32x4d at 56² and 28²), read and written in nChw16c like the
-// 1x1 convolutions around them. oneDNN 2.6 has no 16-channel-block kernel for such groups and runs
-// them in nChw4c/nChw8c with a reorder on each side (grouped_direct.cc has the measurements).
+// Our own kernels for the grouped 3x3 convolutions of ResNeXt's first stages, where oneDNN 2.6 is
+// slow (grouped_direct.cc has the measurements): float32 in groups of 4 or 8 channels (32x4d at 56²
+// and 28²), read and written in nChw16c like the 1x1 convolutions around them; int8 in groups of 4,
+// u8 NHWC in, with oneDNN's arithmetic exactly (reference/low-precision.ts).
 #pragma once
 #include <cstdint>
 
@@ -21,5 +21,19 @@ int64_t directGroupedWeightElements(const ConvGeometry& g);
 void directGroupedPackWeights(const ConvGeometry& g, const float* w, float* out);
 // y = relu?(conv(x, w) + b), x and y in nChw16c.
 void directGroupedConv(const ConvGeometry& g, const float* x, const float* packed, const float* b, bool relu, float* y);
+
+// int8 (AVX-512 VNNI built in): as above but in groups of 4 only, channels a multiple of 64 and an
+// unsigned input; the output u8 or s8, NHWC.
+bool directGroupedInt8Applies(const ConvGeometry& g, bool residual, bool srcSigned);
+// Bytes of the packed int8 weights (per 64 channels: [kh][kw][4 vectors][16 outputs][4 inputs]).
+int64_t directGroupedInt8WeightBytes(const ConvGeometry& g);
+// GOIHW integer weights (as floats) into the int8 packing.
+void directGroupedInt8PackWeights(const ConvGeometry& g, const float* w, int8_t* out);
+// The order the kernel reads per-channel values in (output channel of each lane): the int8 kernel
+// takes its bias (in accumulator units) and output scales permuted by it.
+int64_t directGroupedInt8Channel(int64_t lane);
+// y = sat(rne(relu?((acc + biasAcc) · scale))), x u8 NHWC, y u8 or s8 NHWC.
+void directGroupedInt8Conv(const ConvGeometry& g, const uint8_t* x, const int8_t* packed, const float* biasAcc,
+                           const float* scale, bool relu, bool dstSigned, int8_t* y);
 
 }  // namespace resnext

@@ -32,6 +32,8 @@ struct BlockedPlan {
   BlockedOperands operands;
   bool direct = false;  // our grouped kernel (grouped_direct.h) instead of `prim`
   bool relu = false;
+  bool dstSigned = false;            // direct int8: the output's type
+  std::vector<float> directScales;   // direct int8: output scales in the kernel's channel order
   int number = -1;  // its index in `numbered`
   // the kernel's arguments, made once; each call only points them at its arrays
   std::unordered_map<int, memory> args;
@@ -44,39 +46,55 @@ std::vector<float> biasScratch;      // an int8 plan's bias in accumulator units
 using Kind = Precision::Kind;
 dt int8Type(bool isSigned) { return isSigned ? dt::s8 : dt::u8; }
 
-// A plan for the direct grouped kernel: nChw16c in and out, its own weight packing.
-BlockedPlan directPlan(const ConvGeometry& g, bool relu) {
-  const memory::desc blocked({g.n, g.c, g.h, g.w}, dt::f32, tag::nChw16c);
-  const memory::desc packed({directGroupedWeightElements(g)}, dt::f32, tag::x);
-  BlockedPlan p{convolution_forward(), blocked, packed, describeConv(g).bias, blocked, layoutId(blocked), false, blocked, 1.0f, 1.0f, {},
-                {g, false, directGroupedWeightElements(g), floatElements(blocked)}};
-  p.direct = true;
-  p.relu = relu;
-  return p;
-}
-
-bool runsDirect(const ConvGeometry& g, bool residual, const Precision& pr) {
-  return pr.kind == Precision::Kind::f32 && directGroupedConvApplies(g, residual);
-}
-
-BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
-  if (runsDirect(g, residual, pr)) return directPlan(g, relu);
-  const ConvDescs d = describeConv(g);
-  const bool int8 = pr.kind == Kind::int8;
-  const dt srcType = int8 ? int8Type(pr.srcSigned) : pr.kind == Kind::bf16 ? dt::bf16 : dt::f32;
-  const dt dstType = int8 ? int8Type(pr.dstSigned) : srcType;
-  const dt weightType = int8 ? dt::s8 : srcType;
-  if (int8 && static_cast<int64_t>(pr.weightScales.size()) != g.o) throw std::invalid_argument("int8: one weight scale per output channel expected");
-  // int8 with a residual: the accumulator is scaled to residual steps, the residual's integers are
-  // added as they are (oneDNN 2.6's binary post-op has no scale), then ReLU, then one multiply by
-  // residual step / output step (after ReLU: the same for a positive factor).
-  const float unitScale = int8 && residual ? pr.residualScale : pr.dstScale;
-  std::vector<float> outputScales, biasToAccumulator;
+// int8: per output channel, the multiplier from accumulator to `unitScale` steps (oneDNN's output
+// scale) and the bias's into accumulator units, 1 / (srcScale · weightScale), as float32 computes them.
+void int8Scales(const Precision& pr, float unitScale, std::vector<float>& outputScales, std::vector<float>& biasToAccumulator) {
   for (float ws : pr.weightScales) {
     const float accScale = pr.srcScale * ws;
     outputScales.push_back(accScale / unitScale);
     biasToAccumulator.push_back(1.0f / accScale);
   }
+}
+
+bool runsDirect(const ConvGeometry& g, bool residual, const Precision& pr) {
+  return pr.kind == Kind::f32 ? directGroupedConvApplies(g, residual)
+                              : pr.kind == Kind::int8 && directGroupedInt8Applies(g, residual, pr.srcSigned);
+}
+
+// A plan for a direct grouped kernel: float32 in nChw16c, int8 in NHWC; its own weight packing.
+BlockedPlan directPlan(const ConvGeometry& g, bool relu, const Precision& pr) {
+  const bool int8 = pr.kind == Kind::int8;
+  const memory::desc src({g.n, g.c, g.h, g.w}, int8 ? dt::u8 : dt::f32, int8 ? tag::nhwc : tag::nChw16c);
+  const memory::desc dst({g.n, g.o, g.oh, g.ow}, int8 ? int8Type(pr.dstSigned) : dt::f32, int8 ? tag::nhwc : tag::nChw16c);
+  const memory::desc packed = int8 ? memory::desc({directGroupedInt8WeightBytes(g)}, dt::s8, tag::x)
+                                   : memory::desc({directGroupedWeightElements(g)}, dt::f32, tag::x);
+  std::vector<float> outputScales, biasToAccumulator;
+  if (int8) int8Scales(pr, pr.dstScale, outputScales, biasToAccumulator);
+  BlockedPlan p{convolution_forward(), src, packed, describeConv(g).bias, dst, layoutId(dst, int8 ? pr.dstScale : 1.0f), false,
+                dst, int8 ? pr.srcScale : 1.0f, 1.0f, biasToAccumulator, {g, false, floatElements(packed), floatElements(dst)}};
+  p.direct = true;
+  p.relu = relu;
+  p.dstSigned = pr.dstSigned;
+  for (int64_t lane = 0; lane < static_cast<int64_t>(outputScales.size()); lane++)
+    p.directScales.push_back(outputScales[directGroupedInt8Channel(lane)]);
+  return p;
+}
+
+BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Precision& pr) {
+  if (pr.kind == Kind::int8 && static_cast<int64_t>(pr.weightScales.size()) != g.o)
+    throw std::invalid_argument("int8: one weight scale per output channel expected");
+  if (runsDirect(g, residual, pr)) return directPlan(g, relu, pr);
+  const ConvDescs d = describeConv(g);
+  const bool int8 = pr.kind == Kind::int8;
+  const dt srcType = int8 ? int8Type(pr.srcSigned) : pr.kind == Kind::bf16 ? dt::bf16 : dt::f32;
+  const dt dstType = int8 ? int8Type(pr.dstSigned) : srcType;
+  const dt weightType = int8 ? dt::s8 : srcType;
+  // int8 with a residual: the accumulator is scaled to residual steps, the residual's integers are
+  // added as they are (oneDNN 2.6's binary post-op has no scale), then ReLU, then one multiply by
+  // residual step / output step (after ReLU: the same for a positive factor).
+  const float unitScale = int8 && residual ? pr.residualScale : pr.dstScale;
+  std::vector<float> outputScales, biasToAccumulator;
+  if (int8) int8Scales(pr, unitScale, outputScales, biasToAccumulator);
   memory::desc int8Residual;  // int8 with a residual: the binary operand, in the layout being tried
   // The residual enters as a binary-add post-op reading it where it lies; a sum post-op would need
   // it copied into dst first (a full extra pass over memory).
@@ -135,7 +153,7 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   const BlockedOperands operands{g, residual, floatElements(pd.weights_desc()), floatElements(pd.dst_desc())};
   return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(),
           layoutId(pd.dst_desc(), int8 ? pr.dstScale : 1.0f), residualOperand, residualIn,
-          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator, operands, false, relu, -1, args};
+          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator, operands, false, relu, pr.dstSigned, {}, -1, args};
 }
 
 std::vector<BlockedPlan*> numbered;  // plan n is numbered[n]
@@ -172,7 +190,8 @@ BlockedOperands blockedOperands(int plan) { return numberedPlan(plan).operands; 
 
 void blockedPrepareWeights(int plan, const float* w, float* out) {
   const BlockedPlan& p = numberedPlan(plan);
-  if (p.direct) directGroupedPackWeights(p.operands.g, w, out);
+  if (p.direct && !p.directScales.empty()) directGroupedInt8PackWeights(p.operands.g, w, reinterpret_cast<int8_t*>(out));
+  else if (p.direct) directGroupedPackWeights(p.operands.g, w, out);
   else reorderInto(describeConv(p.operands.g).weights, w, p.weights, out);
 }
 
@@ -183,11 +202,18 @@ void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, c
   const ConvGeometry& g = p.operands.g;
   const StoredLayout xl = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
   const float* src = inLayout(xl.desc, x, p.src, scratch, xl.scale / p.srcScale);
-  if (p.direct) return directGroupedConv(g, src, w, b, p.relu, y);
+  if (p.direct && p.directScales.empty()) return directGroupedConv(g, src, w, b, p.relu, y);
   if (!p.biasToAccumulator.empty()) {
     biasScratch.resize(g.o);
-    for (int64_t c = 0; c < g.o; c++) biasScratch[c] = b[c] * p.biasToAccumulator[c];
+    for (int64_t lane = 0; lane < g.o; lane++) {
+      const int64_t c = p.direct ? directGroupedInt8Channel(lane) : lane;  // the direct kernel's channel order
+      biasScratch[lane] = b[c] * p.biasToAccumulator[c];
+    }
     b = biasScratch.data();
+  }
+  if (p.direct) {
+    return directGroupedInt8Conv(g, reinterpret_cast<const uint8_t*>(src), reinterpret_cast<const int8_t*>(w), b,
+                                 p.directScales.data(), p.relu, p.dstSigned, reinterpret_cast<int8_t*>(y));
   }
   auto bind = [&](int arg, const void* data) { p.args.at(arg).set_data_handle(const_cast<void*>(data)); };
   bind(DNNL_ARG_SRC, src);
