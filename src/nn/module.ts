@@ -136,9 +136,28 @@ export abstract class Module {
     return this.collect((m) => m._parameters) as [string, Parameter][];
   }
 
-  /** All parameters. */
+  /** All parameters, in namedParameters()' order (without building their paths). */
   parameters(): Parameter[] {
-    return this.namedParameters().map(([, p]) => p);
+    return this.tensors((m) => m._parameters) as Parameter[];
+  }
+
+  /** All buffers, in namedBuffers()' order (without building their paths). */
+  buffers(): Tensor[] {
+    return this.tensors((m) => m._buffers);
+  }
+
+  /** This module and all descendants depth-first, as namedModules() orders them. */
+  private forEachModule(visit: (m: Module) => void): void {
+    visit(this);
+    for (const m of this._modules.values()) m.forEachModule(visit);
+  }
+
+  private tensors(pick: (m: Module) => Map<string, Tensor | null>): Tensor[] {
+    const out: Tensor[] = [];
+    this.forEachModule((m) => {
+      for (const t of pick(m).values()) if (t) out.push(t);
+    });
+    return out;
   }
 
   /** All buffers with dotted paths. */
@@ -163,7 +182,9 @@ export abstract class Module {
 
   /** Sets training mode on this module and all descendants. */
   train(mode = true): this {
-    for (const [, m] of this.namedModules()) m.training = mode;
+    this.forEachModule((m) => {
+      m.training = mode;
+    });
     return this;
   }
 

@@ -19,7 +19,7 @@ export function stepScope<T>(model: Module, optimizer: Optimizer | null, step: (
       keep.add(p.storage);
       if (p.grad) keep.add(p.grad.storage);
     }
-    for (const [, b] of model.namedBuffers()) keep.add(b.storage);
+    for (const b of model.buffers()) keep.add(b.storage);
     if (optimizer) for (const t of optimizer.stateTensors().values()) keep.add(t.storage);
     scope.close(keep);
   }
