@@ -178,20 +178,27 @@ describe('native inference layouts and buffer reuse', {
       [1, 256, 32, 4, 28],
     ];
     for (const [n, c, groups, h, w] of cases) {
-      const g = resolveConvGeometry([n, c, h, w], [c, c / groups, 3, 3], { padding: 1, groups });
-      const x = f(n * c * h * w),
-        wt = f(c * (c / groups) * 9),
+      const wt = f(c * (c / groups) * 9),
         b = f(c);
-      for (const relu of [true, false]) {
+      // one weight array across epilogues and batch sizes: each call finds its own plan
+      const weight = nb.fromValues('float32', wt);
+      for (const [batch, relu] of [
+        [n, true],
+        [n, false],
+        [n + 1, true],
+        [n, true],
+      ] as const) {
+        const g = resolveConvGeometry([batch, c, h, w], [c, c / groups, 3, 3], { padding: 1, groups });
+        const x = f(batch * c * h * w);
         const y = nb.kernels.conv2dFused(
           nb.fromValues('float32', x),
-          nb.fromValues('float32', wt),
+          weight,
           nb.fromValues('float32', b),
           null,
           relu,
           g,
         );
-        const what = `${c} channels in groups of ${c / groups} at ${h}x${w}, batch ${n}, relu ${relu}`;
+        const what = `${c} channels in groups of ${c / groups} at ${h}x${w}, batch ${batch}, relu ${relu}`;
         assertClose(nb.read(y), ref.conv2dFused(x, wt, b, null, relu, g), 1e-4, what, 1e-5);
       }
     }

@@ -185,7 +185,9 @@ std::pair<int, resnext::BlockedOperands> planArg(const Napi::Value& v) {
 // blockedPrepareWeights(plan, w, out): plain (G)OIHW weights into the plan's layout and type (int8:
 // w holds the integer values)
 Napi::Value BlockedPrepareWeights(const Napi::CallbackInfo& info) {
-  const auto [plan, p] = planArg(info[0]);
+  const auto planned = planArg(info[0]);
+  const int plan = planned.first;
+  const resnext::BlockedOperands& p = planned.second;
   const ConvGeometry& g = p.g;
   const float* w = floats(info[1], g.o * (g.c / g.groups) * g.kh * g.kw, "weight");
   float* out = floats(info[2], p.weightElements, "prepared weight");
@@ -194,7 +196,9 @@ Napi::Value BlockedPrepareWeights(const Napi::CallbackInfo& info) {
 
 // conv2dFusedBlocked(plan, x, xLayout, preparedWeight, bias, residual | null, residualLayout, y)
 Napi::Value Conv2dFusedBlocked(const Napi::CallbackInfo& info) {
-  const auto [plan, p] = planArg(info[0]);
+  const auto planned = planArg(info[0]);
+  const int plan = planned.first;
+  const resnext::BlockedOperands& p = planned.second;
   const ConvGeometry& g = p.g;
   const bool hasResidual = !(info[5].IsNull() || info[5].IsUndefined());
   if (hasResidual != p.residual)

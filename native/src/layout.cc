@@ -30,11 +30,12 @@ struct BlockedPlan {
   float residualScale;      // the residual's step (int8; 1 otherwise)
   std::vector<float> biasToAccumulator;  // int8: 1 / (srcScale * weightScale[c]) (oneDNN adds bias before scaling)
   BlockedOperands operands;
-  bool direct = false;  // our grouped kernel (grouped_direct.h) instead of `prim`
-  bool relu = false;
-  bool dstSigned = false;            // direct int8: the output's type
-  std::vector<float> directScales;   // direct int8: output scales in the kernel's channel order
-  int number = -1;  // its index in `numbered`
+  // what runs it: `prim`, or one of our grouped kernels (grouped_direct.h)
+  enum class Kernel { oneDnn, groupedFloat, groupedInt8 } kernel = Kernel::oneDnn;
+  bool relu = false;                // our kernels: the epilogue's ReLU
+  bool dstSigned = false;           // our int8 kernel: the output's type
+  std::vector<float> directScales;  // our int8 kernel: output scales in its channel order
+  int number = -1;                  // its index in `numbered`
   // the kernel's arguments, made once; each call only points them at its arrays
   std::unordered_map<int, memory> args;
 };
@@ -61,7 +62,7 @@ bool runsDirect(const ConvGeometry& g, bool residual, const Precision& pr) {
                               : pr.kind == Kind::int8 && directGroupedInt8Applies(g, residual, pr.srcSigned);
 }
 
-// A plan for a direct grouped kernel: float32 in nChw16c, int8 in NHWC; its own weight packing.
+// A plan for one of our grouped kernels: float32 in nChw16c, int8 in NHWC; their own weight packing.
 BlockedPlan directPlan(const ConvGeometry& g, bool relu, const Precision& pr) {
   const bool int8 = pr.kind == Kind::int8;
   const memory::desc src({g.n, g.c, g.h, g.w}, int8 ? dt::u8 : dt::f32, int8 ? tag::nhwc : tag::nChw16c);
@@ -72,7 +73,7 @@ BlockedPlan directPlan(const ConvGeometry& g, bool relu, const Precision& pr) {
   if (int8) int8Scales(pr, pr.dstScale, outputScales, biasToAccumulator);
   BlockedPlan p{convolution_forward(), src, packed, describeConv(g).bias, dst, layoutId(dst, int8 ? pr.dstScale : 1.0f), false,
                 dst, int8 ? pr.srcScale : 1.0f, 1.0f, biasToAccumulator, {g, false, floatElements(packed), floatElements(dst)}};
-  p.direct = true;
+  p.kernel = int8 ? BlockedPlan::Kernel::groupedInt8 : BlockedPlan::Kernel::groupedFloat;
   p.relu = relu;
   p.dstSigned = pr.dstSigned;
   for (int64_t lane = 0; lane < static_cast<int64_t>(outputScales.size()); lane++)
@@ -116,8 +117,9 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   // oneDNN's nchw→nChw16c stem 0.61 ms vs 0.58 in NHWC, saving three reorders worth ~0.2 ms)
   const bool plainInput = pr.kind == Kind::f32 && g.c < 16;
   auto make = [&](tag activations, const primitive_attr& attr) {
+    const tag srcTag = plainInput && activations != tag::any ? tag::nchw : activations;
     convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct,
-        memory::desc(d.src.dims(), srcType, plainInput && activations != tag::any ? tag::nchw : activations), memory::desc(d.weights.dims(), weightType, tag::any), d.bias,
+        memory::desc(d.src.dims(), srcType, srcTag), memory::desc(d.weights.dims(), weightType, tag::any), d.bias,
         memory::desc(d.dst.dims(), dstType, activations), d.strides, d.dilates, d.padL, d.padR);
     return convolution_forward::primitive_desc(desc, attr, cpuEngine());
   };
@@ -157,7 +159,7 @@ BlockedPlan makePlan(const ConvGeometry& g, bool residual, bool relu, const Prec
   const BlockedOperands operands{g, residual, floatElements(pd.weights_desc()), floatElements(pd.dst_desc())};
   return {convolution_forward(pd), pd.src_desc(), pd.weights_desc(), pd.bias_desc(), pd.dst_desc(),
           layoutId(pd.dst_desc(), int8 ? pr.dstScale : 1.0f), residualOperand, residualIn,
-          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator, operands, false, relu, pr.dstSigned, {}, -1, args};
+          int8 ? pr.srcScale : 1.0f, int8 ? pr.residualScale : 1.0f, biasToAccumulator, operands, BlockedPlan::Kernel::oneDnn, relu, pr.dstSigned, {}, -1, args};
 }
 
 std::vector<BlockedPlan*> numbered;  // plan n is numbered[n]
@@ -194,9 +196,11 @@ BlockedOperands blockedOperands(int plan) { return numberedPlan(plan).operands; 
 
 void blockedPrepareWeights(int plan, const float* w, float* out) {
   const BlockedPlan& p = numberedPlan(plan);
-  if (p.direct && !p.directScales.empty()) directGroupedInt8PackWeights(p.operands.g, w, reinterpret_cast<int8_t*>(out));
-  else if (p.direct) directGroupedPackWeights(p.operands.g, w, out);
-  else reorderInto(describeConv(p.operands.g).weights, w, p.weights, out);
+  switch (p.kernel) {
+    case BlockedPlan::Kernel::groupedFloat: return directGroupedPackWeights(p.operands.g, w, out);
+    case BlockedPlan::Kernel::groupedInt8: return directGroupedInt8PackWeights(p.operands.g, w, reinterpret_cast<int8_t*>(out));
+    case BlockedPlan::Kernel::oneDnn: return reorderInto(describeConv(p.operands.g).weights, w, p.weights, out);
+  }
 }
 
 void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, const float* b, const float* residual,
@@ -206,16 +210,17 @@ void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, c
   const ConvGeometry& g = p.operands.g;
   const StoredLayout xl = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
   const float* src = inLayout(xl.desc, x, p.src, scratch, xl.scale / p.srcScale);
-  if (p.direct && p.directScales.empty()) return directGroupedConv(g, src, w, b, p.relu, y);
+  if (p.kernel == BlockedPlan::Kernel::groupedFloat) return directGroupedConv(g, src, w, b, p.relu, y);
+  const bool ownInt8 = p.kernel == BlockedPlan::Kernel::groupedInt8;
   if (!p.biasToAccumulator.empty()) {
     biasScratch.resize(g.o);
     for (int64_t lane = 0; lane < g.o; lane++) {
-      const int64_t c = p.direct ? directGroupedInt8Channel(lane) : lane;  // the direct kernel's channel order
+      const int64_t c = ownInt8 ? directGroupedInt8Channel(lane) : lane;  // our kernel's channel order
       biasScratch[lane] = b[c] * p.biasToAccumulator[c];
     }
     b = biasScratch.data();
   }
-  if (p.direct) {
+  if (ownInt8) {
     return directGroupedInt8Conv(g, reinterpret_cast<const uint8_t*>(src), reinterpret_cast<const int8_t*>(w), b,
                                  p.directScales.data(), p.relu, p.dstSigned, reinterpret_cast<int8_t*>(y));
   }
