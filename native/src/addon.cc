@@ -380,6 +380,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   o.Set("isa", static_cast<int>(dnnl_get_effective_cpu_isa()));
   o.Set("threads", omp_get_max_threads());
+  const std::vector<std::string> kernels = resnext::directGroupedKernelsBuilt();
+  auto grouped = Napi::Array::New(info.Env(), kernels.size());
+  for (size_t i = 0; i < kernels.size(); i++) grouped.Set(static_cast<uint32_t>(i), kernels[i]);
+  o.Set("groupedKernels", grouped);
   return o;
 }
 

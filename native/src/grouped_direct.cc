@@ -151,6 +151,17 @@ inline void int8Segment(const uint8_t* x, const int8_t* w, const float* bias, co
 #endif
 }  // namespace
 
+std::vector<std::string> directGroupedKernelsBuilt() {
+  std::vector<std::string> built;
+#ifdef __AVX512F__
+  built.push_back("float32");
+#endif
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+  built.push_back("int8");
+#endif
+  return built;
+}
+
 bool directGroupedConvApplies(const ConvGeometry& g, bool residual) {
 #ifdef __AVX512F__
   const int64_t perGroup = g.groups > 0 ? g.c / g.groups : 0;

@@ -4,11 +4,15 @@
 // u8 NHWC in, with oneDNN's arithmetic exactly (reference/low-precision.ts).
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "kernels.h"
 
 namespace resnext {
 
+// Which of our kernels this build has: "float32" (AVX-512), "int8" (AVX-512 VNNI).
+std::vector<std::string> directGroupedKernelsBuilt();
 // Whether the direct kernel runs this fused convolution (float32 callers only): 3x3, stride 1,
 // padding 1, no dilation, as many outputs as inputs in groups of 4 or 8, no residual, AVX-512 built in,
 // and not switched off.

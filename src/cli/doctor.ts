@@ -53,7 +53,8 @@ export function registerDoctor(program: Command): void {
         const lines = [`active backend: ${report.activeBackend}`, `available backends: ${report.backends.join(', ')}`];
         lines.push(
           native.available
-            ? `native: oneDNN ${native.oneDNN}, ISA ${native.isa}, ${native.threads} thread(s)`
+            ? `native: oneDNN ${native.oneDNN}, ISA ${native.isa}, ${native.threads} thread(s); ` +
+                `our grouped 3x3 kernels: ${native.groupedKernels?.length ? native.groupedKernels.join(', ') : 'none (no AVX-512)'}`
             : `native: unavailable — ${native.reason}`,
         );
         const w = report.wasm;

@@ -79,7 +79,15 @@ export type PredictJson = { image: string; top: { index: number; label: string; 
 export interface DoctorJson {
   activeBackend: string;
   backends: string[];
-  native: { available: boolean; reason: string; oneDNN?: string; isa?: string; threads?: number };
+  native: {
+    available: boolean;
+    reason: string;
+    oneDNN?: string;
+    isa?: string;
+    threads?: number;
+    /** Our own grouped 3x3 inference kernels in this build ('float32', 'int8'). */
+    groupedKernels?: string[];
+  };
   /** The wasm backend: whether it compiles here (SIMD), its threads, and why it has one only. */
   wasm: { available: boolean; reason: string; threads?: number; threadsAvailable?: boolean; threadsReason?: string };
   node: string;

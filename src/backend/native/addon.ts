@@ -102,7 +102,8 @@ export interface NativeAddon {
     weightDecay: number,
     nesterov: boolean,
   ): void;
-  info(): { version: string; isa: number; threads: number };
+  /** oneDNN's version and ISA, threads, and which of our grouped 3x3 kernels this build has ('float32', 'int8'). */
+  info(): { version: string; isa: number; threads: number; groupedKernels: string[] };
   setThreads(n: number): void;
   setGroupedTrainingNhwc(on: boolean): void;
   /** Whether our grouped 3x3 inference kernel runs where it applies (before planning). */

@@ -31,11 +31,19 @@ export function nativeStatus(): {
   oneDNN?: string;
   isa?: string;
   threads?: number;
+  groupedKernels?: string[];
 } {
   const { addon, reason } = addonState();
   if (!addon) return { available: false, reason };
   const info = addon.info();
-  return { available: true, reason: '', oneDNN: info.version, isa: isaName(info.isa), threads: info.threads };
+  return {
+    available: true,
+    reason: '',
+    oneDNN: info.version,
+    isa: isaName(info.isa),
+    threads: info.threads,
+    groupedKernels: info.groupedKernels,
+  };
 }
 
 /** The layout a native storage holds: 0 for plain NCHW, n > 0 for a blocked layout oneDNN chose. */
