@@ -172,6 +172,7 @@ describe('native bf16 and int8 kernels against the reference', {
       const p: LowPrecision = { kind: 'bf16' };
       for (const [residual, relu] of [
         [null, true],
+        [null, false],
         [r, true],
         [r, false],
       ] as const) {

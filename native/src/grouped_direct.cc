@@ -1,5 +1,5 @@
 // The direct grouped 3x3 convolutions (grouped_direct.h).
-// float32: in nChw16c a pixel's 16 channels are one AVX-512 vector holding 4 groups of 4 (or 2 of
+// float32 (and bf16, loaded into float32 and rounded back to nearest even on the way out): in nChw16c a pixel's 16 channels are one AVX-512 vector holding 4 groups of 4 (or 2 of
 // 8) whole groups, so output lane i needs input channel k of its own group: one in-lane shuffle
 // (groups of 4) or permute (groups of 8) of the input vector per k, then a multiply-add with the
 // weights of (kh, kw, k) for all 16 outputs. Each thread takes output rows of one block in segments
@@ -9,13 +9,14 @@
 // vector j computes output channel 4i + j in lane i, with no shuffle at all; the epilogue is
 // oneDNN's (float(acc) + bias, times the scale, ReLU, round to nearest even, saturate), and the
 // four vectors' bytes are interleaved back into channel order.
-// Measured against oneDNN's path in the network, 2 threads, Zen 5, standalone: float32 (its
+// Measured standalone against the path oneDNN takes in the network, 2 threads, Zen 5: float32 (its
 // nChw4c/nChw8c kernel plus the reorders from and back to nChw16c) 128 ch in groups of 4 at 56²,
 // batch 1, 0.124 vs 0.540 ms; batch 8 1.37 vs 4.65 ms; 256 in groups of 8 at 28², 0.099 vs 0.223 ms
 // and 0.97 vs 2.07 ms (groups of 16 and 32 were within 10% of oneDNN and stay with it); int8, 128
 // ch in groups of 4 at 56², 0.043 vs 0.123 ms at batch 1, 0.36 vs 1.1 ms at batch 8, bit-identical.
 #include "grouped_direct.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #ifdef __AVX512F__
@@ -44,17 +45,31 @@ inline __m512 spread(__m512 v, int k) {
   }
 }
 
-// Output pixels [ow0, ow0 + NW) of row oh of one 16-channel block (x, y: the block's planes).
-template <int CG, int NW>
-inline void rowSegment(const float* x, const float* w, const float* bias, float* y, int64_t H, int64_t W, int64_t oh,
-                       int64_t ow0, bool relu) {
+// 16 channels of a pixel as float32: stored as float32, or as bf16 (uint16_t, its upper half).
+inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 load16(const uint16_t* p) {
+  const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+inline void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
+#ifdef __AVX512BF16__
+inline void store16(uint16_t* p, __m512 v) {  // rounded to nearest even
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v)));
+}
+#endif
+
+// Output pixels [ow0, ow0 + NW) of row oh of one 16-channel block (x, y: the block's planes, of
+// float32 or bf16 values; the sums are float32).
+template <int CG, int NW, typename T>
+inline void rowSegment(const T* x, const float* w, const float* bias, T* y, int64_t H, int64_t W, int64_t oh, int64_t ow0,
+                       bool relu) {
   __m512 acc[NW];
   const __m512 b = _mm512_loadu_ps(bias);
   for (int j = 0; j < NW; j++) acc[j] = b;
   for (int kh = 0; kh < 3; kh++) {
     const int64_t ih = oh + kh - 1;
     if (ih < 0 || ih >= H) continue;
-    const float* in = x + (ih * W + ow0 - 1) * 16;  // input column t is ow0 - 1 + t
+    const T* in = x + (ih * W + ow0 - 1) * 16;  // input column t is ow0 - 1 + t
 #pragma GCC unroll 1
     for (int k = 0; k < CG; k++) {
       const __m512 w0 = _mm512_loadu_ps(w + ((kh * 3 + 0) * CG + k) * 16);
@@ -64,9 +79,9 @@ inline void rowSegment(const float* x, const float* w, const float* bias, float*
 #pragma GCC unroll 32
       for (int t = 0; t < NW + 2; t++) {
         __m512 v;
-        if (t == 0) v = ow0 > 0 ? _mm512_loadu_ps(in) : _mm512_setzero_ps();
-        else if (t == NW + 1) v = ow0 + NW < W ? _mm512_loadu_ps(in + t * 16) : _mm512_setzero_ps();
-        else v = _mm512_loadu_ps(in + t * 16);
+        if (t == 0) v = ow0 > 0 ? load16(in) : _mm512_setzero_ps();
+        else if (t == NW + 1) v = ow0 + NW < W ? load16(in + t * 16) : _mm512_setzero_ps();
+        else v = load16(in + t * 16);
         const __m512 p = spread<CG>(v, k);
         if (t < NW) acc[t] = _mm512_fmadd_ps(p, w0, acc[t]);
         if (t >= 1 && t - 1 < NW) acc[t - 1] = _mm512_fmadd_ps(p, w1, acc[t - 1]);
@@ -75,24 +90,24 @@ inline void rowSegment(const float* x, const float* w, const float* bias, float*
     }
   }
   const __m512 zero = _mm512_setzero_ps();
-  for (int j = 0; j < NW; j++) _mm512_storeu_ps(y + (oh * W + ow0 + j) * 16, relu ? _mm512_max_ps(acc[j], zero) : acc[j]);
+  for (int j = 0; j < NW; j++) store16(y + (oh * W + ow0 + j) * 16, relu ? _mm512_max_ps(acc[j], zero) : acc[j]);
 }
 
-template <int CG>
-void run(const ConvGeometry& g, const float* x, const float* packed, const float* bias, bool relu, float* y) {
+template <int CG, typename T>
+void run(const ConvGeometry& g, const T* x, const float* packed, const float* bias, bool relu, T* y) {
   const int64_t blocks = g.c / 16, H = g.h, W = g.w;
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t n = 0; n < g.n; n++) {
     for (int64_t cb = 0; cb < blocks; cb++) {
       for (int64_t oh = 0; oh < H; oh++) {
-        const float* xb = x + (n * blocks + cb) * H * W * 16;
-        float* yb = y + (n * blocks + cb) * H * W * 16;
+        const T* xb = x + (n * blocks + cb) * H * W * 16;
+        T* yb = y + (n * blocks + cb) * H * W * 16;
         const float* wb = packed + cb * 9 * CG * 16;
         const float* bb = bias + cb * 16;
         int64_t ow = 0;
-        for (; ow + 14 <= W; ow += 14) rowSegment<CG, 14>(xb, wb, bb, yb, H, W, oh, ow, relu);
-        for (; ow + 7 <= W; ow += 7) rowSegment<CG, 7>(xb, wb, bb, yb, H, W, oh, ow, relu);
-        for (; ow < W; ow++) rowSegment<CG, 1>(xb, wb, bb, yb, H, W, oh, ow, relu);
+        for (; ow + 14 <= W; ow += 14) rowSegment<CG, 14, T>(xb, wb, bb, yb, H, W, oh, ow, relu);
+        for (; ow + 7 <= W; ow += 7) rowSegment<CG, 7, T>(xb, wb, bb, yb, H, W, oh, ow, relu);
+        for (; ow < W; ow++) rowSegment<CG, 1, T>(xb, wb, bb, yb, H, W, oh, ow, relu);
       }
     }
   }
@@ -156,6 +171,9 @@ std::vector<std::string> directGroupedKernelsBuilt() {
 #ifdef __AVX512F__
   built.push_back("float32");
 #endif
+#if defined(__AVX512F__) && defined(__AVX512BF16__)
+  built.push_back("bf16");
+#endif
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
   built.push_back("int8");
 #endif
@@ -179,14 +197,24 @@ void setDirectGroupedConv(bool on) { enabled = on; }
 
 int64_t directGroupedWeightElements(const ConvGeometry& g) { return g.o * (g.c / g.groups) * 9; }
 
-void directGroupedPackWeights(const ConvGeometry& g, const float* w, float* out) {
+// x rounded to the nearest bf16 (ties to even), as a float32.
+static float bf16Rounded(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if ((bits & 0x7f800000u) != 0x7f800000u) bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;  // not inf/NaN
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+void directGroupedPackWeights(const ConvGeometry& g, const float* w, float* out, bool bf16) {
   const int64_t cg = g.c / g.groups;  // inputs per group = outputs per group
   for (int64_t block = 0; block < g.o / 16; block++)
     for (int64_t tap = 0; tap < 9; tap++)
       for (int64_t k = 0; k < cg; k++)
         for (int64_t lane = 0; lane < 16; lane++) {
           const int64_t oc = block * 16 + lane;  // GOIHW flattened: [oc][k][kh][kw]
-          out[((block * 9 + tap) * cg + k) * 16 + lane] = w[(oc * cg + k) * 9 + tap];
+          const float v = w[(oc * cg + k) * 9 + tap];
+          out[((block * 9 + tap) * cg + k) * 16 + lane] = bf16 ? bf16Rounded(v) : v;
         }
 }
 
@@ -197,6 +225,25 @@ void directGroupedConv(const ConvGeometry& g, const float* x, const float* packe
 #else
   (void)g, (void)x, (void)packed, (void)b, (void)relu, (void)y;
   throw std::logic_error("direct grouped convolution: built without AVX-512");
+#endif
+}
+
+bool directGroupedBf16Applies(const ConvGeometry& g, bool residual) {
+#ifdef __AVX512BF16__
+  return directGroupedConvApplies(g, residual);
+#else
+  (void)g, (void)residual;
+  return false;
+#endif
+}
+
+void directGroupedBf16Conv(const ConvGeometry& g, const uint16_t* x, const float* packed, const float* b, bool relu, uint16_t* y) {
+#if defined(__AVX512F__) && defined(__AVX512BF16__)
+  if (g.c / g.groups == 4) run<4>(g, x, packed, b, relu, y);
+  else run<8>(g, x, packed, b, relu, y);
+#else
+  (void)g, (void)x, (void)packed, (void)b, (void)relu, (void)y;
+  throw std::logic_error("direct grouped bf16 convolution: built without AVX-512 BF16");
 #endif
 }
 

@@ -31,7 +31,7 @@ struct BlockedPlan {
   std::vector<float> biasToAccumulator;  // int8: 1 / (srcScale * weightScale[c]) (oneDNN adds bias before scaling)
   BlockedOperands operands;
   // what runs it: `prim`, or one of our grouped kernels (grouped_direct.h)
-  enum class Kernel { oneDnn, groupedFloat, groupedInt8 } kernel = Kernel::oneDnn;
+  enum class Kernel { oneDnn, groupedFloat, groupedBf16, groupedInt8 } kernel = Kernel::oneDnn;
   bool relu = false;                // our kernels: the epilogue's ReLU
   bool dstSigned = false;           // our int8 kernel: the output's type
   std::vector<float> directScales;  // our int8 kernel: output scales in its channel order
@@ -58,22 +58,28 @@ void int8Scales(const Precision& pr, float unitScale, std::vector<float>& output
 }
 
 bool runsDirect(const ConvGeometry& g, bool residual, const Precision& pr) {
-  return pr.kind == Kind::f32 ? directGroupedConvApplies(g, residual)
-                              : pr.kind == Kind::int8 && directGroupedInt8Applies(g, residual, pr.srcSigned);
+  switch (pr.kind) {
+    case Kind::f32: return directGroupedConvApplies(g, residual);
+    case Kind::bf16: return directGroupedBf16Applies(g, residual);
+    case Kind::int8: return directGroupedInt8Applies(g, residual, pr.srcSigned);
+  }
+  return false;
 }
 
-// A plan for one of our grouped kernels: float32 in nChw16c, int8 in NHWC; their own weight packing.
+// A plan for one of our grouped kernels: float32 and bf16 in nChw16c, int8 in NHWC; their own weight packing.
 BlockedPlan directPlan(const ConvGeometry& g, bool relu, const Precision& pr) {
   const bool int8 = pr.kind == Kind::int8;
-  const memory::desc src({g.n, g.c, g.h, g.w}, int8 ? dt::u8 : dt::f32, int8 ? tag::nhwc : tag::nChw16c);
-  const memory::desc dst({g.n, g.o, g.oh, g.ow}, int8 ? int8Type(pr.dstSigned) : dt::f32, int8 ? tag::nhwc : tag::nChw16c);
+  const dt floatType = pr.kind == Kind::bf16 ? dt::bf16 : dt::f32;
+  const memory::desc src({g.n, g.c, g.h, g.w}, int8 ? dt::u8 : floatType, int8 ? tag::nhwc : tag::nChw16c);
+  const memory::desc dst({g.n, g.o, g.oh, g.ow}, int8 ? int8Type(pr.dstSigned) : floatType, int8 ? tag::nhwc : tag::nChw16c);
   const memory::desc packed = int8 ? memory::desc({directGroupedInt8WeightBytes(g)}, dt::s8, tag::x)
                                    : memory::desc({directGroupedWeightElements(g)}, dt::f32, tag::x);
   std::vector<float> outputScales, biasToAccumulator;
   if (int8) int8Scales(pr, pr.dstScale, outputScales, biasToAccumulator);
   BlockedPlan p{convolution_forward(), src, packed, describeConv(g).bias, dst, layoutId(dst, int8 ? pr.dstScale : 1.0f), false,
                 dst, int8 ? pr.srcScale : 1.0f, 1.0f, biasToAccumulator, {g, false, floatElements(packed), floatElements(dst)}};
-  p.kernel = int8 ? BlockedPlan::Kernel::groupedInt8 : BlockedPlan::Kernel::groupedFloat;
+  p.kernel = int8 ? BlockedPlan::Kernel::groupedInt8
+                  : pr.kind == Kind::bf16 ? BlockedPlan::Kernel::groupedBf16 : BlockedPlan::Kernel::groupedFloat;
   p.relu = relu;
   p.dstSigned = pr.dstSigned;
   for (int64_t lane = 0; lane < static_cast<int64_t>(outputScales.size()); lane++)
@@ -197,7 +203,8 @@ BlockedOperands blockedOperands(int plan) { return numberedPlan(plan).operands; 
 void blockedPrepareWeights(int plan, const float* w, float* out) {
   const BlockedPlan& p = numberedPlan(plan);
   switch (p.kernel) {
-    case BlockedPlan::Kernel::groupedFloat: return directGroupedPackWeights(p.operands.g, w, out);
+    case BlockedPlan::Kernel::groupedFloat: return directGroupedPackWeights(p.operands.g, w, out, false);
+    case BlockedPlan::Kernel::groupedBf16: return directGroupedPackWeights(p.operands.g, w, out, true);
     case BlockedPlan::Kernel::groupedInt8: return directGroupedInt8PackWeights(p.operands.g, w, reinterpret_cast<int8_t*>(out));
     case BlockedPlan::Kernel::oneDnn: return reorderInto(describeConv(p.operands.g).weights, w, p.weights, out);
   }
@@ -211,6 +218,9 @@ void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, c
   const StoredLayout xl = layoutDesc(xLayout, {g.n, g.c, g.h, g.w});
   const float* src = inLayout(xl.desc, x, p.src, scratch, xl.scale / p.srcScale);
   if (p.kernel == BlockedPlan::Kernel::groupedFloat) return directGroupedConv(g, src, w, b, p.relu, y);
+  if (p.kernel == BlockedPlan::Kernel::groupedBf16) {
+    return directGroupedBf16Conv(g, reinterpret_cast<const uint16_t*>(src), w, b, p.relu, reinterpret_cast<uint16_t*>(y));
+  }
   const bool ownInt8 = p.kernel == BlockedPlan::Kernel::groupedInt8;
   if (!p.biasToAccumulator.empty()) {
     biasScratch.resize(g.o);

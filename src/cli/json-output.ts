@@ -4,6 +4,7 @@ import type { SummaryData } from '../summary';
 import type { PaperTable } from '../models/paper';
 import type { Family, ModelName } from '../models/variants';
 import type { WeightsUsage } from '../io/usage';
+import type { NativeStatus } from '../backend/native';
 
 export type { ConvParamReport as ConvParamsJson } from '../nn/conv-arithmetic';
 
@@ -79,15 +80,7 @@ export type PredictJson = { image: string; top: { index: number; label: string; 
 export interface DoctorJson {
   activeBackend: string;
   backends: string[];
-  native: {
-    available: boolean;
-    reason: string;
-    oneDNN?: string;
-    isa?: string;
-    threads?: number;
-    /** Our own grouped 3x3 inference kernels in this build ('float32', 'int8'). */
-    groupedKernels?: string[];
-  };
+  native: NativeStatus;
   /** The wasm backend: whether it compiles here (SIMD), its threads, and why it has one only. */
   wasm: { available: boolean; reason: string; threads?: number; threadsAvailable?: boolean; threadsReason?: string };
   node: string;

@@ -24,15 +24,19 @@ export const nativeBufferPool = new BufferPool();
 let nativeLayouts: BlockedLayouts | null = null;
 let backend: Backend<FArray> | null = null;
 
-/** Whether the addon loads, why not, and what oneDNN reports (loads it on the first call). */
-export function nativeStatus(): {
+/** Whether the addon loads, why not, and what it reports. */
+export interface NativeStatus {
   available: boolean;
   reason: string;
   oneDNN?: string;
   isa?: string;
   threads?: number;
+  /** Our own grouped 3x3 inference kernels in this build ('float32', 'int8'). */
   groupedKernels?: string[];
-} {
+}
+
+/** Whether the addon loads, why not, and what oneDNN reports (loads it on the first call). */
+export function nativeStatus(): NativeStatus {
   const { addon, reason } = addonState();
   if (!addon) return { available: false, reason };
   const info = addon.info();
