@@ -12,7 +12,7 @@ export interface ResnextEnvironment {
   blockedLayouts: boolean;
   /** RESNEXT_PLAIN_GROUPED_CONV: train grouped convolutions on oneDNN's plain NCHW path (for comparisons). */
   plainGroupedConv: boolean;
-  /** RESNEXT_ONEDNN_GROUPED_CONV: run inference's grouped 3x3 convolutions in oneDNN, not our kernel (for comparisons). */
+  /** RESNEXT_ONEDNN_GROUPED_CONV: inference's grouped 3x3 convolutions in oneDNN, not our kernels (comparisons). */
   oneDnnGroupedConv: boolean;
   /** RESNEXT_DEBUG: print stack traces with CLI errors. */
   debug: boolean;

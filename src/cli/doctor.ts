@@ -54,7 +54,7 @@ export function registerDoctor(program: Command): void {
         lines.push(
           native.available
             ? `native: oneDNN ${native.oneDNN}, ISA ${native.isa}, ${native.threads} thread(s); ` +
-                `our grouped 3x3 kernels: ${native.groupedKernels?.length ? native.groupedKernels.join(', ') : 'none (no AVX-512)'}`
+                `our grouped 3x3 kernels: ${native.groupedKernels?.join(', ') || 'none (no AVX-512)'}`
             : `native: unavailable — ${native.reason}`,
         );
         const w = report.wasm;

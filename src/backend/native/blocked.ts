@@ -85,7 +85,10 @@ export class BlockedLayouts {
     return y;
   }
 
-  /** The plan for this call and w reordered for it (once per weight array and plan), or null when its output does not fit. */
+  /**
+   * The plan for this call and w reordered for it (once per weight array and plan), or null when
+   * its output does not fit.
+   */
   private plannedConv(
     w: Float32Array,
     g: ConvGeometry,
