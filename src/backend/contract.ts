@@ -247,3 +247,14 @@ export interface Backend<S = unknown> {
 
 /** Names of all kernels, derived from the contract (used by conformance tests). */
 export type KernelName = keyof Kernels<unknown>;
+
+/** The native backend: whether its addon loads, why not, and what it reports (`resnext doctor`). */
+export interface NativeStatus {
+  available: boolean;
+  reason: string;
+  oneDNN?: string;
+  isa?: string;
+  threads?: number;
+  /** Our own grouped 3x3 inference kernels in this build ('float32', 'bf16', 'int8'). */
+  groupedKernels?: string[];
+}

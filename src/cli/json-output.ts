@@ -4,7 +4,7 @@ import type { SummaryData } from '../summary';
 import type { PaperTable } from '../models/paper';
 import type { Family, ModelName } from '../models/variants';
 import type { WeightsUsage } from '../io/usage';
-import type { NativeStatus } from '../backend/native';
+import type { NativeStatus } from '../backend/contract';
 
 export type { ConvParamReport as ConvParamsJson } from '../nn/conv-arithmetic';
 

@@ -5,7 +5,7 @@
 // a step scope; fused inference outputs may stay blocked (blocked.ts). float64 (gradchecks) and
 // anything oneDNN declines use the reference kernels, so every result is defined by the oracle.
 // The addon is loaded by the first loadNativeBackend() or nativeStatus() call, never at import.
-import type { Backend, ConvGeometry, Kernels, PoolGeometry } from '../contract';
+import type { Backend, ConvGeometry, Kernels, NativeStatus, PoolGeometry } from '../contract';
 import { referenceBackend, type FArray } from '../reference';
 import { readEnvironment } from '../../environment';
 import { isaFeatures, isaName, loadAddon, type NativeAddon } from './addon';
@@ -23,17 +23,6 @@ export const nativeBufferPool = new BufferPool();
 /** Which native storages hold blocked (oneDNN-chosen) layouts; see blocked.ts. Made with the backend. */
 let nativeLayouts: BlockedLayouts | null = null;
 let backend: Backend<FArray> | null = null;
-
-/** Whether the addon loads, why not, and what it reports. */
-export interface NativeStatus {
-  available: boolean;
-  reason: string;
-  oneDNN?: string;
-  isa?: string;
-  threads?: number;
-  /** Our own grouped 3x3 inference kernels in this build ('float32', 'int8'). */
-  groupedKernels?: string[];
-}
 
 /** Whether the addon loads, why not, and what oneDNN reports (loads it on the first call). */
 export function nativeStatus(): NativeStatus {
