@@ -102,7 +102,7 @@ export interface NativeAddon {
     weightDecay: number,
     nesterov: boolean,
   ): void;
-  /** oneDNN's version and ISA, threads, and which of our grouped 3x3 kernels this build has ('float32', 'bf16', 'int8'). */
+  /** oneDNN's version and ISA, threads, and our grouped 3x3 kernels in this build ('float32', 'bf16', 'int8'). */
   info(): { version: string; isa: number; threads: number; groupedKernels: string[] };
   setThreads(n: number): void;
   setGroupedTrainingNhwc(on: boolean): void;
