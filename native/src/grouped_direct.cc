@@ -112,6 +112,13 @@ void run(const ConvGeometry& g, const T* x, const float* packed, const float* bi
     }
   }
 }
+
+// run<4> or run<8>, as the geometry's groups say (float32 or bf16 storage).
+template <typename T>
+void runGrouped(const ConvGeometry& g, const T* x, const float* packed, const float* bias, bool relu, T* y) {
+  if (g.c / g.groups == 4) run<4>(g, x, packed, bias, relu, y);
+  else run<8>(g, x, packed, bias, relu, y);
+}
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512VNNI__)
@@ -220,8 +227,7 @@ void directGroupedPackWeights(const ConvGeometry& g, const float* w, float* out,
 
 void directGroupedConv(const ConvGeometry& g, const float* x, const float* packed, const float* b, bool relu, float* y) {
 #ifdef __AVX512F__
-  if (g.c / g.groups == 4) run<4>(g, x, packed, b, relu, y);
-  else run<8>(g, x, packed, b, relu, y);
+  runGrouped(g, x, packed, b, relu, y);
 #else
   (void)g, (void)x, (void)packed, (void)b, (void)relu, (void)y;
   throw std::logic_error("direct grouped convolution: built without AVX-512");
@@ -239,8 +245,7 @@ bool directGroupedBf16Applies(const ConvGeometry& g, bool residual) {
 
 void directGroupedBf16Conv(const ConvGeometry& g, const uint16_t* x, const float* packed, const float* b, bool relu, uint16_t* y) {
 #if defined(__AVX512F__) && defined(__AVX512BF16__)
-  if (g.c / g.groups == 4) run<4>(g, x, packed, b, relu, y);
-  else run<8>(g, x, packed, b, relu, y);
+  runGrouped(g, x, packed, b, relu, y);
 #else
   (void)g, (void)x, (void)packed, (void)b, (void)relu, (void)y;
   throw std::logic_error("direct grouped bf16 convolution: built without AVX-512 BF16");

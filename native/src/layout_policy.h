@@ -4,7 +4,8 @@
 // - inference: a fused convolution runs in nChw16c (float32, bf16) or NHWC (int8) where oneDNN has
 //   a real kernel for it, else in the layout oneDNN prefers; its output stays in that layout (a
 //   numbered layout, 0 = plain NCHW) for the next fused convolution or max pooling, and any other
-//   reader gets it reordered to NCHW.
+//   reader gets it reordered to NCHW. The float32 stem reads the image as plain NCHW. Our grouped
+//   kernels (grouped_direct.h) are built for the first choices: nChw16c (float32, bf16), NHWC (int8).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -23,6 +24,9 @@ void setGroupedTrainingNhwc(bool on);
 
 // Inference: the activation layouts to try for a fused convolution (int8 or not), best first.
 const std::vector<dnnl::memory::format_tag>& inferenceActivationTags(bool int8);
+// Inference: the layout a fused convolution trying `activations` reads its input in (the same,
+// except float32 inputs of fewer channels than a block: the image, read as the plain NCHW it is).
+dnnl::memory::format_tag inferenceInputTag(dnnl::memory::format_tag activations, bool float32, int64_t channels);
 
 // Copies src (laid out as `from`) into dst (laid out as `to`) with a oneDNN reorder, each value
 // multiplied by `scale` (converting data types as the descriptors say: rounding to nearest even,
