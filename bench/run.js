@@ -52,7 +52,7 @@ const ours = (m, batch, train, steps, on = {}) =>
     ],
     { OMP_NUM_THREADS: String(on.threads ?? threads ?? 1) },
   );
-const torch = (m, batch, train, steps, extra) =>
+const torch = (m, batch, train, steps, extra, warmup = 2) =>
   run(
     PY,
     [
@@ -66,7 +66,7 @@ const torch = (m, batch, train, steps, extra) =>
       '--steps',
       String(steps),
       '--warmup',
-      '2',
+      String(warmup),
       '--threads',
       String(threads),
       ...(train ? ['--train'] : []),
@@ -76,7 +76,7 @@ const torch = (m, batch, train, steps, extra) =>
   );
 const onnxDir = mkdtempSync(join(tmpdir(), 'rx-bench-'));
 const onnxFile = join(onnxDir, `${model}.onnx`);
-const ort = (batch, steps, file = onnxFile) =>
+const ort = (batch, steps, file = onnxFile, warmup = 2) =>
   run(process.execPath, [
     join(__dirname, 'ort_bench.js'),
     file,
@@ -86,6 +86,8 @@ const ort = (batch, steps, file = onnxFile) =>
     String(threads),
     '--steps',
     String(steps),
+    '--warmup',
+    String(warmup),
   ]);
 const ortWeb = (batch, steps, t) =>
   run(process.execPath, [
@@ -178,15 +180,21 @@ wasmCases.push({
 // bf16 and int8 on torchvision's resnext50_32x4d (the layout PyTorch's low-precision peers run)
 const tv = { model: 'resnext50_32x4d', input: '3,224,224' };
 const tvOnnx = join(onnxDir, `${tv.model}.onnx`);
+// Every contender gets 40 untimed calls first: V8 compiles our JavaScript's hot functions in a
+// background thread during roughly the first 35 calls (node --trace-opt: compiles of 5-30 ms each at
+// calls 13-32), and on 2 cores that thread takes a core from OpenMP's two, so a batch-1 step then
+// takes up to twice as long; after that every contender is in its steady state.
+const precisionWarmup = 40;
 const precisionCases = [1, 8].flatMap((batch) => {
   const steps = batch === 1 ? 20 : 8;
-  const lowp = (p) => ours(tv, batch, false, steps, { precision: p });
+  const warm = { warmup: precisionWarmup };
+  const lowp = (p) => ours(tv, batch, false, steps, { precision: p, ...warm });
   return [
     {
       name: `${model} float32 inference, batch ${batch}`,
-      ours: () => ours(main224, batch, false, steps),
+      ours: () => ours(main224, batch, false, steps, warm),
       target: { peers: ['onnxruntime-node'], ratio: 1.05 },
-      peers: { 'onnxruntime-node': () => ort(batch, steps) },
+      peers: { 'onnxruntime-node': () => ort(batch, steps, onnxFile, precisionWarmup) },
     },
     {
       name: `${tv.model} bf16 inference, batch ${batch}`,
@@ -197,15 +205,17 @@ const precisionCases = [1, 8].flatMap((batch) => {
       ],
       peers: {
         'PyTorch autocast bf16 channels_last': () =>
-          torch(tv, batch, false, steps, ['--precision', 'bf16', '--channels-last']),
-        'onnxruntime-node float32': () => ort(batch, steps, tvOnnx),
+          torch(tv, batch, false, steps, ['--precision', 'bf16', '--channels-last'], precisionWarmup),
+        'onnxruntime-node float32': () => ort(batch, steps, tvOnnx, precisionWarmup),
       },
     },
     {
       name: `${tv.model} int8 inference, batch ${batch}`,
       ours: () => lowp('int8'),
       target: { peers: ['PyTorch int8 (onednn engine)'], ratio: 1.2 },
-      peers: { 'PyTorch int8 (onednn engine)': () => torch(tv, batch, false, steps, ['--precision', 'int8']) },
+      peers: {
+        'PyTorch int8 (onednn engine)': () => torch(tv, batch, false, steps, ['--precision', 'int8'], precisionWarmup),
+      },
     },
   ];
 });
@@ -320,11 +330,13 @@ function main() {
     suite === 'wasm'
       ? [['wasm inference, batch 1', ['--batch-size', '1', '--steps', '5']]]
       : suite === 'precision'
-        ? ['fp32', 'bf16', 'int8'].map((p) => [
-            `${p} inference, batch 8${p === 'fp32' ? '' : ` (${tv.model})`}`,
-            ['--batch-size', '8', '--steps', '5', '--precision', p],
-            p === 'fp32' ? model : tv.model,
-          ])
+        ? [1, 8].flatMap((batch) =>
+            ['fp32', 'bf16', 'int8'].map((p) => [
+              `${p} inference, batch ${batch}${p === 'fp32' ? '' : ` (${tv.model})`}`,
+              ['--batch-size', String(batch), '--steps', batch === 1 ? '20' : '5', '--precision', p],
+              p === 'fp32' ? model : tv.model,
+            ]),
+          )
         : [
             ['training step, batch 8', ['--batch-size', '8', '--train', '--steps', '3']],
             ['inference, batch 8', ['--batch-size', '8', '--steps', '5']],
@@ -339,7 +351,7 @@ function main() {
         profiledModel,
         ...args,
         '--warmup',
-        '2',
+        String(suite === 'precision' ? precisionWarmup : 2),
         '--threads',
         String(threads),
         '--profile',
