@@ -16,6 +16,12 @@ import { profileBackend } from '../src/backend/profile';
 import { crossEntropy } from '../src/tensor/ops';
 import { traceOps } from '../src/tensor/trace';
 import { SGD } from '../src/train/optim';
+import { stepScope } from '../src/train/step-scope';
+import { BatchNorm2d, Conv2d, ReLU } from '../src/nn/layers';
+import { Module } from '../src/nn/module';
+import { Sequential } from '../src/nn/sequential';
+import { relu } from '../src/tensor/ops/elementwise';
+import type { Tensor } from '../src/tensor/tensor';
 
 /** How many times the fused convolution kernel ran during `run`. */
 function fusedCalls(run: () => unknown, backend = getDefaultBackend()): number {
@@ -188,6 +194,63 @@ describe('inference fusion (conv + folded BatchNorm + residual + ReLU as one ker
     );
     assert.ok(maxDiff(noGrad(() => model.call(x)).toArray(), plain) < 1e-5);
   });
+  // inside a step scope a plan gives each intermediate back to the pool after its last reader
+  for (const backend of loadableBackends().filter((b) => b.bufferScope?.stats)) {
+    it(`on ${backend.name}, gives its intermediates back to the step's pool, never an array still read`, () => {
+      const xb = x.to(backend);
+      const scope = backend.bufferScope!;
+      const run = (model: Module) => {
+        scope.resetPeak?.();
+        const out = stepScope(model, null, () => noGrad(() => model.call(xb)).toArray());
+        return { out, peak: scope.stats!().peakLiveBytes };
+      };
+      const plain = createModel('resnext_small', { seed: 3, backend }).eval();
+      const expected = noGrad(() => plain.call(xb)).toArray();
+      const model = prepareForInference(createModel('resnext_small', { seed: 3, backend })).eval();
+      // an observer (calibration) is handed every output: nothing is given back early
+      const observed = prepareForInference(createModel('resnext_small', { seed: 3, backend }), {
+        observe: () => {},
+      }).eval();
+      for (let i = 0; i < 2; i++) assert.ok(maxDiff(run(model).out, expected) < 1e-5, `step ${i}: reused arrays`);
+      const recycled = run(model).peak,
+        kept = run(observed).peak;
+      assert.ok(recycled < 0.6 * kept, `peak live outputs ${recycled} vs ${kept} bytes without recycling`);
+    });
+    it(`on ${backend.name}, keeps the input of a layer it does not know (it may hold on to it)`, () => {
+      class Stash extends Module {
+        seen: Tensor | null = null;
+        forward(t: Tensor): Tensor {
+          this.seen = t;
+          return relu(t);
+        }
+      }
+      const stash = new Stash();
+      const layers = () => [
+        new Conv2d(3, 16, 3, { padding: 1, backend }),
+        new BatchNorm2d(16, { backend }),
+        new ReLU(),
+      ];
+      const net = new Sequential(
+        ...layers(),
+        stash,
+        new Conv2d(16, 16, 3, { padding: 1, backend }),
+        new BatchNorm2d(16, { backend }),
+      );
+      net.eval();
+      const xb = x.to(backend);
+      const wanted = (() => {
+        noGrad(() => net.call(xb));
+        return stash.seen!.toArray();
+      })();
+      prepareForInference(net);
+      stepScope(net, null, () => {
+        noGrad(() => net.call(xb));
+        noGrad(() => net.call(xb)); // a second pass would reuse an array given back too early
+        assert.ok(maxDiff(stash.seen!.toArray(), wanted) < 1e-5, 'the stashed input is intact');
+      });
+      assert.ok(fusedCalls(() => noGrad(() => net.call(xb)), backend) > 0, 'the plan ran');
+    });
+  }
   it('stands aside for hooks, traces and training mode', () => {
     const model = prepareForInference(createModel('resnext_tiny', { seed: 1 }));
     model.eval();

@@ -1,7 +1,8 @@
 // Reuse of kernel outputs inside a step scope. A fresh multi-megabyte Float32Array costs page
 // faults and zeroing on every op (~2 µs per 4 KiB page here, up to ~19 µs in some VMs); inside
 // open()…close(keep) the native and wasm kernels take their outputs from a pool instead. Autograd
-// gives each gradient back as soon as it is consumed (release), and close() returns every other
+// gives each gradient back as soon as it is consumed (release), an inference plan (nn/inference.ts)
+// each intermediate after its last reader, and close() returns every other
 // output of the scope except those still in use (`keep`: parameters, gradients, buffers, optimizer
 // state), then lets go of idle sizes the step did not use. Outside a scope every output is a plain
 // GC-owned array, as before.

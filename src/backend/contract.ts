@@ -212,7 +212,8 @@ export interface Backend<S = unknown> {
   /**
    * Optional reuse of kernel outputs (native backend): outputs created between open() and
    * close(keep) are recycled at close unless `keep` holds them; release(s) recycles one of them at
-   * once (autograd gives back each gradient it has consumed). See src/train/step-scope.ts.
+   * once (autograd gives back each gradient it has consumed, an inference plan each
+   * intermediate after its last reader). See src/train/step-scope.ts.
    */
   readonly bufferScope?: {
     open(): void;

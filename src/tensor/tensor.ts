@@ -5,6 +5,11 @@ import type { Backend, DType } from '../backend/contract';
 import { assertValidShape, formatShape, numel } from './shape';
 import { emitOp } from './trace';
 
+/** The memory a tensor's values live in: a typed-array view shares its buffer with the array it views. */
+export function memoryOf(t: Tensor): unknown {
+  return ArrayBuffer.isView(t.storage) ? t.storage.buffer : t.storage;
+}
+
 /** An n-dimensional array on a backend, optionally tracked by autograd. */
 export class Tensor implements Differentiable<Tensor> {
   /** Dimensions, outermost first. */
@@ -118,7 +123,7 @@ export class Tensor implements Differentiable<Tensor> {
     runBackward<Tensor>(this, seed, {
       add: (a, b) => a.withStorage(a.backend.kernels.addScaled(a.storage, b.storage, 1, 1)),
       // a typed-array view shares its buffer with the array it views
-      memoryOf: (g) => (ArrayBuffer.isView(g.storage) ? g.storage.buffer : g.storage),
+      memoryOf,
       release: release && ((g) => release(g.storage)),
     });
   }
