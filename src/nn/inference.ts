@@ -123,28 +123,45 @@ function fused(run: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
 const BF16: LowPrecision = { kind: 'bf16' };
 
 interface Folded {
-  key: unknown[];
+  /** What the fold was made from: the backend and dtype, eps, and each input's storage and version (foldInputs order). */
+  backend: unknown;
+  dtype: unknown;
+  eps: number;
+  storages: unknown[];
+  versions: number[];
   weight: Tensor;
   bias: Tensor;
 }
 const foldCache = new WeakMap<Conv2d, Folded>();
 
+/** The tensors a fold reads: the conv's weight and bias, the batch norm's statistics, scale and shift. */
+function foldInputs(conv: Conv2d, bn: BatchNorm2d): (Tensor | null)[] {
+  return [conv.weight, conv.bias, bn.runningMean, bn.runningVar, bn.weight, bn.bias];
+}
+
+/** Whether `f` was folded from these inputs as they are now (checked on every call: no allocation but the list). */
+function foldIsCurrent(f: Folded, like: Tensor, eps: number, inputs: (Tensor | null)[]): boolean {
+  if (f.backend !== like.backend || f.dtype !== like.dtype || f.eps !== eps) return false;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if ((t ? t.storage : null) !== f.storages[i] || (t ? t.version : 0) !== f.versions[i]) return false;
+  }
+  return true;
+}
+
 /** The conv's weight and bias with the batch norm folded in: w·γ/√(σ²+ε) and β + (b − μ)·γ/√(σ²+ε). Cached until a parameter or statistic changes. */
 export function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Folded {
-  const w = conv.weight,
-    b = conv.bias,
-    mean = bn.runningMean!,
-    variance = bn.runningVar!,
-    gamma = bn.weight,
-    beta = bn.bias;
-  const key = [
-    like.backend,
-    like.dtype,
-    bn.eps,
-    ...[w, b, mean, variance, gamma, beta].flatMap((t) => (t ? [t.storage, t.version] : [null, 0])),
-  ];
+  const inputs = foldInputs(conv, bn);
   const hit = foldCache.get(conv);
-  if (hit && hit.key.length === key.length && hit.key.every((v, i) => v === key[i])) return hit;
+  if (hit && foldIsCurrent(hit, like, bn.eps, inputs)) return hit;
+  const [w, b, mean, variance, gamma, beta] = inputs as [
+    Tensor,
+    Tensor | null,
+    Tensor,
+    Tensor,
+    Tensor | null,
+    Tensor | null,
+  ];
   const wv = w.toArray(),
     mv = mean.toArray(),
     vv = variance.toArray();
@@ -164,7 +181,15 @@ export function foldBatchNorm(conv: Conv2d, bn: BatchNorm2d, like: Tensor): Fold
   // nothing writes to these storages: a new fold replaces them when a parameter or statistic changes
   like.backend.holdConstant?.(weight.storage);
   like.backend.holdConstant?.(bias.storage);
-  const folded = { key, weight, bias };
+  const folded: Folded = {
+    backend: like.backend,
+    dtype: like.dtype,
+    eps: bn.eps,
+    storages: inputs.map((t) => (t ? t.storage : null)),
+    versions: inputs.map((t) => (t ? t.version : 0)),
+    weight,
+    bias,
+  };
   foldCache.set(conv, folded);
   return folded;
 }
