@@ -260,6 +260,34 @@ describe('native bf16 and int8 kernels against the reference', {
       'bf16 chain',
     );
   });
+  it('global average pooling reads float32, bf16 and int8 activations where they lie: the values of pooling their NCHW copy', {
+    skip: skipUnlessFast('int8') || skipUnlessFast('bf16'),
+  }, () => {
+    const b = nb();
+    const g = resolveConvGeometry([2, 16, 7, 7], [64, 16, 1, 1], {});
+    const pg = { n: 2, c: 64, h: 7, w: 7, oh: 1, ow: 1, kh: 7, kw: 7, strideH: 7, strideW: 7, padH: 0, padW: 0 };
+    const x = normal(2 * 16 * 49).map(Math.abs),
+      w = normal(64 * 16, 0.2),
+      wq = int8Weights(64 * 16),
+      bias = normal(64);
+    const put = (a: Float32Array) => b.fromValues('float32', a);
+    const dst = 0.05;
+    const stored: [string, FArray][] = [
+      ['float32', b.kernels.conv2dFused(put(x), put(w), put(bias), null, false, g)],
+      ['bf16', nativeConv(b, x, w, bias, null, false, g, { kind: 'bf16' })],
+      ['int8, unsigned', nativeConv(b, x, wq, bias, null, true, g, int8For(g, absMax(x) / 255, false, dst, false))],
+      ['int8, signed', nativeConv(b, x, wq, bias, null, false, g, int8For(g, absMax(x) / 255, false, dst, true))],
+    ];
+    for (const [name, y] of stored) {
+      assert.ok(nativeLayoutOf(y) > 0, `${name}: the convolution's output stays in a oneDNN layout`);
+      // bit for bit: the same values summed in the same order as the reference pools the NCHW copy
+      assert.deepEqual(
+        Array.from(b.kernels.adaptiveAvgPool2d(y, pg)),
+        Array.from(ref.adaptiveAvgPool2d(b.read(y), pg)),
+        name,
+      );
+    }
+  });
 });
 
 describe('bf16 and int8 models (native against reference; int8 model files)', {

@@ -427,6 +427,17 @@ Napi::Value MaxPoolBlocked(const Napi::CallbackInfo& info) {
   return guarded(info, [&] { resnext::maxPoolBlocked(g, x, xLayout, y); });
 }
 
+// globalAvgPoolStored(x, layout, y, geometry): adaptive average pooling to 1x1 of a stored activation
+Napi::Value GlobalAvgPoolStored(const Napi::CallbackInfo& info) {
+  auto g = poolGeometry(info[3]);
+  const int layout = layoutArg(info[1]);
+  if (layout < 1) throw Napi::RangeError::New(info.Env(), "native: globalAvgPoolStored needs a stored (non-plain) layout");
+  if (g.oh != 1 || g.ow != 1) throw Napi::RangeError::New(info.Env(), "native: globalAvgPoolStored pools to 1x1 only");
+  const float* x = storedFloats(info[0], physicalSize(info.Env(), layout, g.n, g.c, g.h, g.w), "x");
+  float* y = floats(info[2], g.n * g.c, "y");
+  return guarded(info, [&] { resnext::globalAvgPoolStored(layout, g.n, g.c, g.h, g.w, x, y); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
@@ -439,6 +450,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPoolBlocked", Napi::Function::New(env, MaxPoolBlocked));
   exports.Set("layoutDims", Napi::Function::New(env, LayoutDims));
   exports.Set("layoutToPlain", Napi::Function::New(env, LayoutToPlain));
+  exports.Set("globalAvgPoolStored", Napi::Function::New(env, GlobalAvgPoolStored));
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));

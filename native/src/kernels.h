@@ -64,6 +64,9 @@ void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, c
                         int residualLayout, float* y);
 std::vector<int64_t> layoutDims(int layout);  // [dims..., physical elements] (layout_policy.cc)
 void layoutToPlain(int layout, const float* src, float* dst);
+// y[n·c] = the mean over h·w of each channel of a stored activation in `layout` (inference's global
+// average pooling, read in place; the same values as pooling its NCHW reorder).
+void globalAvgPoolStored(int layout, int64_t n, int64_t c, int64_t h, int64_t w, const void* x, float* y);
 // dx = gradient of conv2d with respect to x.
 void conv2dBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx);
 // dw = gradient of conv2d with respect to w.

@@ -250,6 +250,45 @@ void conv2dFusedBlocked(int plan, const float* x, int xLayout, const float* w, c
   cpuStream().wait();
 }
 
+// The global average of each channel of a stored activation (inference's last pooling), read where
+// it lies: no reorder of the whole map to NCHW first. Each value is what the reorder would give
+// (float32, bf16 widened, or the integer times the layout's step), summed in double in row-major
+// pixel order as adaptiveAvgPool2d sums a plain map, so the result is the same to the bit.
+void globalAvgPoolStored(int layout, int64_t n, int64_t c, int64_t h, int64_t w, const void* x, float* y) {
+  const StoredLayout l = layoutDesc(layout, {n, c, h, w});
+  const dnnl_blocking_desc_t& b = l.desc.data.format_desc.blocking;
+  if (l.desc.data.format_kind != dnnl_blocked || b.inner_nblks > 1 || (b.inner_nblks == 1 && b.inner_idxs[0] != 1))
+    throw std::invalid_argument("globalAvgPoolStored: layout " + std::to_string(layout) + " is not a channel-blocked or plain one");
+  const int64_t block = b.inner_nblks == 1 ? b.inner_blks[0] : 1;
+  const memory::data_type type = l.desc.data_type();
+  if (type != dt::f32 && type != dt::bf16 && type != dt::u8 && type != dt::s8)
+    throw std::invalid_argument("globalAvgPoolStored: layout " + std::to_string(layout) + " has an unsupported data type");
+  const float scale = l.scale;
+  auto value = [&](int64_t i) -> float {  // what reorderInto to plain float32 gives for element i
+    switch (type) {
+      case dt::bf16: {
+        const uint32_t bits = static_cast<uint32_t>(static_cast<const uint16_t*>(x)[i]) << 16;
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        return f;
+      }
+      case dt::u8: return scale * static_cast<float>(static_cast<const uint8_t*>(x)[i]);
+      case dt::s8: return scale * static_cast<float>(static_cast<const int8_t*>(x)[i]);
+      default: return static_cast<const float*>(x)[i];
+    }
+  };
+  const dnnl_dims_t& stride = b.strides;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < n * c; p++) {
+    const int64_t in = p / c, ic = p % c;
+    const int64_t base = l.desc.data.offset0 + in * stride[0] + (ic / block) * stride[1] + ic % block;
+    double s = 0;
+    for (int64_t yy = 0; yy < h; yy++)
+      for (int64_t xx = 0; xx < w; xx++) s += value(base + yy * stride[2] + xx * stride[3]);
+    y[p] = static_cast<float>(s / (h * w));
+  }
+}
+
 // Max pooling of a blocked input, in its layout (inference): no reorder to NCHW and back.
 namespace {
 struct PoolPlan { pooling_forward prim; memory::desc src, dst; int dstLayout; };

@@ -38,6 +38,8 @@ export interface NativeAddon {
   maxPoolBlocked(x: Float32Array, xLayout: number, y: Float32Array, geometry: Int32Array): void;
   layoutDims(layout: number): number[];
   layoutToPlain(src: Float32Array, layout: number, dst: Float32Array): void;
+  /** Adaptive average pooling to 1x1 of an activation stored in `layout` (> 0), read in place. */
+  globalAvgPoolStored(x: Float32Array, layout: number, y: Float32Array, geometry: Int32Array): void;
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackwardWeight(dy: Float32Array, x: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matmul(

@@ -256,10 +256,18 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
         !f32(dy, x)
           ? ref.maxPool2dBackward(dy, x, g)
           : run((dx) => addon.maxPool2dBackward(dy as Float32Array, x as Float32Array, dx, packPool(g)), x.length),
-      adaptiveAvgPool2d: (x, g) =>
-        !f32(x)
-          ? ref.adaptiveAvgPool2d(x, g)
-          : run((y) => addon.adaptiveAvgPool2d(x as Float32Array, y, packPool(g)), g.n * g.c * g.oh * g.ow),
+      adaptiveAvgPool2d: (x, g) => {
+        if (!f32(x)) return ref.adaptiveAvgPool2d(x, g);
+        const layout = layouts.layoutOf(x);
+        // inference's global pooling reads the last convolution's output in its own layout
+        if (layout !== 0 && g.oh === 1 && g.ow === 1) {
+          return run((y) => addon.globalAvgPoolStored(x as Float32Array, layout, y, packPool(g)), g.n * g.c);
+        }
+        return run(
+          (y) => addon.adaptiveAvgPool2d(layouts.plain(x) as Float32Array, y, packPool(g)),
+          g.n * g.c * g.oh * g.ow,
+        );
+      },
       adaptiveAvgPool2dBackward: (dy, g) =>
         !f32(dy)
           ? ref.adaptiveAvgPool2dBackward(dy, g)
@@ -308,7 +316,7 @@ function nativeKernels(addon: NativeAddon, layouts: BlockedLayouts): Kernels<FAr
               () => ref.matmul(a, b, m, k, n, ta, tb),
             ),
     },
-    new Set(['conv2dFused', 'maxPool2d']),
+    new Set(['conv2dFused', 'maxPool2d', 'adaptiveAvgPool2d']),
   );
 }
 
