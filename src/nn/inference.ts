@@ -3,7 +3,8 @@
 // convolution, the batch norm folded into its weight and bias and the add and ReLU as the kernel's
 // epilogue. A plan runs only in eval mode with autograd off, outside a trace and without hooks on
 // the modules involved; everywhere else the modules run one by one, exactly as written. Folded
-// weights are cached per conv until a parameter or statistic changes (storage or version).
+// weights are cached per conv until a parameter or statistic changes (storage or version). Inside a
+// step scope a plan gives its intermediates back to the buffer pool as soon as they are read.
 import type { Int8Conv, LowPrecision } from '../backend/contract';
 import { isGradEnabled } from '../autograd/engine';
 import { conv2dFused } from '../tensor/ops/conv';
@@ -84,11 +85,11 @@ const KEEPS_NO_INPUT = [
 
 /**
  * Gives an intermediate of a plan back to the step's buffer pool once its last reader has run, so
- * the next output of its size reuses memory that is still in cache: otherwise every activation of a
- * step has its own array (52 MiB at batch 1 for ResNeXt-50, more than the L3 cache holds), and each
- * convolution writes to memory last touched a step ago. Not when `live` shares its memory (a view or
- * the input passed through), nor while an observer (calibration) is handed the outputs. The pool
- * ignores arrays it did not hand out in an open step scope.
+ * the next output of its size reuses the array: a step then holds only the activations still to be
+ * read, not every one it made (ResNeXt-50 at batch 8: 67 instead of 417 MiB of live outputs, peak
+ * RSS 545 instead of 832 MiB). Not when `live` shares its memory (a view or the input passed
+ * through), nor while an observer (calibration) is handed the outputs. The pool ignores arrays it
+ * did not hand out in an open step scope.
  */
 function recycle(dead: Tensor, ctx: FusionContext, ...live: Tensor[]): void {
   if (ctx.observe || live.some((t) => memoryOf(t) === memoryOf(dead))) return;
