@@ -122,7 +122,6 @@ export class Tensor implements Differentiable<Tensor> {
     const release = this.backend.bufferScope?.release;
     runBackward<Tensor>(this, seed, {
       add: (a, b) => a.withStorage(a.backend.kernels.addScaled(a.storage, b.storage, 1, 1)),
-      // a typed-array view shares its buffer with the array it views
       memoryOf,
       release: release && ((g) => release(g.storage)),
     });
