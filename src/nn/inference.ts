@@ -87,7 +87,7 @@ const KEEPS_NO_INPUT = [
  * Gives an intermediate of a plan back to the step's buffer pool once its last reader has run, so
  * the next output of its size reuses the array: a step then holds only the activations still to be
  * read, not every one it made (ResNeXt-50 at batch 8: 67 instead of 417 MiB of live outputs, peak
- * RSS 545 instead of 832 MiB). Not when `live` shares its memory (a view or the input passed
+ * RSS 530 instead of 813–829 MiB). Not when `live` shares its memory (a view or the input passed
  * through), nor while an observer (calibration) is handed the outputs. The pool ignores arrays it
  * did not hand out in an open step scope.
  */
