@@ -142,7 +142,7 @@ describe('native bf16 and int8 kernels against the reference', {
     ['7x7 stem', [1, 3, 20, 20], [16, 3, 7, 7], { stride: 2, padding: 3 }],
   ];
   const nb = () => getBackend('native') as Backend<FArray>;
-  /** The native fused convolution on copies of the arrays (its output may stay in a oneDNN layout). */
+  /** The native fused convolution on copies of the arrays (its output may stay in a oneDNN layout); float32 without `p`. */
   const nativeConv = (
     b: Backend<FArray>,
     x: Float32Array,
@@ -151,7 +151,7 @@ describe('native bf16 and int8 kernels against the reference', {
     residual: Float32Array | null,
     relu: boolean,
     g: ConvGeometry,
-    p: LowPrecision,
+    p?: LowPrecision,
   ) => {
     const put = (a: Float32Array) => b.fromValues('float32', a);
     return b.kernels.conv2dFused(put(x), put(w), put(bias), residual && put(residual), relu, g, p);
@@ -260,6 +260,7 @@ describe('native bf16 and int8 kernels against the reference', {
       'bf16 chain',
     );
   });
+
   it('global average pooling reads float32, bf16 and int8 activations where they lie: the values of pooling their NCHW copy', {
     skip: skipUnlessFast('int8') || skipUnlessFast('bf16'),
   }, () => {
@@ -270,10 +271,9 @@ describe('native bf16 and int8 kernels against the reference', {
       w = normal(64 * 16, 0.2),
       wq = int8Weights(64 * 16),
       bias = normal(64);
-    const put = (a: Float32Array) => b.fromValues('float32', a);
     const dst = 0.05;
     const stored: [string, FArray][] = [
-      ['float32', b.kernels.conv2dFused(put(x), put(w), put(bias), null, false, g)],
+      ['float32', nativeConv(b, x, w, bias, null, false, g)],
       ['bf16', nativeConv(b, x, w, bias, null, false, g, { kind: 'bf16' })],
       ['int8, unsigned', nativeConv(b, x, wq, bias, null, true, g, int8For(g, absMax(x) / 255, false, dst, false))],
       ['int8, signed', nativeConv(b, x, wq, bias, null, false, g, int8For(g, absMax(x) / 255, false, dst, true))],

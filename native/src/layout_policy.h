@@ -3,8 +3,9 @@
 //   grouped path is a slow gemm) with their operands reordered at the call's edges;
 // - inference: a fused convolution runs in nChw16c (float32, bf16) or NHWC (int8) where oneDNN has
 //   a real kernel for it, else in the layout oneDNN prefers; its output stays in that layout (a
-//   numbered layout, 0 = plain NCHW) for the next fused convolution or max pooling, and any other
-//   reader gets it reordered to NCHW. The float32 stem reads the image as plain NCHW. Our grouped
+//   numbered layout, 0 = plain NCHW) for the next fused convolution, max pooling or global average
+//   pooling (layout.cc's globalAvgPoolStored reads it in place), and any other reader gets it
+//   reordered to NCHW. The float32 stem reads the image as plain NCHW. Our grouped
 //   kernels (grouped_direct.h) are built for the first choices: nChw16c (float32, bf16), NHWC (int8).
 #pragma once
 #include <cstdint>

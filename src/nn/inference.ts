@@ -256,8 +256,9 @@ function planFor(m: Module, ctx: FusionContext): ((x: Tensor) => Tensor) | null 
       runFused(layers, x, ctx, {
         residual: () => (m.shortcut ? m.shortcut.call(x) : x),
         relu: m.relu,
-        // a projection's output is the plan's own once the last convolution has added it
-        consumed: (residual, y) => residual !== x && recycle(residual, ctx, x, y),
+        // a projection's output is the plan's own once the last convolution has added it (an
+        // identity shortcut's x is the caller's: it shares x's memory, so recycle leaves it)
+        consumed: (residual, y) => recycle(residual, ctx, x, y),
       });
   }
   if (m instanceof ImageClassifier) return (x) => m.fc.call(flatten(runFused(m.featureLayers(), x, ctx), 1));

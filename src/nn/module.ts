@@ -1,7 +1,7 @@
 // Module: the base of every layer and model — named parameters, buffers and children by
 // attribute path (which are the checkpoint keys), train/eval, state dicts, forward hooks.
 import type { Backend } from '../backend/contract';
-import { formatShape } from '../tensor/shape';
+import { formatShape, sameDims } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 import { Parameter } from './parameter';
 
@@ -227,7 +227,7 @@ export abstract class Module {
     };
     for (const [key, t] of own) {
       const src = incoming.get(key);
-      if (src && formatShape(src.shape) !== formatShape(t.shape))
+      if (src && !sameDims(src.shape, t.shape))
         report.shapeMismatches.push({ key, expected: [...t.shape], got: [...src.shape] });
     }
     const problems = report.missingKeys.length + report.unexpectedKeys.length + report.shapeMismatches.length;

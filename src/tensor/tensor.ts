@@ -2,7 +2,7 @@
 // All tensors are contiguous row-major; reshape shares storage.
 import { isGradEnabled, runBackward, type Differentiable, type GradFn } from '../autograd/engine';
 import type { Backend, DType } from '../backend/contract';
-import { assertValidShape, formatShape, numel } from './shape';
+import { assertValidShape, formatShape, numel, sameDims } from './shape';
 import { emitOp } from './trace';
 
 /** The memory a tensor's values live in: a typed-array view shares its buffer with the array it views. */
@@ -147,7 +147,7 @@ export class Tensor implements Differentiable<Tensor> {
 
   /** Replaces this tensor's values with src's (same shape), like torch's copy_ under no_grad. */
   copyFrom(src: Tensor): void {
-    if (formatShape(src.shape) !== formatShape(this.shape))
+    if (!sameDims(src.shape, this.shape))
       throw new Error(`copyFrom: shape ${formatShape(src.shape)} does not match ${formatShape(this.shape)}`);
     // a copy, never shared storage: optimizers update parameters in place
     this.storage =
